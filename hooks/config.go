@@ -1,0 +1,83 @@
+package hooks
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+// Config holds what an operator sets at deploy time. What a clinician
+// changes lives in the dashboard settings instead.
+type Config struct {
+	// Now is the clock every capability reads; tests travel in time with it.
+	Now func() time.Time
+
+	// SMTPURL overrides the dashboard's mail settings when set
+	// (smtp://, smtps://, smtp+starttls://).
+	SMTPURL string
+
+	// SignInTTL and InviteTTL are how long emailed links and codes live.
+	SignInTTL time.Duration
+	InviteTTL time.Duration
+
+	// LinksPerAddress and LinksPerIP cap sign-in mail requests per
+	// RateWindow, so codes cannot be farmed and inboxes cannot be flooded.
+	LinksPerAddress int
+	LinksPerIP      int
+	RateWindow      time.Duration
+
+	// MailRetryBase is the first retry delay of a message the mail server
+	// did not take; each further attempt doubles it.
+	MailRetryBase time.Duration
+}
+
+// DefaultConfig is what Portico runs with when the environment says nothing.
+func DefaultConfig() Config {
+	return Config{
+		Now:             time.Now,
+		SignInTTL:       15 * time.Minute,
+		InviteTTL:       7 * 24 * time.Hour,
+		LinksPerAddress: 5,
+		LinksPerIP:      30,
+		RateWindow:      15 * time.Minute,
+		MailRetryBase:   30 * time.Second,
+	}
+}
+
+// ConfigFromEnv reads the PORTICO_* environment variables over the defaults.
+func ConfigFromEnv() (Config, error) {
+	config := DefaultConfig()
+	config.SMTPURL = os.Getenv("PORTICO_SMTP_URL")
+
+	durations := map[string]*time.Duration{
+		"PORTICO_SIGNIN_TTL":  &config.SignInTTL,
+		"PORTICO_INVITE_TTL":  &config.InviteTTL,
+		"PORTICO_RATE_WINDOW": &config.RateWindow,
+	}
+	for name, target := range durations {
+		if raw := os.Getenv(name); raw != "" {
+			value, err := time.ParseDuration(raw)
+			if err != nil || value <= 0 {
+				return config, fmt.Errorf("%s=%q: want a positive duration such as 15m or 168h", name, raw)
+			}
+			*target = value
+		}
+	}
+
+	counts := map[string]*int{
+		"PORTICO_LINKS_PER_ADDRESS": &config.LinksPerAddress,
+		"PORTICO_LINKS_PER_IP":      &config.LinksPerIP,
+	}
+	for name, target := range counts {
+		if raw := os.Getenv(name); raw != "" {
+			value, err := strconv.Atoi(raw)
+			if err != nil || value <= 0 {
+				return config, fmt.Errorf("%s=%q: want a positive whole number", name, raw)
+			}
+			*target = value
+		}
+	}
+
+	return config, nil
+}

@@ -1,0 +1,158 @@
+// Package outbox is Portico's durable mail queue. Every message is a row in
+// mail_outbox before it is an SMTP conversation, so a mail server that is
+// down or a restart loses nothing, and a unique dedupe key lets callers
+// queue "this reminder" exactly once without a check-then-insert race.
+package outbox
+
+import (
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
+)
+
+// Collection is the name of the queue's table.
+const Collection = "mail_outbox"
+
+// Message is one email to queue.
+type Message struct {
+	To          string
+	ToName      string
+	Kind        string // what the message is for, e.g. "sign_in"; shown in the dashboard
+	Subject     string
+	Text        string
+	HTML        string
+	Attachments []Attachment
+
+	// Sensitive bodies hold a link or code: they are cleared once delivered.
+	Sensitive bool
+
+	// DedupeKey, when set, makes a second Enqueue of the same key a no-op.
+	DedupeKey string
+}
+
+// Attachment is a file sent with a message, such as a calendar invite.
+type Attachment struct {
+	Name        string `json:"name"`
+	ContentType string `json:"contentType"`
+	Content     []byte `json:"content"`
+}
+
+// Config tunes the outbox; zero values take the defaults.
+type Config struct {
+	Now       func() time.Time
+	SMTPURL   string        // overrides the dashboard's SMTP settings
+	RetryBase time.Duration // first retry delay, doubled per attempt up to MaxRetryDelay
+	PollEvery time.Duration // how often the worker looks for due messages without a wake-up
+	Console   io.Writer     // where captured messages are printed when no SMTP is configured
+}
+
+// Delivery limits.
+const (
+	MaxAttempts   = 20
+	MaxRetryDelay = time.Hour
+	batchSize     = 200
+)
+
+// Outbox queues messages and delivers them from a background worker.
+type Outbox struct {
+	app    core.App
+	config Config
+
+	wake chan struct{}
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+
+	// sendMu keeps a manual Deliver and the worker from sending one batch twice.
+	sendMu sync.Mutex
+}
+
+// New returns an outbox for app; call Start to run its worker.
+func New(app core.App, config Config) *Outbox {
+	if config.Now == nil {
+		config.Now = time.Now
+	}
+	if config.RetryBase <= 0 {
+		config.RetryBase = 30 * time.Second
+	}
+	if config.PollEvery <= 0 {
+		config.PollEvery = 2 * time.Second
+	}
+	if config.Console == nil {
+		config.Console = os.Stdout
+	}
+	return &Outbox{
+		app:    app,
+		config: config,
+		wake:   make(chan struct{}, 1),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+}
+
+// Enqueue stores msg for delivery using app, which may be a transaction.
+// It reports false, without error, when msg.DedupeKey was queued before.
+func (o *Outbox) Enqueue(app core.App, msg Message) (bool, error) {
+	collection, err := app.FindCachedCollectionByNameOrId(Collection)
+	if err != nil {
+		return false, err
+	}
+
+	record := core.NewRecord(collection)
+	record.Set("recipient", msg.To)
+	record.Set("recipient_name", msg.ToName)
+	record.Set("kind", msg.Kind)
+	record.Set("subject", msg.Subject)
+	record.Set("text_body", msg.Text)
+	record.Set("html_body", msg.HTML)
+	if len(msg.Attachments) > 0 {
+		record.Set("attachments", msg.Attachments)
+	}
+	record.Set("sensitive", msg.Sensitive)
+	record.Set("state", "pending")
+	record.Set("dedupe_key", msg.DedupeKey)
+
+	if err := app.SaveNoValidate(record); err != nil {
+		if msg.DedupeKey != "" && isUniqueViolation(err) {
+			return false, nil
+		}
+		return false, err
+	}
+
+	o.Wake()
+	return true, nil
+}
+
+// Wake asks the worker to look for due messages now.
+func (o *Outbox) Wake() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+func isUniqueViolation(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// DBTime formats t the way PocketBase stores dates, so SQL can compare them as text.
+func DBTime(t time.Time) string {
+	return t.UTC().Format(types.DefaultDateLayout)
+}
+
+// retryDelay is the wait after the given number of failed attempts.
+func (o *Outbox) retryDelay(attempts int) time.Duration {
+	delay := o.config.RetryBase
+	for i := 1; i < attempts && delay < MaxRetryDelay; i++ {
+		delay *= 2
+	}
+	return min(delay, MaxRetryDelay)
+}
+
+var errStopped = errors.New("outbox stopped")

@@ -1,0 +1,223 @@
+package outbox
+
+import (
+	"bytes"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/domodwyer/mailyak/v3"
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// transport is one delivery connection: SMTP, or the console catcher used
+// when no mail server is configured.
+type transport interface {
+	Send(meta core.MetaConfig, msg queued) error
+	// DeliveredState is the state a message gets once Send succeeds.
+	DeliveredState() string
+	Close()
+}
+
+// Server is where mail goes, parsed from PORTICO_SMTP_URL or the dashboard.
+type Server struct {
+	Host      string
+	Port      int
+	Username  string
+	Password  string
+	TLS       bool // implicit TLS (smtps)
+	StartTLS  bool
+	LocalName string
+}
+
+// ParseSMTPURL reads smtp://user:pass@host:port, smtps://… or smtp+starttls://….
+func ParseSMTPURL(raw string) (Server, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Server{}, fmt.Errorf("PORTICO_SMTP_URL: %w", err)
+	}
+	server := Server{Host: u.Hostname()}
+	defaultPort := 25
+	switch u.Scheme {
+	case "smtp":
+	case "smtps":
+		server.TLS, defaultPort = true, 465
+	case "smtp+starttls":
+		server.StartTLS, defaultPort = true, 587
+	default:
+		return Server{}, fmt.Errorf("PORTICO_SMTP_URL: scheme %q: want smtp, smtps or smtp+starttls", u.Scheme)
+	}
+	if server.Host == "" {
+		return Server{}, fmt.Errorf("PORTICO_SMTP_URL: no host in %q", u.Redacted())
+	}
+	server.Port = defaultPort
+	if p := u.Port(); p != "" {
+		if server.Port, err = strconv.Atoi(p); err != nil {
+			return Server{}, fmt.Errorf("PORTICO_SMTP_URL: port %q is not a number", p)
+		}
+	}
+	if u.User != nil {
+		server.Username = u.User.Username()
+		server.Password, _ = u.User.Password()
+	}
+	return server, nil
+}
+
+// server is the mail server in force now: the environment, then the
+// dashboard, else none (the console catcher).
+func (o *Outbox) server() (Server, bool, error) {
+	if o.config.SMTPURL != "" {
+		server, err := ParseSMTPURL(o.config.SMTPURL)
+		return server, err == nil, err
+	}
+	settings := o.app.Settings().SMTP
+	if !settings.Enabled || settings.Host == "" {
+		return Server{}, false, nil
+	}
+	return Server{
+		Host:      settings.Host,
+		Port:      settings.Port,
+		Username:  settings.Username,
+		Password:  settings.Password,
+		TLS:       settings.TLS,
+		StartTLS:  !settings.TLS && settings.Port == 587,
+		LocalName: settings.LocalName,
+	}, true, nil
+}
+
+func (o *Outbox) openTransport() (transport, error) {
+	server, configured, err := o.server()
+	if err != nil {
+		return nil, err
+	}
+	if !configured {
+		return &consoleTransport{o: o}, nil
+	}
+	return dialSMTP(server)
+}
+
+type smtpTransport struct {
+	client *smtp.Client
+}
+
+func dialSMTP(server Server) (*smtpTransport, error) {
+	addr := net.JoinHostPort(server.Host, strconv.Itoa(server.Port))
+	tlsConfig := &tls.Config{ServerName: server.Host, MinVersion: tls.VersionTLS12}
+
+	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("mail server %s: %w", addr, err)
+	}
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Minute))
+
+	var client *smtp.Client
+	switch {
+	case server.TLS:
+		client = smtp.NewClient(tls.Client(conn, tlsConfig))
+	case server.StartTLS:
+		client, err = smtp.NewClientStartTLS(conn, tlsConfig)
+	default:
+		client = smtp.NewClient(conn)
+	}
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("mail server %s: %w", addr, err)
+	}
+	if server.LocalName != "" {
+		if err := client.Hello(server.LocalName); err != nil {
+			client.Close()
+			return nil, fmt.Errorf("mail server %s: %w", addr, err)
+		}
+	}
+	if server.Username != "" {
+		if err := client.Auth(sasl.NewPlainClient("", server.Username, server.Password)); err != nil {
+			client.Close()
+			return nil, fmt.Errorf("mail server %s: sign-in: %w", addr, err)
+		}
+	}
+	return &smtpTransport{client: client}, nil
+}
+
+func (t *smtpTransport) Send(meta core.MetaConfig, msg queued) error {
+	body, err := compose(meta, msg)
+	if err != nil {
+		return err
+	}
+	err = t.client.SendMail(meta.SenderAddress, []string{msg.Recipient}, bytes.NewReader(body))
+	if err != nil {
+		// A refused message leaves the session mid-transaction; the next one starts clean.
+		_ = t.client.Reset()
+	}
+	return err
+}
+
+func (t *smtpTransport) DeliveredState() string { return "sent" }
+
+func (t *smtpTransport) Close() {
+	_ = t.client.Quit()
+	_ = t.client.Close()
+}
+
+// consoleTransport is the development catcher: with no mail server
+// configured, each message is printed so a new practice can sign in on
+// the first run, and kept in the outbox as "captured".
+type consoleTransport struct {
+	o *Outbox
+}
+
+func (t *consoleTransport) Send(meta core.MetaConfig, msg queued) error {
+	_, err := fmt.Fprintf(t.o.config.Console,
+		"\n── mail captured (no mail server configured) ─────────────\nTo: %s\nSubject: %s\n\n%s\n──────────────────────────────────────────────────────────\n",
+		msg.Recipient, msg.Subject, strings.TrimSpace(msg.TextBody))
+	return err
+}
+
+func (t *consoleTransport) DeliveredState() string { return "captured" }
+
+func (t *consoleTransport) Close() {}
+
+// compose builds the MIME message: plain text and HTML alternatives, the
+// practice's name as the sender name, and any attachments.
+func compose(meta core.MetaConfig, msg queued) ([]byte, error) {
+	m := mailyak.New("", nil)
+	m.From(meta.SenderAddress)
+	m.FromName(meta.SenderName)
+	m.To((&mail.Address{Name: msg.RecipientName, Address: msg.Recipient}).String())
+	m.Subject(msg.Subject)
+	m.Plain().Set(msg.TextBody)
+	m.HTML().Set(msg.HTMLBody)
+	// A stable Message-ID lets receiving servers drop a copy a crash made us send twice.
+	m.SetHeader("Message-ID", fmt.Sprintf("<%s@%s>", msg.Id, senderDomain(meta.SenderAddress)))
+	m.SetHeader("Auto-Submitted", "auto-generated")
+
+	if msg.Attachments != "" && msg.Attachments != "null" {
+		var attachments []Attachment
+		if err := json.Unmarshal([]byte(msg.Attachments), &attachments); err != nil {
+			return nil, fmt.Errorf("message %s: attachments: %w", msg.Id, err)
+		}
+		for _, a := range attachments {
+			m.AttachWithMimeType(a.Name, bytes.NewReader(a.Content), a.ContentType)
+		}
+	}
+
+	buf, err := m.MimeBuf()
+	if err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func senderDomain(address string) string {
+	if at := strings.LastIndexByte(address, '@'); at >= 0 {
+		return address[at+1:]
+	}
+	return "localhost"
+}

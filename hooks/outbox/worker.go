@@ -1,0 +1,202 @@
+package outbox
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/pocketbase/dbx"
+)
+
+// queued is one due message as the worker reads it.
+type queued struct {
+	Id            string `db:"id"`
+	Recipient     string `db:"recipient"`
+	RecipientName string `db:"recipient_name"`
+	Kind          string `db:"kind"`
+	Subject       string `db:"subject"`
+	TextBody      string `db:"text_body"`
+	HTMLBody      string `db:"html_body"`
+	Attachments   string `db:"attachments"`
+	Sensitive     bool   `db:"sensitive"`
+	Attempts      int    `db:"attempts"`
+}
+
+// Start runs the delivery worker until Stop. Messages a crash left
+// half-sent are queued again first: a message is delivered at least once.
+func (o *Outbox) Start() {
+	_, err := o.app.DB().NewQuery(
+		"UPDATE mail_outbox SET state = 'pending' WHERE state = 'sending'",
+	).Execute()
+	if err != nil {
+		o.app.Logger().Error("outbox: recovering interrupted messages", "error", err)
+	}
+
+	go func() {
+		defer close(o.done)
+		ticker := time.NewTicker(o.config.PollEvery)
+		defer ticker.Stop()
+		for {
+			if err := o.Deliver(); err != nil && !errors.Is(err, errStopped) {
+				o.app.Logger().Error("outbox: delivery pass", "error", err)
+			}
+			select {
+			case <-o.stop:
+				return
+			case <-o.wake:
+			case <-ticker.C:
+			}
+		}
+	}()
+}
+
+// Stop ends the worker after the message it is sending, and waits for it.
+func (o *Outbox) Stop() {
+	o.once.Do(func() { close(o.stop) })
+	select {
+	case <-o.done:
+	case <-time.After(30 * time.Second):
+		o.app.Logger().Warn("outbox: worker did not stop within 30s")
+	}
+}
+
+func (o *Outbox) stopped() bool {
+	select {
+	case <-o.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// Deliver sends every message that is due now, batch by batch.
+func (o *Outbox) Deliver() error {
+	o.sendMu.Lock()
+	defer o.sendMu.Unlock()
+
+	for !o.stopped() {
+		due, err := o.due()
+		if err != nil || len(due) == 0 {
+			return err
+		}
+		if err := o.deliverBatch(due); err != nil {
+			return err
+		}
+	}
+	return errStopped
+}
+
+func (o *Outbox) due() ([]queued, error) {
+	var due []queued
+	err := o.app.DB().NewQuery(`
+		SELECT id, recipient, recipient_name, kind, subject, text_body, html_body,
+		       attachments, sensitive, attempts
+		FROM mail_outbox
+		WHERE state = 'pending' AND (next_attempt = '' OR next_attempt <= {:now})
+		ORDER BY next_attempt, created
+		LIMIT {:limit}`,
+	).Bind(dbx.Params{"now": DBTime(o.config.Now()), "limit": batchSize}).All(&due)
+	return due, err
+}
+
+// deliverBatch sends due messages over one transport connection.
+func (o *Outbox) deliverBatch(due []queued) error {
+	transport, err := o.openTransport()
+	if err != nil {
+		// The server is unreachable: every message in the batch waits its turn.
+		for _, msg := range due {
+			if markErr := o.markRetry(msg, err); markErr != nil {
+				return markErr
+			}
+		}
+		return nil
+	}
+	defer transport.Close()
+
+	for _, msg := range due {
+		if o.stopped() {
+			return errStopped
+		}
+		if err := o.claim(msg.Id); err != nil {
+			return err
+		}
+
+		sendErr := transport.Send(o.app.Settings().Meta, msg)
+
+		var smtpErr *smtp.SMTPError
+		switch {
+		case sendErr == nil:
+			err = o.markDelivered(msg, transport.DeliveredState())
+		case errors.As(sendErr, &smtpErr) && smtpErr.Code >= 500:
+			err = o.markFailed(msg, sendErr)
+		default:
+			err = o.markRetry(msg, sendErr)
+		}
+		if err != nil {
+			return err
+		}
+		if sendErr != nil && !errors.As(sendErr, &smtpErr) {
+			// The connection broke mid-batch; the rest waits for a new one.
+			return nil
+		}
+	}
+	return nil
+}
+
+func (o *Outbox) exec(query string, params dbx.Params) error {
+	params["updated"] = DBTime(time.Now())
+	_, err := o.app.DB().NewQuery(query).Bind(params).Execute()
+	return err
+}
+
+func (o *Outbox) claim(id string) error {
+	return o.exec(
+		"UPDATE mail_outbox SET state = 'sending', updated = {:updated} WHERE id = {:id}",
+		dbx.Params{"id": id},
+	)
+}
+
+func (o *Outbox) markDelivered(msg queued, state string) error {
+	clear := ""
+	if msg.Sensitive && state == "sent" {
+		clear = ", text_body = '', html_body = '', attachments = 'null'"
+	}
+	return o.exec(
+		"UPDATE mail_outbox SET state = {:state}, attempts = attempts + 1, sent_at = {:now}, last_error = ''"+
+			clear+", updated = {:updated} WHERE id = {:id}",
+		dbx.Params{"id": msg.Id, "state": state, "now": DBTime(o.config.Now())},
+	)
+}
+
+func (o *Outbox) markFailed(msg queued, cause error) error {
+	return o.exec(
+		"UPDATE mail_outbox SET state = 'failed', attempts = attempts + 1, last_error = {:error}, updated = {:updated} WHERE id = {:id}",
+		dbx.Params{"id": msg.Id, "error": errorLine(cause)},
+	)
+}
+
+func (o *Outbox) markRetry(msg queued, cause error) error {
+	attempts := msg.Attempts + 1
+	if attempts >= MaxAttempts {
+		return o.markFailed(msg, fmt.Errorf("gave up after %d attempts: %w", attempts, cause))
+	}
+	return o.exec(
+		"UPDATE mail_outbox SET state = 'pending', attempts = {:attempts}, next_attempt = {:next}, last_error = {:error}, updated = {:updated} WHERE id = {:id}",
+		dbx.Params{
+			"id":       msg.Id,
+			"attempts": attempts,
+			"next":     DBTime(o.config.Now().Add(o.retryDelay(attempts))),
+			"error":    errorLine(cause),
+		},
+	)
+}
+
+func errorLine(err error) string {
+	line := err.Error()
+	if len(line) > 1000 {
+		line = line[:1000]
+	}
+	return line
+}
+

@@ -1,0 +1,474 @@
+package hooks
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	validation "github.com/go-ozzo/ozzo-validation/v4"
+	"github.com/go-ozzo/ozzo-validation/v4/is"
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/routine"
+
+	"portico/hooks/outbox"
+)
+
+// Sign-in token purposes.
+const (
+	purposeSignIn = "sign_in"
+	purposeInvite = "invite"
+)
+
+const (
+	// maxFailedCodes wrong codes kill a token: with the per-address send
+	// cap this bounds guessing to a few tries in a million per window.
+	maxFailedCodes = 5
+
+	// codeAttemptsPerIP bounds how fast one address can try codes at all.
+	codeAttemptsPerIP = 60
+
+	// portalBodyLimit is far above any honest sign-in request.
+	portalBodyLimit = 4 << 10
+
+	signInLinkPath = "/s/"
+)
+
+// registerSignIn adds the passwordless sign-in routes. Opening a link
+// changes nothing; only the POST behind the landing page's button redeems.
+func (p *Portal) registerSignIn() {
+	p.App.OnServe().BindFunc(func(e *core.ServeEvent) error {
+		portal := e.Router.Group("/api/portal")
+		portal.Bind(apis.BodyLimit(portalBodyLimit))
+		portal.BindFunc(noStore)
+		portal.POST("/login-link", p.handleLoginLink)
+		portal.POST("/link-status", p.handleLinkStatus)
+		portal.POST("/redeem", p.handleRedeem)
+		portal.POST("/resend", p.handleResend)
+		portal.POST("/login-code", p.handleLoginCode)
+		portal.GET("/practice", p.handlePractice)
+		return e.Next()
+	})
+}
+
+// noStore keeps auth responses and token pages out of caches and Referer headers.
+func noStore(e *core.RequestEvent) error {
+	e.Response.Header().Set("Cache-Control", "no-store")
+	e.Response.Header().Set("Referrer-Policy", "no-referrer")
+	return e.Next()
+}
+
+type emailForm struct {
+	Email string `json:"email" form:"email"`
+}
+
+func (f *emailForm) validate() error {
+	f.Email = strings.ToLower(strings.TrimSpace(f.Email))
+	return validation.ValidateStruct(f,
+		validation.Field(&f.Email, validation.Required, validation.Length(3, 254), is.EmailFormat),
+	)
+}
+
+type tokenForm struct {
+	Token string `json:"token" form:"token"`
+}
+
+func (f *tokenForm) validate() error {
+	f.Token = strings.TrimSpace(f.Token)
+	return validation.ValidateStruct(f,
+		validation.Field(&f.Token, validation.Required, validation.Length(20, 100)),
+	)
+}
+
+type codeForm struct {
+	Email string `json:"email" form:"email"`
+	Code  string `json:"code" form:"code"`
+}
+
+func (f *codeForm) validate() error {
+	f.Email = strings.ToLower(strings.TrimSpace(f.Email))
+	f.Code = strings.Join(strings.Fields(f.Code), "")
+	return validation.ValidateStruct(f,
+		validation.Field(&f.Email, validation.Required, validation.Length(3, 254), is.EmailFormat),
+		validation.Field(&f.Code, validation.Required, validation.Length(6, 6), is.Digit),
+	)
+}
+
+// bindForm reads a JSON (or form) body into form and validates it, with
+// one plain line saying what is wrong.
+func bindForm(e *core.RequestEvent, form interface{ validate() error }) error {
+	if err := e.BindBody(form); err != nil {
+		return e.BadRequestError("The request body is not valid JSON of the expected shape.", err)
+	}
+	if err := form.validate(); err != nil {
+		return e.BadRequestError("Please check the highlighted fields.", err)
+	}
+	return nil
+}
+
+// handleLoginLink mails a sign-in link and code. It answers the same,
+// immediately, whether or not the address is a client's: the lookup and
+// the mail happen after the response, so neither body nor timing tells.
+func (p *Portal) handleLoginLink(e *core.RequestEvent) error {
+	form := &emailForm{}
+	if err := bindForm(e, form); err != nil {
+		return err
+	}
+	if err := p.limitSignInMail(e, form.Email); err != nil {
+		return err
+	}
+
+	ip, agent := e.RealIP(), e.Request.UserAgent()
+	routine.FireAndForget(func() {
+		if err := p.mailSignInLinkTo(form.Email, ip, agent); err != nil {
+			p.App.Logger().Error("sign-in link: queueing mail", "error", err)
+		}
+	})
+
+	return e.JSON(http.StatusAccepted, map[string]string{
+		"message": "If this address belongs to a client of the practice, a sign-in link and code are on their way.",
+	})
+}
+
+// limitSignInMail applies the per-IP and per-address caps on sign-in mail.
+func (p *Portal) limitSignInMail(e *core.RequestEvent, email string) error {
+	if ok, wait := p.limits.allow("mail-ip:"+e.RealIP(), p.Config.LinksPerIP, p.Config.RateWindow); !ok {
+		return tooManyRequests(e, wait)
+	}
+	if ok, wait := p.limits.allow("mail-address:"+email, p.Config.LinksPerAddress, p.Config.RateWindow); !ok {
+		return tooManyRequests(e, wait)
+	}
+	return nil
+}
+
+func tooManyRequests(e *core.RequestEvent, wait time.Duration) error {
+	seconds := int(wait.Seconds()) + 1
+	e.Response.Header().Set("Retry-After", strconv.Itoa(seconds))
+	minutes := (seconds + 59) / 60
+	return e.TooManyRequestsError(fmt.Sprintf("Too many tries. Please wait %d minute(s) and try again.", minutes), nil)
+}
+
+func (p *Portal) mailSignInLinkTo(email, ip, agent string) error {
+	client, err := p.App.FindAuthRecordByEmail("clients", email)
+	if err != nil {
+		return nil // not a client: nothing is sent, and nobody is told
+	}
+	return p.mailLink(client, purposeSignIn, ip, agent)
+}
+
+// mailLink issues a fresh token for client and queues the email carrying
+// its link and code. A client without portal access gets nothing.
+func (p *Portal) mailLink(client *core.Record, purpose, ip, agent string) error {
+	if !client.GetBool("portal_access") {
+		return nil
+	}
+	token, code, err := p.issueToken(client, purpose, ip, agent)
+	if err != nil {
+		return err
+	}
+
+	practice := p.practiceName()
+	letter := Letter{
+		Greeting:    "Hello " + client.GetString("name") + ",",
+		ButtonLabel: "Sign in to " + practice,
+		ButtonURL:   p.portalURL(signInLinkPath + token),
+		Code:        code,
+	}
+	subject := "Your sign-in link for " + practice
+	if purpose == purposeInvite {
+		subject = practice + " invites you to your client portal"
+		letter.Paragraphs = []string{
+			practice + " uses a secure client portal for forms and appointments. There is no password to remember: each time, we email you a link like this one.",
+		}
+		letter.Footer = fmt.Sprintf("This invitation works for %s. If it runs out, the page it opens lets you ask for a new one.", humanDuration(p.Config.InviteTTL))
+	} else {
+		letter.Paragraphs = []string{"Someone, hopefully you, asked to sign in to the client portal."}
+		letter.Footer = fmt.Sprintf("The link and code work for %s. If you did not ask for them, you can ignore this email.", humanDuration(p.Config.SignInTTL))
+	}
+
+	_, err = p.sendLetter(p.App, client, purpose, subject, letter, outbox.Message{Sensitive: true})
+	return err
+}
+
+// issueToken stores a new login token for client and returns the raw link
+// token and code, which exist only in the email from here on.
+func (p *Portal) issueToken(client *core.Record, purpose, ip, agent string) (string, string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", "", err
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return "", "", err
+	}
+	code := fmt.Sprintf("%06d", n.Int64())
+
+	ttl := p.Config.SignInTTL
+	if purpose == purposeInvite {
+		ttl = p.Config.InviteTTL
+	}
+
+	collection, err := p.App.FindCachedCollectionByNameOrId("login_tokens")
+	if err != nil {
+		return "", "", err
+	}
+	hash := hashToken(token)
+	record := core.NewRecord(collection)
+	record.Set("client", client.Id)
+	record.Set("purpose", purpose)
+	record.Set("token_hash", hash)
+	record.Set("code_hmac", p.codeHMAC(client, hash, code))
+	record.Set("expires", p.Config.Now().Add(ttl))
+	record.Set("requested_ip", ip)
+	record.Set("requested_ua", truncate(agent, 500))
+	if err := p.App.SaveNoValidate(record); err != nil {
+		return "", "", err
+	}
+	return token, code, nil
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// codeHMAC keys each code with a server secret: six digits are too few
+// for a plain hash. The secret is the clients collection's auth token
+// secret, so rotating it in the dashboard also voids every open code.
+func (p *Portal) codeHMAC(client *core.Record, tokenHash, code string) string {
+	key := hmac.New(sha256.New, []byte(client.Collection().AuthToken.Secret))
+	key.Write([]byte("portico sign-in code"))
+	mac := hmac.New(sha256.New, key.Sum(nil))
+	mac.Write([]byte(tokenHash + ":" + code))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// loginToken is a login_tokens row as the sign-in routes read it.
+type loginToken struct {
+	Id          string `db:"id"`
+	Client      string `db:"client"`
+	Purpose     string `db:"purpose"`
+	TokenHash   string `db:"token_hash"`
+	CodeHMAC    string `db:"code_hmac"`
+	Expires     string `db:"expires"`
+	Used        string `db:"used"`
+	FailedCodes int    `db:"failed_codes"`
+}
+
+// state says what a token can still do: "valid", "used" or "expired".
+func (t loginToken) state(now time.Time) string {
+	switch {
+	case t.Used != "":
+		return "used"
+	case t.Expires <= outbox.DBTime(now) || t.FailedCodes >= maxFailedCodes:
+		return "expired"
+	default:
+		return "valid"
+	}
+}
+
+func (p *Portal) findToken(token string) (loginToken, error) {
+	var row loginToken
+	err := p.App.DB().NewQuery(
+		"SELECT id, client, purpose, token_hash, code_hmac, expires, used, failed_codes FROM login_tokens WHERE token_hash = {:hash}",
+	).Bind(dbx.Params{"hash": hashToken(token)}).One(&row)
+	return row, err
+}
+
+// consume marks the token used in one conditional UPDATE: of any number of
+// concurrent redeems exactly one changes the row, and only it signs in.
+func (p *Portal) consume(e *core.RequestEvent, where string, params dbx.Params) (bool, error) {
+	now := outbox.DBTime(p.Config.Now())
+	params["now"] = now
+	params["ip"] = e.RealIP()
+	params["agent"] = truncate(e.Request.UserAgent(), 500)
+	params["max"] = maxFailedCodes
+	result, err := p.App.DB().NewQuery(
+		"UPDATE login_tokens SET used = {:now}, updated = {:now}, redeemed_ip = {:ip}, redeemed_ua = {:agent} " +
+			"WHERE " + where + " AND used = '' AND expires > {:now} AND failed_codes < {:max}",
+	).Bind(params).Execute()
+	if err != nil {
+		return false, err
+	}
+	rows, err := result.RowsAffected()
+	return rows == 1, err
+}
+
+// handleLinkStatus tells the landing page what a link can do before the
+// client presses anything. It reads; it never consumes.
+func (p *Portal) handleLinkStatus(e *core.RequestEvent) error {
+	form := &tokenForm{}
+	if err := bindForm(e, form); err != nil {
+		return err
+	}
+	row, err := p.findToken(form.Token)
+	if err != nil {
+		return e.NotFoundError("This sign-in link is not one we know. Please ask for a new one.", nil)
+	}
+	return e.JSON(http.StatusOK, map[string]string{
+		"state":    row.state(p.Config.Now()),
+		"purpose":  row.Purpose,
+		"practice": p.practiceName(),
+	})
+}
+
+// handleRedeem signs the client in with a link token, once.
+func (p *Portal) handleRedeem(e *core.RequestEvent) error {
+	form := &tokenForm{}
+	if err := bindForm(e, form); err != nil {
+		return err
+	}
+
+	won, err := p.consume(e, "token_hash = {:hash}", dbx.Params{"hash": hashToken(form.Token)})
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	row, err := p.findToken(form.Token)
+	if err != nil {
+		return e.NotFoundError("This sign-in link is not one we know. Please ask for a new one.", nil)
+	}
+	if !won {
+		return linkGone(e, row.state(p.Config.Now()))
+	}
+	return p.signIn(e, row.Client)
+}
+
+// linkGone answers 410 with the reason the landing page explains.
+func linkGone(e *core.RequestEvent, state string) error {
+	message := "This sign-in link has expired."
+	if state == "used" {
+		message = "This sign-in link was already used."
+	}
+	return e.JSON(http.StatusGone, map[string]any{
+		"status":  http.StatusGone,
+		"message": message,
+		"reason":  state,
+	})
+}
+
+func (p *Portal) signIn(e *core.RequestEvent, clientId string) error {
+	client, err := p.App.FindRecordById("clients", clientId)
+	if err != nil {
+		return e.NotFoundError("This client no longer exists.", err)
+	}
+	return apis.RecordAuthResponse(e, client, "portico", nil)
+}
+
+// handleResend mails a fresh link to the owner of a used or expired one:
+// the client has nothing to type, and the address is the one on file.
+func (p *Portal) handleResend(e *core.RequestEvent) error {
+	form := &tokenForm{}
+	if err := bindForm(e, form); err != nil {
+		return err
+	}
+	row, err := p.findToken(form.Token)
+	if err != nil {
+		return e.NotFoundError("This sign-in link is not one we know. Please ask for a new one.", nil)
+	}
+	client, err := p.App.FindRecordById("clients", row.Client)
+	if err != nil {
+		return e.NotFoundError("This sign-in link is not one we know. Please ask for a new one.", nil)
+	}
+	if err := p.limitSignInMail(e, strings.ToLower(client.Email())); err != nil {
+		return err
+	}
+	if err := p.mailLink(client, purposeSignIn, e.RealIP(), e.Request.UserAgent()); err != nil {
+		return e.InternalServerError("", err)
+	}
+	return e.JSON(http.StatusAccepted, map[string]string{
+		"message": "A new sign-in link is on its way to the address we have on file.",
+	})
+}
+
+var errWrongCode = errors.New("wrong code")
+
+// handleLoginCode signs in with the 6-digit code from the email, for a
+// client whose mail opens on another device or in another browser.
+func (p *Portal) handleLoginCode(e *core.RequestEvent) error {
+	form := &codeForm{}
+	if err := bindForm(e, form); err != nil {
+		return err
+	}
+	if ok, wait := p.limits.allow("code-ip:"+e.RealIP(), codeAttemptsPerIP, p.Config.RateWindow); !ok {
+		return tooManyRequests(e, wait)
+	}
+
+	wrong := func() error {
+		return e.BadRequestError("That code is not right, or it has expired. Check the newest email, or ask for a new code.", errWrongCode)
+	}
+
+	client, err := p.App.FindAuthRecordByEmail("clients", form.Email)
+	if err != nil {
+		return wrong()
+	}
+
+	now := outbox.DBTime(p.Config.Now())
+	var open []loginToken
+	err = p.App.DB().NewQuery(
+		"SELECT id, client, purpose, token_hash, code_hmac, expires, used, failed_codes FROM login_tokens "+
+			"WHERE client = {:client} AND used = '' AND expires > {:now} AND failed_codes < {:max}",
+	).Bind(dbx.Params{"client": client.Id, "now": now, "max": maxFailedCodes}).All(&open)
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+
+	for _, token := range open {
+		if hmac.Equal([]byte(token.CodeHMAC), []byte(p.codeHMAC(client, token.TokenHash, form.Code))) {
+			won, err := p.consume(e, "id = {:id}", dbx.Params{"id": token.Id})
+			if err != nil {
+				return e.InternalServerError("", err)
+			}
+			if !won {
+				return wrong()
+			}
+			return p.signIn(e, client.Id)
+		}
+	}
+
+	// A wrong code counts against every open token of the client, in a
+	// statement of its own so that no rolled-back transaction can undo it.
+	_, err = p.App.DB().NewQuery(
+		"UPDATE login_tokens SET failed_codes = failed_codes + 1, updated = {:now} "+
+			"WHERE client = {:client} AND used = '' AND expires > {:now} AND failed_codes < {:max}",
+	).Bind(dbx.Params{"client": client.Id, "now": now, "max": maxFailedCodes}).Execute()
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	return wrong()
+}
+
+// handlePractice gives the portal pages the practice's name.
+func (p *Portal) handlePractice(e *core.RequestEvent) error {
+	return e.JSON(http.StatusOK, map[string]string{"name": p.practiceName()})
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// humanDuration writes a link lifetime the way a person would say it.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	case d >= 2*time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	default:
+		return fmt.Sprintf("%d minutes", int(d.Minutes()))
+	}
+}

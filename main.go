@@ -1,0 +1,32 @@
+// Portico is a self-hosted client portal for small therapy and health
+// practices. main wires PocketBase, Portico's migrations and its hooks.
+package main
+
+import (
+	"log"
+
+	"github.com/pocketbase/pocketbase"
+	"github.com/pocketbase/pocketbase/plugins/migratecmd"
+
+	"portico/hooks"
+	_ "portico/pb_migrations"
+)
+
+func main() {
+	app := pocketbase.New()
+
+	// Portico's schema lives in Go migrations that ship inside the binary;
+	// automigrate stays off so dashboard edits never write migration files
+	// into a practice's working directory.
+	migratecmd.MustRegister(app, app.RootCmd, migratecmd.Config{Dir: "pb_migrations"})
+
+	config, err := hooks.ConfigFromEnv()
+	if err != nil {
+		log.Fatal(err)
+	}
+	hooks.Register(app, config)
+
+	if err := app.Start(); err != nil {
+		log.Fatal(err)
+	}
+}
