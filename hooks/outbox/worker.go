@@ -91,7 +91,7 @@ func (o *Outbox) due() ([]queued, error) {
 	var due []queued
 	err := o.app.DB().NewQuery(`
 		SELECT id, recipient, recipient_name, kind, subject, text_body, html_body,
-		       attachments, sensitive, attempts
+		       COALESCE(attachments, '') AS attachments, sensitive, attempts
 		FROM mail_outbox
 		WHERE state = 'pending' AND (next_attempt = '' OR next_attempt <= {:now})
 		ORDER BY next_attempt, created

@@ -1,0 +1,308 @@
+package testenv
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/mail"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Mail is one message as the SMTP server received it.
+type Mail struct {
+	From        string
+	To          string
+	Header      mail.Header
+	Subject     string
+	Text        string
+	HTML        string
+	Attachments map[string][]byte
+	Raw         []byte
+}
+
+var (
+	linkPattern = regexp.MustCompile(`https?://[^\s"<>]+/s/([A-Za-z0-9_-]{43})`)
+	codePattern = regexp.MustCompile(`sign-in page: (\d{6})`)
+)
+
+// SignInLink is the portal link in the message, and the token it ends with.
+func (m Mail) SignInLink() (link, token string) {
+	match := linkPattern.FindStringSubmatch(m.Text)
+	if match == nil {
+		return "", ""
+	}
+	return match[0], match[1]
+}
+
+// Code is the 6-digit sign-in code in the message.
+func (m Mail) Code() string {
+	match := codePattern.FindStringSubmatch(m.Text)
+	if match == nil {
+		return ""
+	}
+	return match[1]
+}
+
+// MailServer is a real SMTP server (go-smtp) on a loopback port that
+// keeps what it receives for the test. It can be taken down and brought
+// back, or told to refuse messages, to test delivery faults.
+type MailServer struct {
+	t    testing.TB
+	addr string
+
+	mu       sync.Mutex
+	server   *smtp.Server
+	inbox    []Mail
+	taken    map[int]bool // inbox entries Next has handed to the test
+	arrived  chan struct{}
+	refusal  *smtp.SMTPError
+	sessions int
+}
+
+// StartMailServer listens on a free loopback port until the test ends.
+func StartMailServer(t testing.TB) *MailServer {
+	t.Helper()
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &MailServer{t: t, addr: listener.Addr().String(), arrived: make(chan struct{}, 1), taken: map[int]bool{}}
+	m.serve(listener)
+	t.Cleanup(m.Down)
+	return m
+}
+
+// URL is the server's address in PORTICO_SMTP_URL form.
+func (m *MailServer) URL() string {
+	return "smtp://" + m.addr
+}
+
+func (m *MailServer) serve(listener net.Listener) {
+	server := smtp.NewServer(backend{m})
+	server.Domain = "mail.test"
+	server.AllowInsecureAuth = true
+	server.ReadTimeout = 30 * time.Second
+	server.WriteTimeout = 30 * time.Second
+	m.mu.Lock()
+	m.server = server
+	m.mu.Unlock()
+	go func() { _ = server.Serve(listener) }()
+}
+
+// Down stops the server: connections are refused until Up.
+func (m *MailServer) Down() {
+	m.mu.Lock()
+	server := m.server
+	m.server = nil
+	m.mu.Unlock()
+	if server != nil {
+		_ = server.Close()
+	}
+}
+
+// Up starts the server again on the same port.
+func (m *MailServer) Up() {
+	m.t.Helper()
+	listener, err := net.Listen("tcp", m.addr)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	m.serve(listener)
+}
+
+// Refuse makes the server answer every recipient with code (4xx or 5xx);
+// code 0 makes it accept mail again.
+func (m *MailServer) Refuse(code int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if code == 0 {
+		m.refusal = nil
+		return
+	}
+	m.refusal = &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{code / 100, 0, 0}, Message: "refused by the test"}
+}
+
+// Sessions counts the SMTP connections the server has accepted.
+func (m *MailServer) Sessions() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sessions
+}
+
+// All returns every message received so far.
+func (m *MailServer) All() []Mail {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Mail(nil), m.inbox...)
+}
+
+// To returns every message received so far for address.
+func (m *MailServer) To(address string) []Mail {
+	var out []Mail
+	for _, msg := range m.All() {
+		if strings.EqualFold(msg.To, address) {
+			out = append(out, msg)
+		}
+	}
+	return out
+}
+
+// Next waits for the next message to address that Next has not returned yet.
+func (m *MailServer) Next(address string, timeout time.Duration) Mail {
+	m.t.Helper()
+	deadline := time.After(timeout)
+	for {
+		m.mu.Lock()
+		for i, msg := range m.inbox {
+			if !m.taken[i] && strings.EqualFold(msg.To, address) {
+				m.taken[i] = true
+				m.mu.Unlock()
+				return msg
+			}
+		}
+		m.mu.Unlock()
+		select {
+		case <-m.arrived:
+		case <-deadline:
+			m.t.Fatalf("no email to %s arrived within %s", address, timeout)
+		}
+	}
+}
+
+// Quiet asserts that no unread message to address arrives within wait.
+func (m *MailServer) Quiet(address string, wait time.Duration) {
+	m.t.Helper()
+	time.Sleep(wait)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, msg := range m.inbox {
+		if !m.taken[i] && strings.EqualFold(msg.To, address) {
+			m.t.Fatalf("unexpected email to %s: %q", address, msg.Subject)
+		}
+	}
+}
+
+func (m *MailServer) receive(from, to string, raw []byte) error {
+	parsed, err := parseMail(raw)
+	if err != nil {
+		return err
+	}
+	parsed.From, parsed.To, parsed.Raw = from, to, raw
+	m.mu.Lock()
+	m.inbox = append(m.inbox, parsed)
+	m.mu.Unlock()
+	select {
+	case m.arrived <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+type backend struct{ m *MailServer }
+
+func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) {
+	b.m.mu.Lock()
+	b.m.sessions++
+	b.m.mu.Unlock()
+	return &session{m: b.m}, nil
+}
+
+type session struct {
+	m    *MailServer
+	from string
+	to   []string
+}
+
+func (s *session) Mail(from string, _ *smtp.MailOptions) error { s.from = from; return nil }
+
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.m.mu.Lock()
+	refusal := s.m.refusal
+	s.m.mu.Unlock()
+	if refusal != nil {
+		return refusal
+	}
+	s.to = append(s.to, to)
+	return nil
+}
+
+func (s *session) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	for _, to := range s.to {
+		if err := s.m.receive(s.from, to, raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *session) Reset()        { s.from, s.to = "", nil }
+func (s *session) Logout() error { return nil }
+
+// parseMail reads the text and HTML alternatives and the attachments.
+func parseMail(raw []byte) (Mail, error) {
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return Mail{}, err
+	}
+	decoder := new(mime.WordDecoder)
+	subject, _ := decoder.DecodeHeader(msg.Header.Get("Subject"))
+	out := Mail{Header: msg.Header, Subject: subject, Attachments: map[string][]byte{}}
+	err = walkParts(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body, &out)
+	return out, err
+}
+
+func walkParts(contentType, encoding string, body io.Reader, out *Mail) error {
+	mediaType, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return err
+	}
+	if strings.HasPrefix(mediaType, "multipart/") {
+		reader := multipart.NewReader(body, params["boundary"])
+		for {
+			part, err := reader.NextPart()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := walkParts(part.Header.Get("Content-Type"), part.Header.Get("Content-Transfer-Encoding"), part, out); err != nil {
+				return err
+			}
+		}
+	}
+
+	content, err := io.ReadAll(body)
+	if err != nil {
+		return err
+	}
+	if strings.EqualFold(encoding, "base64") {
+		content, err = base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(content)), ""))
+		if err != nil {
+			return err
+		}
+	}
+	switch {
+	case params["name"] != "":
+		out.Attachments[params["name"]] = content
+	case mediaType == "text/plain":
+		out.Text = string(content)
+	case mediaType == "text/html":
+		out.HTML = string(content)
+	}
+	return nil
+}

@@ -1,0 +1,103 @@
+// Shared by every portal page: calls to Portico's API and the client's session.
+
+const SESSION_KEY = "portico.session";
+const REFRESH_EVERY_MS = 5 * 60 * 1000;
+
+// post sends a JSON body and returns {status, data}; a network failure is status 0.
+export async function post(path, body, token) {
+  const headers = { "Content-Type": "application/json" };
+  if (token) headers.Authorization = token;
+  try {
+    const response = await fetch(path, { method: "POST", headers, body: JSON.stringify(body) });
+    return { status: response.status, data: await response.json().catch(() => ({})) };
+  } catch {
+    return { status: 0, data: { message: "We could not reach the portal. Check your connection and try again." } };
+  }
+}
+
+// get reads JSON with the client's session, or returns null on any failure.
+export async function get(path) {
+  const current = session();
+  const headers = current ? { Authorization: current.token } : {};
+  try {
+    const response = await fetch(path, { headers });
+    if (response.status === 401 || response.status === 403) {
+      signOut("expired");
+      return null;
+    }
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}
+
+// showPracticeName fills every [data-practice-name] with the practice's name.
+export async function showPracticeName() {
+  try {
+    const response = await fetch("/api/portal/practice");
+    const { name } = await response.json();
+    if (!name) return;
+    document.querySelectorAll("[data-practice-name]").forEach((el) => { el.textContent = name; });
+    document.title = document.title.replace("your client portal", name).replace("Your client portal", name);
+  } catch {
+    // The generic wording already in the page is fine.
+  }
+}
+
+function tokenExpiry(token) {
+  try {
+    const payload = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+    return payload.exp * 1000;
+  } catch {
+    return 0;
+  }
+}
+
+// session is the signed-in client's {token, record}, or null.
+export function session() {
+  try {
+    const stored = JSON.parse(localStorage.getItem(SESSION_KEY));
+    if (stored && tokenExpiry(stored.token) > Date.now()) return stored;
+  } catch {
+    // A damaged entry is the same as none.
+  }
+  return null;
+}
+
+// saveSession keeps the auth response of a sign-in.
+export function saveSession(auth) {
+  localStorage.setItem(SESSION_KEY, JSON.stringify({ token: auth.token, record: auth.record }));
+}
+
+// signOut forgets the session and returns to the sign-in page.
+export function signOut(reason) {
+  localStorage.removeItem(SESSION_KEY);
+  location.assign(reason ? "/?signed-out=" + encodeURIComponent(reason) : "/");
+}
+
+// keepAlive refreshes the session while the client is active, so that it
+// ends only after a stretch of inactivity.
+export function keepAlive() {
+  let active = false;
+  for (const event of ["pointerdown", "keydown", "scroll", "touchstart"]) {
+    addEventListener(event, () => { active = true; }, { passive: true });
+  }
+  setInterval(async () => {
+    const current = session();
+    if (!current) {
+      signOut("expired");
+      return;
+    }
+    if (!active) return;
+    active = false;
+    const { status, data } = await post("/api/collections/clients/auth-refresh", {}, current.token);
+    if (status === 200) saveSession(data);
+  }, REFRESH_EVERY_MS);
+}
+
+// show reveals one of the page's sections and hides the others.
+export function show(id, sections) {
+  for (const section of sections) document.getElementById(section).hidden = section !== id;
+  const heading = document.querySelector(`#${id} h1[tabindex]`);
+  if (heading) heading.focus();
+}

@@ -1,0 +1,55 @@
+import { post, saveSession, session, show, showPracticeName } from "./api.js";
+
+// Opening this page never signs anyone in: mail scanners open links too.
+// Only the button's POST redeems the token.
+const sections = ["ready", "gone", "sent", "unknown"];
+const token = decodeURIComponent(location.pathname.split("/").pop());
+
+function explain(reason) {
+  if (reason === "expired") {
+    document.getElementById("gone-title").textContent = "This link has expired";
+    document.getElementById("gone-why").textContent =
+      "Sign-in links work for a short time only. That keeps your portal safe.";
+  }
+  show("gone", sections);
+}
+
+async function start() {
+  if (session()) {
+    location.replace("/portal/");
+    return;
+  }
+  showPracticeName();
+  const { status, data } = await post("/api/portal/link-status", { token });
+  if (status === 404 || status === 400) {
+    show("unknown", sections);
+  } else if (status === 200 && data.state !== "valid") {
+    explain(data.state);
+  } else {
+    show("ready", sections);
+  }
+}
+
+document.getElementById("sign-in").addEventListener("click", async (event) => {
+  event.target.disabled = true;
+  const { status, data } = await post("/api/portal/redeem", { token });
+  if (status === 200) {
+    saveSession(data);
+    location.replace("/portal/");
+    return;
+  }
+  event.target.disabled = false;
+  if (status === 410) explain(data.reason);
+  else if (status === 404) show("unknown", sections);
+  else document.getElementById("sign-in-error").textContent = data.message || "That did not work. Please try again.";
+});
+
+document.getElementById("resend").addEventListener("click", async (event) => {
+  event.target.disabled = true;
+  const { status, data } = await post("/api/portal/resend", { token });
+  event.target.disabled = false;
+  if (status === 202) show("sent", sections);
+  else document.getElementById("resend-error").textContent = data.message || "That did not work. Please try again.";
+});
+
+start();

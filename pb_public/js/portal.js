@@ -1,0 +1,11 @@
+import { keepAlive, session, showPracticeName, signOut } from "./api.js";
+
+const current = session();
+if (!current) {
+  signOut("expired");
+} else {
+  document.getElementById("client-name").textContent = current.record.name || "there";
+  document.getElementById("sign-out").addEventListener("click", () => signOut());
+  showPracticeName();
+  keepAlive();
+}
