@@ -65,4 +65,3 @@ func (p *Portal) invite(email, name string) (created bool, err error) {
 	}
 	return false, p.mailLink(client, purposeInvite, "", "cli")
 }
-

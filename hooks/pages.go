@@ -57,4 +57,3 @@ func redactPath(replacement string) func(*core.RequestEvent) error {
 		return err
 	}
 }
-

@@ -417,7 +417,7 @@ func (p *Portal) handleLoginCode(e *core.RequestEvent) error {
 	now := outbox.DBTime(p.Config.Now())
 	var open []loginToken
 	err = p.App.DB().NewQuery(
-		"SELECT id, client, purpose, token_hash, code_hmac, expires, used, failed_codes FROM login_tokens "+
+		"SELECT id, client, purpose, token_hash, code_hmac, expires, used, failed_codes FROM login_tokens " +
 			"WHERE client = {:client} AND used = '' AND expires > {:now} AND failed_codes < {:max}",
 	).Bind(dbx.Params{"client": client.Id, "now": now, "max": maxFailedCodes}).All(&open)
 	if err != nil {
@@ -440,7 +440,7 @@ func (p *Portal) handleLoginCode(e *core.RequestEvent) error {
 	// A wrong code counts against every open token of the client, in a
 	// statement of its own so that no rolled-back transaction can undo it.
 	_, err = p.App.DB().NewQuery(
-		"UPDATE login_tokens SET failed_codes = failed_codes + 1, updated = {:now} "+
+		"UPDATE login_tokens SET failed_codes = failed_codes + 1, updated = {:now} " +
 			"WHERE client = {:client} AND used = '' AND expires > {:now} AND failed_codes < {:max}",
 	).Bind(dbx.Params{"client": client.Id, "now": now, "max": maxFailedCodes}).Execute()
 	if err != nil {

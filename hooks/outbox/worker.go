@@ -199,4 +199,3 @@ func errorLine(err error) string {
 	}
 	return line
 }
-
