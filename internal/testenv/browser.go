@@ -1,0 +1,78 @@
+package testenv
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Phone is the viewport of a common phone, in CSS pixels.
+var Phone = chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile, chromedp.EmulateTouch)
+
+// Browser starts headless Chromium with a fresh profile and returns a tab's
+// context, closed when the test ends. Without Chromium the test is skipped
+// on a developer's machine and fails in CI, where it must run.
+func Browser(t testing.TB) context.Context {
+	t.Helper()
+	path := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if found, err := exec.LookPath(name); err == nil {
+			path = found
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed; .ci/run installs it")
+		}
+		t.Skip("chromium is not installed (apt-get install chromium)")
+	}
+
+	options := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+	}
+	allocator, cancelAllocator := chromedp.NewExecAllocator(context.Background(), options...)
+	tab, cancelTab := chromedp.NewContext(allocator)
+	tab, cancelTimeout := context.WithTimeout(tab, 2*time.Minute)
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancelTab()
+		cancelAllocator()
+	})
+	if err := chromedp.Do(tab, Phone); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return tab
+}
+
+// Screenshot saves the page as a PNG under dir when PORTICO_SCREENSHOTS
+// names one, for a person to look at.
+func Screenshot(t testing.TB, tab context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("PORTICO_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	if err := os.WriteFile(dir+"/"+name+".png", png, 0o644); err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+	}
+}
