@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 )
@@ -119,7 +120,7 @@ func (o *Outbox) Enqueue(app core.App, msg Message) (bool, error) {
 	record.Set("dedupe_key", msg.DedupeKey)
 
 	if err := app.SaveNoValidate(record); err != nil {
-		if msg.DedupeKey != "" && isUniqueViolation(err) {
+		if msg.DedupeKey != "" && isDuplicate(err) {
 			return false, nil
 		}
 		return false, err
@@ -137,8 +138,15 @@ func (o *Outbox) Wake() {
 	}
 }
 
-func isUniqueViolation(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+// isDuplicate tells whether saving failed on the dedupe key's unique index,
+// which PocketBase reports as a field validation error.
+func isDuplicate(err error) bool {
+	var fieldErrors validation.Errors
+	if errors.As(err, &fieldErrors) {
+		_, ok := fieldErrors["dedupe_key"]
+		return ok
+	}
+	return strings.Contains(err.Error(), "UNIQUE constraint failed: mail_outbox.dedupe_key")
 }
 
 // DBTime formats t the way PocketBase stores dates, so SQL can compare them as text.
