@@ -28,6 +28,7 @@ type Mail struct {
 	HTML        string
 	Attachments map[string][]byte
 	Raw         []byte
+	Received    time.Time // when the server took the message
 }
 
 var (
@@ -157,6 +158,22 @@ func (m *MailServer) To(address string) []Mail {
 	return out
 }
 
+// Count is how many messages the server holds.
+func (m *MailServer) Count() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.inbox)
+}
+
+// Clear forgets every message received so far, so that a long benchmark
+// holds only the messages of its current round.
+func (m *MailServer) Clear() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.inbox = nil
+	m.taken = map[int]bool{}
+}
+
 // Next waits for the next message to address that Next has not returned yet.
 func (m *MailServer) Next(address string, timeout time.Duration) Mail {
 	m.t.Helper()
@@ -197,7 +214,7 @@ func (m *MailServer) receive(from, to string, raw []byte) error {
 	if err != nil {
 		return err
 	}
-	parsed.From, parsed.To, parsed.Raw = from, to, raw
+	parsed.From, parsed.To, parsed.Raw, parsed.Received = from, to, raw, time.Now()
 	m.mu.Lock()
 	m.inbox = append(m.inbox, parsed)
 	m.mu.Unlock()

@@ -1,0 +1,193 @@
+// Command bench measures Portico against the performance targets of the
+// README and prints a markdown table with each target beside its figure:
+//
+//	go run ./bench            # the full run, a few minutes
+//	go run ./bench -quick     # a smoke run that proves the benchmark works
+//
+// Portico runs as a practice runs it: the release binary, started on a
+// prepared data dir, mailing a go-smtp server inside the benchmark. In
+// the same run the benchmark drives PocketBase's built-in email OTP on
+// the same app, so the two can be compared on equal terms.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"portico/internal/testenv"
+)
+
+// concurrencies are the numbers of clients signing in at once.
+var concurrencies = []int{1, 8, 32}
+
+// sizes are how much work one benchmark does.
+type sizes struct {
+	runs     int // each figure is the median over runs
+	clients  int // sign-ins per round, and N of the login-link bursts
+	otpUsers int // PocketBase OTP sign-ins per round: bcrypt makes each slow
+	startups int // start-ups timed
+}
+
+func main() {
+	runs := flag.Int("runs", 3, "measure every figure this many times; the table shows medians")
+	quick := flag.Bool("quick", false, "smoke run: one small run, to prove the benchmark still works")
+	inProcess := flag.Bool("inprocess", false, "run Portico inside the benchmark instead of as the release binary (no footprint figures)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the sign-in load to this file (implies -inprocess)")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("bench: ")
+
+	s := sizes{runs: *runs, clients: 1000, otpUsers: 100, startups: 5}
+	if *quick {
+		s = sizes{runs: 1, clients: 50, otpUsers: 5, startups: 1}
+	}
+	if *cpuProfile != "" {
+		*inProcess = true
+	}
+
+	tb := &benchTB{}
+	defer tb.close()
+	b := &bench{tb: tb, sizes: s, figures: figures{}, inProcess: *inProcess}
+	b.command = strings.Join(append([]string{"go run ./bench"}, os.Args[1:]...), " ")
+
+	addr, err := freeAddr()
+	must(tb, err)
+	var binary string
+	if !b.inProcess {
+		log.Print("building the release binary")
+		binary, err = buildRelease(moduleDir(tb), tb.TempDir())
+		must(tb, err)
+		info, err := os.Stat(binary)
+		must(tb, err)
+		b.figures.add("binary", float64(info.Size())/(1<<20))
+	}
+
+	log.Printf("preparing a practice with %d clients", s.clients)
+	practice := preparePractice(tb, s.clients, s.otpUsers, "http://"+addr)
+	b.mail = practice.env.Mail
+
+	url := practice.env.URL
+	b.pid = os.Getpid()
+	if !b.inProcess {
+		practice.env.Stop()
+		portico := b.startRelease(binary, practice.env.Dir, addr)
+		url, b.pid = portico.url, portico.pid()
+	}
+	b.load = newLoader(url)
+
+	for _, page := range pages {
+		weight, foreign, err := pageWeight(url, page.path)
+		must(tb, err)
+		b.figures.add("page"+page.path, float64(weight)/1024)
+		b.foreign = append(b.foreign, foreign...)
+	}
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		must(tb, err)
+		must(tb, pprof.StartCPUProfile(f))
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
+	for run := range s.runs {
+		log.Printf("run %d of %d", run+1, s.runs)
+		b.signInRun(practice)
+	}
+
+	b.printTable(os.Stdout)
+}
+
+// startRelease times the release binary's start-up on the prepared data
+// dir, then starts it for the load and reads its idle memory.
+func (b *bench) startRelease(binary, dataDir, addr string) *process {
+	env := []string{
+		"PORTICO_SMTP_URL=" + b.mail.URL(),
+		fmt.Sprintf("PORTICO_LINKS_PER_ADDRESS=%d", linksPerAddress),
+	}
+	log.Printf("timing %d start-ups", b.sizes.startups)
+	for range b.sizes.startups {
+		portico, took, err := startPortico(binary, dataDir, addr, env)
+		must(b.tb, err)
+		portico.stop()
+		b.figures.add("startup", ms(took))
+	}
+
+	portico, _, err := startPortico(binary, dataDir, addr, env)
+	must(b.tb, err)
+	b.tb.Cleanup(portico.stop)
+	time.Sleep(2 * time.Second) // past start-up's one-off work
+	idle, err := residentBytes(portico.pid())
+	must(b.tb, err)
+	b.figures.add("rss/idle", float64(idle)/(1<<20))
+	return portico
+}
+
+// signInRun measures one run of every sign-in figure. Each round mails a
+// fresh link and code to every client, so each sign-in uses a new token.
+func (b *bench) signInRun(practice *practice) {
+	b.loadPeak = 0
+	for _, concurrency := range concurrencies {
+		b.redeem(concurrency, b.loginLinks(practice.clients))
+		b.loginCodes(concurrency, b.loginLinks(practice.clients))
+		b.authWithOTPs(concurrency, b.requestOTPs(practice.otpUsers))
+	}
+	b.figures.add("rss/load", float64(b.loadPeak)/(1<<20))
+}
+
+// underLoad runs a sign-in burst while sampling Portico's memory.
+func (b *bench) underLoad(measure func() burst) burst {
+	peak := peakRSS(b.pid)
+	r := measure()
+	b.loadPeak = max(b.loadPeak, peak())
+	return r
+}
+
+// bench is one benchmark's state and findings.
+type bench struct {
+	tb        *benchTB
+	sizes     sizes
+	command   string
+	inProcess bool
+
+	mail     *testenv.MailServer
+	load     *loader
+	pid      int   // Portico's process, whose memory is read
+	loadPeak int64 // highest memory reading during this run's sign-ins
+
+	figures figures
+	foreign []string // URLs the portal pages load from other origins
+}
+
+// record keeps a burst's rate and latencies under name.
+func (b *bench) record(name string, r burst) {
+	b.figures.add(name+"/rate", r.rate())
+	b.figures.add(name+"/p50", ms(r.percentile(50)))
+	b.figures.add(name+"/p99", ms(r.percentile(99)))
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// moduleDir is the root of the Portico module the benchmark builds.
+func moduleDir(tb *benchTB) string {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	must(tb, err)
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		tb.Fatal("run the benchmark inside the Portico module: go run ./bench")
+	}
+	return filepath.Dir(gomod)
+}
+
+// machine names the hardware the figures were measured on.
+func machine() string {
+	return fmt.Sprintf("%d cores (runtime.NumCPU), %s, %s/%s, %s",
+		runtime.NumCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+}

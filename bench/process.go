@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// buildRelease builds Portico as a practice deploys it: static, without
+// debug information. It returns the binary's path.
+func buildRelease(moduleDir, outDir string) (string, error) {
+	binary := filepath.Join(outDir, "portico")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", binary, ".")
+	cmd.Dir = moduleDir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building portico: %v\n%s", err, out)
+	}
+	return binary, nil
+}
+
+// freeAddr picks a loopback address nothing listens on.
+func freeAddr() (string, error) {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer listener.Close()
+	return listener.Addr().String(), nil
+}
+
+// process is Portico running as its own process.
+type process struct {
+	cmd  *exec.Cmd
+	url  string
+	done chan error
+}
+
+// startPortico runs `portico serve` on dataDir and waits until /api/health
+// answers; it returns how long that took from exec.
+func startPortico(binary, dataDir, addr string, env []string) (*process, time.Duration, error) {
+	cmd := exec.Command(binary, "serve", "--http="+addr, "--dir="+dataDir)
+	cmd.Env = append(os.Environ(), env...)
+	p := &process{cmd: cmd, url: "http://" + addr, done: make(chan error, 1)}
+
+	health := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	began := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, 0, err
+	}
+	go func() { p.done <- cmd.Wait() }()
+
+	for {
+		resp, err := health.Get(p.url + "/api/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p, time.Since(began), nil
+			}
+		}
+		select {
+		case err := <-p.done:
+			return nil, 0, fmt.Errorf("portico exited while starting: %v", err)
+		case <-time.After(time.Millisecond):
+		}
+		if time.Since(began) > 30*time.Second {
+			p.stop()
+			return nil, 0, fmt.Errorf("portico did not answer /api/health within 30s: %v", err)
+		}
+	}
+}
+
+func (p *process) pid() int { return p.cmd.Process.Pid }
+
+// stop ends Portico as systemd would: SIGTERM, then SIGKILL after 15s.
+func (p *process) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// residentBytes reads a process's resident set size (VmRSS).
+func residentBytes(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	scanner := bufio.NewScanner(f)
+	for scanner.Scan() {
+		if rest, ok := strings.CutPrefix(scanner.Text(), "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+}
+
+// peakRSS samples pid's resident memory until the returned func is
+// called, which returns the highest sample.
+func peakRSS(pid int) func() int64 {
+	stop, done := make(chan struct{}), make(chan int64)
+	go func() {
+		var peak int64
+		ticker := time.NewTicker(10 * time.Millisecond)
+		defer ticker.Stop()
+		for {
+			if rss, err := residentBytes(pid); err == nil {
+				peak = max(peak, rss)
+			}
+			select {
+			case <-stop:
+				done <- peak
+				return
+			case <-ticker.C:
+			}
+		}
+	}()
+	return func() int64 {
+		close(stop)
+		return <-done
+	}
+}
+
+// cpuModel is the processor's name as /proc/cpuinfo gives it.
+func cpuModel() string {
+	raw, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown processor"
+	}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if name, value, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(name) == "model name" {
+			return strings.TrimSpace(value)
+		}
+	}
+	return "unknown processor"
+}
