@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -142,12 +143,17 @@ func (b *bench) signInRun(practice *practice) {
 	b.figures.add("rss/load", float64(b.loadPeak)/(1<<20))
 }
 
-// underLoad runs a sign-in burst while sampling Portico's memory.
-func (b *bench) underLoad(measure func() burst) burst {
+// measure sends a round of sign-ins and records its rate, latencies and
+// the processor time Portico spent per request, while sampling its memory.
+func (b *bench) measure(name string, concurrency int, calls []call) {
 	peak := peakRSS(b.pid)
-	r := measure()
+	cpu := cpuTime(b.pid)
+	r := b.load.send(concurrency, calls, http.StatusOK, nil)
+	if !b.inProcess {
+		b.figures.add(name+"/cpu", ms(cpuTime(b.pid)-cpu)/float64(r.requests))
+	}
 	b.loadPeak = max(b.loadPeak, peak())
-	return r
+	b.record(name, r)
 }
 
 // bench is one benchmark's state and findings.

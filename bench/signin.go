@@ -80,9 +80,7 @@ func (b *bench) redeem(concurrency int, mails []signInMail) {
 	for i, m := range mails {
 		calls[i] = call{"/api/portal/redeem", map[string]string{"token": m.token}}
 	}
-	b.record(fmt.Sprintf("redeem/%d", concurrency), b.underLoad(func() burst {
-		return b.load.send(concurrency, calls, http.StatusOK, nil)
-	}))
+	b.measure(fmt.Sprintf("redeem/%d", concurrency), concurrency, calls)
 }
 
 // loginCodes signs every mailed client in with the code typed on the
@@ -92,9 +90,7 @@ func (b *bench) loginCodes(concurrency int, mails []signInMail) {
 	for i, m := range mails {
 		calls[i] = call{"/api/portal/login-code", map[string]string{"email": m.email, "code": m.code}}
 	}
-	b.record(fmt.Sprintf("login-code/%d", concurrency), b.underLoad(func() burst {
-		return b.load.send(concurrency, calls, http.StatusOK, nil)
-	}))
+	b.measure(fmt.Sprintf("login-code/%d", concurrency), concurrency, calls)
 }
 
 // otpPassword finds the password in PocketBase's default OTP email.
@@ -141,5 +137,5 @@ func (b *bench) authWithOTPs(concurrency int, otps []otp) {
 	for i, o := range otps {
 		calls[i] = call{"/api/collections/" + otpCollection + "/auth-with-otp", map[string]string{"otpId": o.id, "password": o.password}}
 	}
-	b.record(fmt.Sprintf("auth-with-otp/%d", concurrency), b.load.send(concurrency, calls, http.StatusOK, nil))
+	b.measure(fmt.Sprintf("auth-with-otp/%d", concurrency), concurrency, calls)
 }
