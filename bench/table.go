@@ -68,6 +68,7 @@ func (b *bench) printTable(w io.Writer) {
 	}
 	t := &table{}
 
+	t.row("Floor: a request refused before any database work (malformed address), 32 concurrent", speed("floor"), "", nil)
 	for _, route := range []string{"redeem", "login-code"} {
 		for _, c := range concurrencies {
 			name := fmt.Sprintf("%s/%d", route, c)
@@ -98,6 +99,9 @@ func (b *bench) printTable(w io.Writer) {
 		speed("login-link"), "p99 < 20 ms", check(m("login-link/p99") < 20))
 	t.row(fmt.Sprintf("Last of N=%d login-link emails at the SMTP server", b.sizes.clients),
 		fmt.Sprintf("%.2f s after the first request", m("login-link/last-mail")), "", nil)
+	if !b.inProcess {
+		t.row("Portico CPU per login-link, its email's delivery included", fmt.Sprintf("%.2f ms", m("login-link/cpu-delivered")), "", nil)
+	}
 	t.row("PocketBase `request-otp`, 32 concurrent", speed("request-otp"), "", nil)
 
 	t.row("Reminders: one sweep over 100,000 appointments", "pending: the appointments branch", "", nil)
