@@ -20,11 +20,13 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 func (p *Portal) registerPages() {
 	p.App.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
 		Func: func(e *core.ServeEvent) error {
+			// Pages, styles and scripts go out gzipped, as PocketBase's own
+			// dashboard does: less than half the bytes on a client's phone.
 			e.Router.GET(signInLinkPath+"{token}", func(e *core.RequestEvent) error {
 				return e.FileFS(pbpublic.FS, "link.html")
-			}).BindFunc(redactPath(signInLinkPath+"[token]"), noStore)
+			}).BindFunc(redactPath(signInLinkPath+"[token]"), noStore).Bind(apis.Gzip())
 
-			e.Router.GET("/{path...}", apis.Static(pbpublic.FS, false))
+			e.Router.GET("/{path...}", apis.Static(pbpublic.FS, false)).Bind(apis.Gzip())
 			return e.Next()
 		},
 		Priority: 999, // after every other route, so the catch-all shadows none
