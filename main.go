@@ -13,7 +13,8 @@ import (
 )
 
 func main() {
-	app := pocketbase.New()
+	// Dev mode prints every SQL statement: opt in with --dev, even under go run.
+	app := pocketbase.NewWithConfig(pocketbase.Config{DefaultDev: false})
 
 	// Portico's schema lives in Go migrations that ship inside the binary;
 	// automigrate stays off so dashboard edits never write migration files
