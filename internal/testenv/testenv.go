@@ -161,6 +161,14 @@ func (env *Env) Restart() {
 	env.boot(listener)
 }
 
+// As returns a view of env that reports to t, for a fuzz target or a
+// subtest that must not fail through the parent.
+func (env *Env) As(t testing.TB) *Env {
+	view := *env
+	view.T = t
+	return &view
+}
+
 // Response is an HTTP answer with its JSON body decoded.
 type Response struct {
 	Status int
