@@ -1,6 +1,7 @@
 package hooks_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -31,6 +32,7 @@ func TestBrowserSignInJourney(t *testing.T) {
 		t.Fatalf("after asking for a link the page says %q; want Check your email", heading)
 	}
 	testenv.Screenshot(t, tab, "check-email")
+	assertNoPasswordField(t, tab)
 
 	link, token := env.Mail.Next("ada@example.com", wait).SignInLink()
 	err = Do(tab,
@@ -46,6 +48,7 @@ func TestBrowserSignInJourney(t *testing.T) {
 		t.Fatalf("portal greets %q; want Ada Client", name)
 	}
 	testenv.Screenshot(t, tab, "portal-home")
+	assertNoPasswordField(t, tab)
 
 	// Signed in, the used link goes straight to the portal.
 	err = Do(tab, Navigate(link), WaitVisible(ID("client-name")))
@@ -68,11 +71,23 @@ func TestBrowserSignInJourney(t *testing.T) {
 		t.Fatalf("used link page says %q", gone)
 	}
 	testenv.Screenshot(t, tab, "used-link")
+	assertNoPasswordField(t, tab)
 	if err := Do(tab, Click(ID("resend")), WaitVisible(ID("sent"))); err != nil {
 		t.Fatalf("one-click resend: %v", err)
 	}
 	_, fresh := env.Mail.Next("ada@example.com", wait).SignInLink()
 	if fresh == "" || fresh == token {
 		t.Fatalf("one-click resend mailed no new link")
+	}
+}
+
+// assertNoPasswordField: clients have no password, so no client page may
+// ask for one.
+func assertNoPasswordField(t *testing.T, tab context.Context) {
+	t.Helper()
+	count, err := Run(tab, Evaluate[int](`document.querySelectorAll("input[type=password]").length`))
+	if err != nil || count != 0 {
+		location, _ := Run(tab, Location())
+		t.Fatalf("%s shows %d password fields (%v); clients have no password", location, count, err)
 	}
 }
