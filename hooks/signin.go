@@ -287,6 +287,23 @@ func (p *Portal) findToken(token string) (loginToken, error) {
 	return row, err
 }
 
+// requestedToken reads the login token a request body names.
+func (p *Portal) requestedToken(e *core.RequestEvent) (loginToken, error) {
+	form := &tokenForm{}
+	if err := bindForm(e, form); err != nil {
+		return loginToken{}, err
+	}
+	row, err := p.findToken(form.Token)
+	if err != nil {
+		return loginToken{}, unknownLink(e)
+	}
+	return row, nil
+}
+
+func unknownLink(e *core.RequestEvent) error {
+	return e.NotFoundError("This sign-in link is not one we know. Please ask for a new one.", nil)
+}
+
 // consume marks the token used in one conditional UPDATE: of any number of
 // concurrent redeems exactly one changes the row, and only it signs in.
 func (p *Portal) consume(e *core.RequestEvent, where string, params dbx.Params) (bool, error) {
@@ -309,13 +326,9 @@ func (p *Portal) consume(e *core.RequestEvent, where string, params dbx.Params) 
 // handleLinkStatus tells the landing page what a link can do before the
 // client presses anything. It reads; it never consumes.
 func (p *Portal) handleLinkStatus(e *core.RequestEvent) error {
-	form := &tokenForm{}
-	if err := bindForm(e, form); err != nil {
-		return err
-	}
-	row, err := p.findToken(form.Token)
+	row, err := p.requestedToken(e)
 	if err != nil {
-		return e.NotFoundError("This sign-in link is not one we know. Please ask for a new one.", nil)
+		return err
 	}
 	return e.JSON(http.StatusOK, map[string]string{
 		"state":    row.state(p.Config.Now()),
@@ -337,7 +350,7 @@ func (p *Portal) handleRedeem(e *core.RequestEvent) error {
 	}
 	row, err := p.findToken(form.Token)
 	if err != nil {
-		return e.NotFoundError("This sign-in link is not one we know. Please ask for a new one.", nil)
+		return unknownLink(e)
 	}
 	if !won {
 		return linkGone(e, row.state(p.Config.Now()))
@@ -369,17 +382,13 @@ func (p *Portal) signIn(e *core.RequestEvent, clientId string) error {
 // handleResend mails a fresh link to the owner of a used or expired one:
 // the client has nothing to type, and the address is the one on file.
 func (p *Portal) handleResend(e *core.RequestEvent) error {
-	form := &tokenForm{}
-	if err := bindForm(e, form); err != nil {
-		return err
-	}
-	row, err := p.findToken(form.Token)
+	row, err := p.requestedToken(e)
 	if err != nil {
-		return e.NotFoundError("This sign-in link is not one we know. Please ask for a new one.", nil)
+		return err
 	}
 	client, err := p.App.FindRecordById("clients", row.Client)
 	if err != nil {
-		return e.NotFoundError("This sign-in link is not one we know. Please ask for a new one.", nil)
+		return unknownLink(e)
 	}
 	if err := p.limitSignInMail(e, strings.ToLower(client.Email())); err != nil {
 		return err
