@@ -102,6 +102,17 @@ func TestNewClientGetsInvite(t *testing.T) {
 	}
 	env.NewClient("No Portal", "paper@example.com", false)
 	env.Mail.Quiet("paper@example.com", time.Second)
+
+	// The dashboard creates clients through the API, with no password.
+	created := env.Post("/api/collections/clients/records",
+		map[string]any{"name": "Dash Client", "email": "dash@example.com", "portal_access": true},
+		"Authorization", env.ClinicianToken())
+	if created.Status != http.StatusOK {
+		t.Fatalf("a clinician creating a client without a password: %s; want 200", created)
+	}
+	if invite := env.Mail.Next("dash@example.com", wait); invite.Code() == "" {
+		t.Fatalf("a client created in the dashboard got no invite code")
+	}
 }
 
 // TestNoRawTokenInLogs reads PocketBase's request log after a whole

@@ -295,3 +295,24 @@ func (c *Clock) Set(t time.Time) {
 	defer c.mu.Unlock()
 	c.now = t
 }
+
+// ClinicianToken creates a clinician (a PocketBase superuser) and returns
+// an auth token for the API, as the dashboard would hold.
+func (env *Env) ClinicianToken() string {
+	env.T.Helper()
+	collection, err := env.App.FindCollectionByNameOrId(core.CollectionNameSuperusers)
+	if err != nil {
+		env.T.Fatal(err)
+	}
+	clinician := core.NewRecord(collection)
+	clinician.SetEmail(fmt.Sprintf("clinician%d@harbor.test", time.Now().UnixNano()))
+	clinician.SetRandomPassword()
+	if err := env.App.Save(clinician); err != nil {
+		env.T.Fatal(err)
+	}
+	token, err := clinician.NewAuthToken()
+	if err != nil {
+		env.T.Fatal(err)
+	}
+	return token
+}
