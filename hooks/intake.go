@@ -193,7 +193,9 @@ type answersForm struct {
 	Answers map[string]json.RawMessage `json:"answers"`
 }
 
-func (f *answersForm) validate() error { return nil }
+func (f *answersForm) validate() error {
+	return validation.ValidateStruct(f, validation.Field(&f.Answers, validation.NotNil))
+}
 
 // handlePacketDraft saves the answers so far. Autosave calls it as the
 // client goes, so it takes incomplete answers; only a submitted packet or
@@ -233,6 +235,7 @@ func (p *Portal) saveDraft(e *core.RequestEvent, raw map[string]json.RawMessage)
 			return e.BadRequestError("Some answers could not be saved. Please check the highlighted questions.", problems)
 		}
 		response.Set("answers", answers)
+		response.Set("state", "draft") // a clinician may have reopened a sent packet
 		response.Set("saved", now)
 		if err := tx.Save(response); err != nil {
 			return e.InternalServerError("", err)
@@ -331,7 +334,8 @@ func (p *Portal) notifyPracticeOfSubmission(app core.App, response *core.Record)
 	}
 	_, err := p.queueLetter(app, "intake_submitted", "An intake form was submitted", letter, outbox.Message{
 		To:        to,
-		DedupeKey: "intake-submitted:" + response.Id,
+		// Once per submission: a packet the clinician reopens is news again when resent.
+		DedupeKey: "intake-submitted:" + response.Id + ":" + response.GetString("submitted"),
 	})
 	return err
 }

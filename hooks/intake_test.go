@@ -396,6 +396,40 @@ func TestSubmitShowsWhatIsMissing(t *testing.T) {
 	env.Mail.Quiet("frontdesk@harbor.test", time.Second) // told once
 }
 
+// TestClinicianCanReopenASentPacket: setting a sent packet back to in
+// progress in the dashboard lets the client correct it and send it again,
+// and the practice hears of each sending.
+func TestClinicianCanReopenASentPacket(t *testing.T) {
+	env := testenv.Start(t)
+	setNotificationEmail(t, env, "frontdesk@harbor.test")
+	staff := clinicianToken(t, env)
+	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
+	assignment, _ := assign(t, env, ada, newForm(t, env, "New client", newPatientForm))
+	path := "/api/portal/intake/" + assignment.Id
+	session := sessionOf(t, ada)
+
+	if r := env.Post(path+"/submit", map[string]any{"answers": completeAnswers()}, "Authorization", session); r.Status != http.StatusOK {
+		t.Fatalf("first submit: %s", r)
+	}
+	env.Mail.Next("frontdesk@harbor.test", wait)
+	if r := env.Do(http.MethodPatch, "/api/collections/intake_assignments/records/"+assignment.Id, map[string]string{"status": "in_progress"}, "Authorization", staff); r.Status != http.StatusOK {
+		t.Fatalf("clinician reopening the packet: %s", r)
+	}
+	env.Clock.Advance(time.Minute)
+	corrected := completeAnswers()
+	corrected["phone"] = "+1 555 010 0200"
+	if r := env.Post(path+"/submit", map[string]any{"answers": corrected}, "Authorization", session); r.Status != http.StatusOK {
+		t.Fatalf("submitting the reopened packet: %s", r)
+	}
+	env.Mail.Next("frontdesk@harbor.test", wait)
+	if r := env.Do(http.MethodGet, path, nil, "Authorization", session); r.JSON["answers"].(map[string]any)["phone"] != "+1 555 010 0200" {
+		t.Fatalf("the corrected answer was not kept: %s", r)
+	}
+	if r := env.Do(http.MethodPut, path, map[string]any{}, "Authorization", session); r.Status != http.StatusBadRequest {
+		t.Fatalf("a save without answers: %s; want 400", r)
+	}
+}
+
 // TestClientReachesOnlyItsOwnPackets tries every route to packets and
 // answers as the wrong client, as the owner where only staff may write,
 // and as nobody.

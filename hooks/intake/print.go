@@ -3,7 +3,6 @@ package intake
 import (
 	"html/template"
 	"io"
-	"strings"
 	"time"
 )
 
@@ -68,6 +67,8 @@ const printPage = `<!doctype html>
 
 var printTemplate = template.Must(template.New("print").Parse(printPage))
 
+var yesNo = map[string]string{"yes": "Yes", "no": "No"}
+
 const printedTime = "Monday 2 January 2006, 15:04 MST"
 
 // Print writes the sheet as a plain HTML page: questions and answers in
@@ -89,8 +90,8 @@ func Print(w io.Writer, sheet Sheet) error {
 		switch value := answer.(type) {
 		case string:
 			item.Answer = value
-			if q.Kind == YesNo {
-				item.Answer = strings.ToUpper(value[:1]) + value[1:]
+			if spoken, ok := yesNo[value]; ok && q.Kind == YesNo {
+				item.Answer = spoken
 			}
 		case []any:
 			for _, choice := range value {
