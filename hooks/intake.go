@@ -333,7 +333,7 @@ func (p *Portal) notifyPracticeOfSubmission(app core.App, response *core.Record)
 		ButtonURL:   p.portalURL("/_/#/collections?collection=intake_responses&recordId=" + response.Id),
 	}
 	_, err := p.queueLetter(app, "intake_submitted", "An intake form was submitted", letter, outbox.Message{
-		To:        to,
+		To: to,
 		// Once per submission: a packet the clinician reopens is news again when resent.
 		DedupeKey: "intake-submitted:" + response.Id + ":" + response.GetString("submitted"),
 	})
