@@ -18,9 +18,11 @@ func TestBrowserSignInJourney(t *testing.T) {
 	env.NewClient("Ada Client", "ada@example.com", true)
 	tab := testenv.Browser(t)
 
+	if err := Do(tab, Navigate(env.URL+"/"), WaitVisible(ID("email"))); err != nil {
+		t.Fatalf("opening the sign-in page: %v", err)
+	}
+	testenv.Accessible(t, tab, "sign-in")
 	err := Do(tab,
-		Navigate(env.URL+"/"),
-		WaitVisible(ID("email")),
 		SendKeys(ID("email"), "ada@example.com"),
 		Click(CSS("#ask-form button")),
 		WaitVisible(ID("check")),
@@ -32,12 +34,15 @@ func TestBrowserSignInJourney(t *testing.T) {
 		t.Fatalf("after asking for a link the page says %q; want Check your email", heading)
 	}
 	testenv.Screenshot(t, tab, "check-email")
+	testenv.Accessible(t, tab, "check email")
 	assertNoPasswordField(t, tab)
 
 	link, token := env.Mail.Next("ada@example.com", wait).SignInLink()
+	if err := Do(tab, Navigate(link), WaitVisible(ID("sign-in"))); err != nil {
+		t.Fatalf("opening the emailed link: %v", err)
+	}
+	testenv.Accessible(t, tab, "link landing")
 	err = Do(tab,
-		Navigate(link),
-		WaitVisible(ID("sign-in")),
 		Click(ID("sign-in")),
 		WaitVisible(ID("client-name")),
 	)
@@ -48,6 +53,7 @@ func TestBrowserSignInJourney(t *testing.T) {
 		t.Fatalf("portal greets %q; want Ada Client", name)
 	}
 	testenv.Screenshot(t, tab, "portal-home")
+	testenv.Accessible(t, tab, "portal home")
 	assertNoPasswordField(t, tab)
 
 	// Signed in, the used link goes straight to the portal.
@@ -71,6 +77,7 @@ func TestBrowserSignInJourney(t *testing.T) {
 		t.Fatalf("used link page says %q", gone)
 	}
 	testenv.Screenshot(t, tab, "used-link")
+	testenv.Accessible(t, tab, "used link")
 	assertNoPasswordField(t, tab)
 	if err := Do(tab, Click(ID("resend")), WaitVisible(ID("sent"))); err != nil {
 		t.Fatalf("one-click resend: %v", err)

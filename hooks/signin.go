@@ -28,6 +28,8 @@ import (
 const (
 	purposeSignIn = "sign_in"
 	purposeInvite = "invite"
+	// purposeIntake is the link in the mail about a newly assigned form.
+	purposeIntake = "intake"
 )
 
 const (
@@ -185,13 +187,19 @@ func (p *Portal) mailLink(client *core.Record, purpose, ip, agent string) error 
 		Code:        code,
 	}
 	subject := "Your sign-in link for " + practice
-	if purpose == purposeInvite {
+	portalIntro := practice + " uses a secure client portal for forms and appointments. There is no password to remember: each time, we email you a link like this one."
+	switch purpose {
+	case purposeInvite:
 		subject = practice + " invites you to your client portal"
-		letter.Paragraphs = []string{
-			practice + " uses a secure client portal for forms and appointments. There is no password to remember: each time, we email you a link like this one.",
-		}
+		letter.Paragraphs = []string{portalIntro}
 		letter.Footer = fmt.Sprintf("This invitation works for %s. If it runs out, the page it opens lets you ask for a new one.", humanDuration(p.Config.InviteTTL))
-	} else {
+	case purposeIntake:
+		// The form's title can name a condition, so the mail never carries it.
+		subject = "A form from " + practice
+		letter.ButtonLabel = "Open your form"
+		letter.Paragraphs = []string{practice + " has asked you to fill in a form in your client portal. You can stop at any time and carry on later: your answers are kept.", portalIntro}
+		letter.Footer = fmt.Sprintf("This link works for %s. If it runs out, the page it opens lets you ask for a new one.", humanDuration(p.Config.InviteTTL))
+	default:
 		letter.Paragraphs = []string{"Someone, hopefully you, asked to sign in to the client portal."}
 		letter.Footer = fmt.Sprintf("The link and code work for %s. If you did not ask for them, you can ignore this email.", humanDuration(p.Config.SignInTTL))
 	}
@@ -215,8 +223,9 @@ func (p *Portal) issueToken(client *core.Record, purpose, ip, agent string) (str
 	}
 	code := fmt.Sprintf("%06d", n.Int64())
 
+	// Links the practice sends unasked must outlive a few days in an inbox.
 	ttl := p.Config.SignInTTL
-	if purpose == purposeInvite {
+	if purpose != purposeSignIn {
 		ttl = p.Config.InviteTTL
 	}
 
