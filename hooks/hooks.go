@@ -40,6 +40,7 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	p.registerIntake()
 	p.registerPages()
 	p.registerCommands(app)
+	p.registerTLS(app)
 
 	return p
 }
