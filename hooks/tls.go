@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -103,7 +104,14 @@ func (p *Portal) registerTLS(app *pocketbase.PocketBase) {
 	}
 	app.OnBootstrap().BindFunc(func(e *core.BootstrapEvent) error {
 		dropPocketBaseServe()
-		return e.Next()
+		// SQLite alone would say "unable to open database file (14)".
+		if _, err := os.ReadDir(e.App.DataDir()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("cannot use the data dir: %w", err)
+		}
+		if err := e.Next(); err != nil {
+			return fmt.Errorf("cannot use the data dir %s: %w", e.App.DataDir(), err)
+		}
+		return nil
 	})
 	help := app.RootCmd.HelpFunc()
 	app.RootCmd.SetHelpFunc(func(c *cobra.Command, args []string) {
@@ -156,13 +164,14 @@ func (p *Portal) serveHTTPS(flags httpsFlags, httpAddr, httpsAddr string, origin
 	}
 	defer httpsListener.Close()
 
+	logger := certLogger()
+	issuerTemplate.Logger = logger
 	// certmagic's own challenge servers try these ports, find them taken by
 	// the listeners above and leave the answers to them.
 	issuerTemplate.AltHTTPPort = listenerPort(httpListener)
 	issuerTemplate.AltTLSALPNPort = listenerPort(httpsListener)
 
 	var magic *certmagic.Config
-	logger := certLogger()
 	cache := certmagic.NewCache(certmagic.CacheOptions{
 		GetConfigForCert: func(certmagic.Certificate) (*certmagic.Config, error) { return magic, nil },
 		Logger:           logger.WithOptions(zap.IncreaseLevel(zap.WarnLevel)), // no chatter on every start and stop
