@@ -77,17 +77,19 @@ func (p *Portal) registerTLS(app *pocketbase.PocketBase) {
 	pocketBaseServe := serve.RunE
 	serve.RunE = func(c *cobra.Command, args []string) error {
 		flags.domains = append(flags.domains, args...)
+		httpAddr, _ := c.Flags().GetString("http")
+		httpsAddr, _ := c.Flags().GetString("https")
+		origins, _ := c.Flags().GetStringSlice("origins")
 		if len(flags.domains) == 0 {
-			for _, name := range []string{"acme-email", "acme-ca", "acme-ca-root"} {
+			// Without a domain PocketBase would ask autocert for a
+			// certificate for the listen address: never what a practice wants.
+			for _, name := range []string{"https", "acme-email", "acme-ca", "acme-ca-root"} {
 				if c.Flags().Changed(name) {
-					return fmt.Errorf("--%s needs --domain: automatic HTTPS is off without a domain name", name)
+					return fmt.Errorf("--%s needs --domain: automatic HTTPS is off without the portal's DNS name", name)
 				}
 			}
 			return pocketBaseServe(c, args)
 		}
-		httpAddr, _ := c.Flags().GetString("http")
-		httpsAddr, _ := c.Flags().GetString("https")
-		origins, _ := c.Flags().GetStringSlice("origins")
 		return p.serveHTTPS(flags, cmp.Or(httpAddr, "0.0.0.0:80"), cmp.Or(httpsAddr, "0.0.0.0:443"), origins)
 	}
 	app.RootCmd.AddCommand(serve)

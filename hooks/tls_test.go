@@ -120,7 +120,7 @@ func TestServeSaysWhatIsWrong(t *testing.T) {
 
 	cases := []struct {
 		name string
-		// args come after serve's --dir and loopback --http and --https
+		// args come after serve's --dir and a loopback --http
 		args  []string
 		setup func(t *testing.T, dir string) (dataDir string, undo func())
 		want  string // in the last line of output; {dir} is the data dir
@@ -131,11 +131,13 @@ func TestServeSaysWhatIsWrong(t *testing.T) {
 			want: `--domain "https://portal.test": want a DNS name`},
 		{name: "CA flag without a domain", args: []string{"--acme-ca", "https://ca.test/dir"},
 			want: "--acme-ca needs --domain"},
-		{name: "CA root file missing", args: []string{"--domain", portalDomain, "--acme-ca-root", "/nonexistent/root.pem"},
+		{name: "HTTPS address without a domain", args: []string{"--https", "0.0.0.0:443"},
+			want: "--https needs --domain"},
+		{name: "CA root file missing", args: []string{"--domain", portalDomain, "--https", freeAddr(t), "--acme-ca-root", "/nonexistent/root.pem"},
 			want: "--acme-ca-root: open /nonexistent/root.pem: no such file or directory"},
 		{name: "HTTPS port in use", args: []string{"--domain", portalDomain, "--https", busy.Addr().String()},
 			want: "--https " + busy.Addr().String() + ": the port is already in use by another program"},
-		{name: "CA unreachable", args: []string{"--domain", portalDomain, "--acme-ca", "https://" + nobodyListens + "/dir"},
+		{name: "CA unreachable", args: []string{"--domain", portalDomain, "--https", freeAddr(t), "--acme-ca", "https://" + nobodyListens + "/dir"},
 			want: "cannot reach the certificate authority at https://" + nobodyListens + "/dir: dial tcp " + nobodyListens + ": connect: connection refused"},
 		{name: "data dir is a file",
 			setup: func(t *testing.T, dir string) (string, func()) {
@@ -162,7 +164,7 @@ func TestServeSaysWhatIsWrong(t *testing.T) {
 			}
 
 			args := append([]string{"serve", "--dir", dataDir, "--dev=false",
-				"--http", freeAddr(t), "--https", freeAddr(t)}, c.args...)
+				"--http", freeAddr(t)}, c.args...)
 			cmd := exec.Command(binary, args...)
 			if c.name == "data dir unreadable" && os.Geteuid() == 0 {
 				// root reads anything: run as nobody, as a service user would.
