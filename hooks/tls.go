@@ -197,8 +197,13 @@ func (p *Portal) serveHTTPS(flags httpsFlags, httpAddr, httpsAddr string, origin
 	httpServer := &http.Server{
 		Handler:           issuer.HTTPChallengeHandler(redirectToHTTPS(domains, strconv.Itoa(issuerTemplate.AltTLSALPNPort))),
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       time.Minute,
 	}
-	go httpServer.Serve(httpListener)
+	go func() {
+		if err := httpServer.Serve(httpListener); !errors.Is(err, http.ErrServerClosed) {
+			p.App.Logger().Error("HTTP server for challenges and redirects stopped", "error", err)
+		}
+	}()
 	defer httpServer.Close()
 
 	p.App.OnServe().BindFunc(func(e *core.ServeEvent) error {
