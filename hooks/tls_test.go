@@ -101,8 +101,9 @@ func TestEachACMEChallengeAlone(t *testing.T) {
 				pebbleHTTP = freeAddr(t)
 			}
 			ca := startPebble(t, pebbleHTTP, pebbleTLS)
-			portico := startPortico(t, binary, "serve", "--dir", seededDataDir(t), "--dev=false",
-				"--domain", portalDomain, "--acme-ca", ca.Directory, "--acme-ca-root", ca.ServerRootFile,
+			// PocketBase's positional domain works like --domain.
+			portico := startPortico(t, binary, "serve", portalDomain, "--dir", seededDataDir(t), "--dev=false",
+				"--acme-ca", ca.Directory, "--acme-ca-root", ca.ServerRootFile,
 				"--http", httpAddr, "--https", httpsAddr)
 			portico.certificate(httpsAddr, ca.IssuerRoots)
 		})
@@ -121,36 +122,30 @@ func TestServeSaysWhatIsWrong(t *testing.T) {
 	cases := []struct {
 		name string
 		// args come after serve's --dir and a loopback --http
-		args  []string
-		setup func(t *testing.T, dir string) (dataDir string, undo func())
-		want  string // in the last line of output; {dir} is the data dir
+		args []string
+		// dataDir, if set, is the --dir to give instead of a good data dir
+		dataDir func(good string) string
+		// unreadable makes the data dir unreadable to the portico process
+		unreadable bool
+		want       string // the whole output; {dir} is the data dir
 	}{
 		{name: "unknown flag", args: []string{"--bogus"}, want: "unknown flag: --bogus"},
 		{name: "domain flag without a value", args: []string{"--domain"}, want: "flag needs an argument: --domain"},
 		{name: "domain with a scheme", args: []string{"--domain", "https://" + portalDomain},
-			want: `--domain "https://portal.test": want a DNS name`},
+			want: `--domain "https://portal.test": want a DNS name such as portal.example.com (no scheme, port, path or wildcard)`},
 		{name: "CA flag without a domain", args: []string{"--acme-ca", "https://ca.test/dir"},
-			want: "--acme-ca needs --domain"},
+			want: "--acme-ca needs --domain: automatic HTTPS is off without the portal's DNS name"},
 		{name: "HTTPS address without a domain", args: []string{"--https", "0.0.0.0:443"},
-			want: "--https needs --domain"},
+			want: "--https needs --domain: automatic HTTPS is off without the portal's DNS name"},
 		{name: "CA root file missing", args: []string{"--domain", portalDomain, "--https", freeAddr(t), "--acme-ca-root", "/nonexistent/root.pem"},
 			want: "--acme-ca-root: open /nonexistent/root.pem: no such file or directory"},
 		{name: "HTTPS port in use", args: []string{"--domain", portalDomain, "--https", busy.Addr().String()},
 			want: "--https " + busy.Addr().String() + ": the port is already in use by another program"},
 		{name: "CA unreachable", args: []string{"--domain", portalDomain, "--https", freeAddr(t), "--acme-ca", "https://" + nobodyListens + "/dir"},
 			want: "cannot reach the certificate authority at https://" + nobodyListens + "/dir: dial tcp " + nobodyListens + ": connect: connection refused"},
-		{name: "data dir is a file",
-			setup: func(t *testing.T, dir string) (string, func()) {
-				return filepath.Join(dir, "data.db"), func() {}
-			},
+		{name: "data dir is a file", dataDir: func(good string) string { return filepath.Join(good, "data.db") },
 			want: "cannot use the data dir: open {dir}: not a directory"},
-		{name: "data dir unreadable",
-			setup: func(t *testing.T, dir string) (string, func()) {
-				if err := os.Chmod(dir, 0); err != nil {
-					t.Fatal(err)
-				}
-				return dir, func() { os.Chmod(dir, 0o700) }
-			},
+		{name: "data dir unreadable", unreadable: true,
 			want: "cannot use the data dir: open {dir}: permission denied"},
 	}
 	for _, c := range cases {
@@ -158,31 +153,33 @@ func TestServeSaysWhatIsWrong(t *testing.T) {
 			t.Parallel()
 			dir := seededDataDir(t)
 			before := snapshot(t, dir)
-			dataDir, undo := dir, func() {}
-			if c.setup != nil {
-				dataDir, undo = c.setup(t, dir)
+			dataDir := dir
+			if c.dataDir != nil {
+				dataDir = c.dataDir(dir)
 			}
 
-			args := append([]string{"serve", "--dir", dataDir, "--dev=false",
-				"--http", freeAddr(t)}, c.args...)
+			args := append([]string{"serve", "--dir", dataDir, "--dev=false", "--http", freeAddr(t)}, c.args...)
 			cmd := exec.Command(binary, args...)
-			if c.name == "data dir unreadable" && os.Geteuid() == 0 {
-				// root reads anything: run as nobody, as a service user would.
-				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+			if c.unreadable {
+				if err := os.Chmod(dir, 0); err != nil {
+					t.Fatal(err)
+				}
+				if os.Geteuid() == 0 {
+					// root reads anything: run as nobody, as a service user would.
+					cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+				}
 			}
 			out, err := cmd.CombinedOutput()
-			undo()
+			os.Chmod(dir, 0o700)
 			if err == nil {
 				t.Fatalf("portico %s exited 0; want a failure saying %q\n%s", strings.Join(args, " "), c.want, out)
 			}
-			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-			last := lines[len(lines)-1]
+
+			// One line, dated by log.Fatal: "2006/01/02 15:04:05 " and the message.
+			said := strings.TrimSpace(string(out))
 			want := strings.ReplaceAll(c.want, "{dir}", dataDir)
-			if !strings.Contains(last, want) {
-				t.Errorf("portico %s said\n%s\nwant its last line to say %q", strings.Join(args, " "), out, want)
-			}
-			if strings.Contains(string(out), "Usage:") {
-				t.Errorf("portico printed its usage on top of the error:\n%s", out)
+			if strings.Contains(said, "\n") || len(said) < 20 || said[20:] != want {
+				t.Errorf("portico %s said\n%s\nwant the one line %q", strings.Join(c.args, " "), said, want)
 			}
 			if after := snapshot(t, dir); after != before {
 				t.Errorf("the failed start changed the data dir:\nbefore %s\nafter  %s", before, after)
