@@ -40,7 +40,7 @@ func TestAutomaticHTTPSFromACME(t *testing.T) {
 	httpAddr, httpsAddr := freeAddr(t), freeAddr(t)
 	ca := startPebble(t, httpAddr, httpsAddr)
 	dir := seededDataDir(t)
-	serve := []string{"serve", "--dir", dir, "--dev=false",
+	serve := []string{"serve", "--dir", dir,
 		"--domain", portalDomain, "--acme-email", "staff@" + portalDomain,
 		"--acme-ca", ca.Directory, "--acme-ca-root", ca.ServerRootFile,
 		"--http", httpAddr, "--https", httpsAddr}
@@ -102,7 +102,7 @@ func TestEachACMEChallengeAlone(t *testing.T) {
 			}
 			ca := startPebble(t, pebbleHTTP, pebbleTLS)
 			// PocketBase's positional domain works like --domain.
-			portico := startPortico(t, binary, "serve", portalDomain, "--dir", seededDataDir(t), "--dev=false",
+			portico := startPortico(t, binary, "serve", portalDomain, "--dir", seededDataDir(t),
 				"--acme-ca", ca.Directory, "--acme-ca-root", ca.ServerRootFile,
 				"--http", httpAddr, "--https", httpsAddr)
 			portico.certificate(httpsAddr, ca.IssuerRoots)
@@ -158,7 +158,7 @@ func TestServeSaysWhatIsWrong(t *testing.T) {
 				dataDir = c.dataDir(dir)
 			}
 
-			args := append([]string{"serve", "--dir", dataDir, "--dev=false", "--http", freeAddr(t)}, c.args...)
+			args := append([]string{"serve", "--dir", dataDir, "--http", freeAddr(t)}, c.args...)
 			cmd := exec.Command(binary, args...)
 			if c.unreadable {
 				if err := os.Chmod(dir, 0); err != nil {
