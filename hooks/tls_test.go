@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"io"
 	"io/fs"
 	"math/big"
@@ -245,9 +246,10 @@ func startPebble(t *testing.T, httpAddr, httpsAddr string) *acmeServer {
 	serverRoots := x509.NewCertPool()
 	rootPEM, _ := os.ReadFile(rootFile)
 	serverRoots.AppendCertsFromPEM(rootPEM)
-	management := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: serverRoots}}}
-	ca.Root = fetchCertificate(t, management, "https://"+managementAddr+"/roots/0")
-	ca.Intermediate = fetchCertificate(t, management, "https://"+managementAddr+"/intermediates/0")
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: serverRoots}}}
+	getWhenUp(t, client, ca.Directory)
+	ca.Root = fetchCertificate(t, client, "https://"+managementAddr+"/roots/0")
+	ca.Intermediate = fetchCertificate(t, client, "https://"+managementAddr+"/intermediates/0")
 	ca.IssuerRoots = x509.NewCertPool()
 	ca.IssuerRoots.AddCert(ca.Root)
 	return ca
@@ -273,9 +275,22 @@ func (ca *acmeServer) stop() {
 	ca.processes = nil
 }
 
-// fetchCertificate reads a PEM certificate from Pebble's management API,
-// waiting for Pebble to come up.
+// fetchCertificate reads a PEM certificate from Pebble's management API.
 func fetchCertificate(t *testing.T, client *http.Client, url string) *x509.Certificate {
+	t.Helper()
+	block, _ := pem.Decode(getWhenUp(t, client, url))
+	if block == nil {
+		t.Fatalf("Pebble's %s is not a PEM certificate", url)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}
+
+// getWhenUp waits for url to answer 200 and returns the body.
+func getWhenUp(t *testing.T, client *http.Client, url string) []byte {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -283,13 +298,10 @@ func fetchCertificate(t *testing.T, client *http.Client, url string) *x509.Certi
 		if err == nil {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if block, _ := pem.Decode(body); block != nil {
-				cert, err := x509.ParseCertificate(block.Bytes)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return cert
+			if resp.StatusCode == http.StatusOK {
+				return body
 			}
+			err = errors.New(resp.Status)
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("Pebble did not serve %s within 15s: %v", url, err)
