@@ -36,9 +36,9 @@ const (
 	// data dir, beside PocketBase's own ".autocert_cache".
 	certStorageDirName = ".certmagic"
 
-	// strictTransportSecurity tells browsers to come back over HTTPS only for
-	// a year; no includeSubDomains, as the practice's other hosts are not ours.
-	strictTransportSecurity = "max-age=31536000"
+	// hstsPolicy holds browsers to HTTPS for a year; no includeSubDomains,
+	// as the practice's other hosts are not Portico's to promise.
+	hstsPolicy = "max-age=31536000"
 
 	// pocketBaseDefaultAppURL is the Application URL of a fresh data dir,
 	// which PocketBase does not export.
@@ -56,12 +56,26 @@ type httpsFlags struct {
 	caRoot  string
 }
 
-// registerTLS replaces PocketBase's serve command with one that also takes
-// --domain and the ACME flags. With a domain, certificates come from
+// registerTLS gives serve automatic HTTPS and sends HSTS over it.
+func (p *Portal) registerTLS(app *pocketbase.PocketBase) {
+	p.replaceServeCommand(app)
+	app.OnBootstrap().BindFunc(explainDataDirErrors)
+
+	p.App.OnServe().BindFunc(func(e *core.ServeEvent) error {
+		e.Router.BindFunc(strictTransportSecurity)
+		return e.Next()
+	})
+
+	p.App.OnBackupCreate().BindFunc(excludeCertificates)
+	p.App.OnBackupRestore().BindFunc(excludeCertificates)
+}
+
+// replaceServeCommand puts in PocketBase's place a serve command that also
+// takes --domain and the ACME flags. With a domain, certificates come from
 // certmagic, and Portico answers HTTP itself: PocketBase's port-80 handler
 // belongs to its autocert manager, which would not know certmagic's
 // HTTP-01 tokens and ignores a port already in use.
-func (p *Portal) registerTLS(app *pocketbase.PocketBase) {
+func (p *Portal) replaceServeCommand(app *pocketbase.PocketBase) {
 	var flags httpsFlags
 	serve := cmd.NewServeCommand(app, true)
 	serve.Short = "Starts the web server (with --domain: automatic HTTPS on ports 80 and 443)"
@@ -106,39 +120,42 @@ func (p *Portal) registerTLS(app *pocketbase.PocketBase) {
 	}
 	app.OnBootstrap().BindFunc(func(e *core.BootstrapEvent) error {
 		dropPocketBaseServe()
-		// SQLite alone would say "unable to open database file (14)".
-		if _, err := os.ReadDir(e.App.DataDir()); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("cannot use the data dir: %w", err)
-		}
-		if err := e.Next(); err != nil {
-			return fmt.Errorf("cannot use the data dir %s: %w", e.App.DataDir(), err)
-		}
-		return nil
+		return e.Next()
 	})
 	help := app.RootCmd.HelpFunc()
 	app.RootCmd.SetHelpFunc(func(c *cobra.Command, args []string) {
 		dropPocketBaseServe() // --help skips the bootstrap
 		help(c, args)
 	})
+}
 
-	p.App.OnServe().BindFunc(func(e *core.ServeEvent) error {
-		e.Router.BindFunc(func(e *core.RequestEvent) error {
-			if e.Request.TLS != nil {
-				e.Response.Header().Set("Strict-Transport-Security", strictTransportSecurity)
-			}
-			return e.Next()
-		})
-		return e.Next()
-	})
-
-	// Like PocketBase's autocert cache: private keys stay out of backups
-	// (which may go to S3), and a restore keeps the certificates in place.
-	excludeCertificates := func(e *core.BackupEvent) error {
-		e.Exclude = append(e.Exclude, certStorageDirName)
-		return e.Next()
+// explainDataDirErrors names the data dir in every error opening it:
+// SQLite alone says "unable to open database file (14)".
+func explainDataDirErrors(e *core.BootstrapEvent) error {
+	if _, err := os.ReadDir(e.App.DataDir()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cannot use the data dir: %w", err)
 	}
-	p.App.OnBackupCreate().BindFunc(excludeCertificates)
-	p.App.OnBackupRestore().BindFunc(excludeCertificates)
+	if err := e.Next(); err != nil {
+		return fmt.Errorf("cannot use the data dir %s: %w", e.App.DataDir(), err)
+	}
+	return nil
+}
+
+// strictTransportSecurity keeps browsers that once reached the portal
+// over HTTPS from ever trying plain HTTP again.
+func strictTransportSecurity(e *core.RequestEvent) error {
+	if e.Request.TLS != nil {
+		e.Response.Header().Set("Strict-Transport-Security", hstsPolicy)
+	}
+	return e.Next()
+}
+
+// excludeCertificates treats Portico's certificates like PocketBase's
+// autocert cache: private keys stay out of backups (which may go to S3),
+// and a restore leaves the certificates in place.
+func excludeCertificates(e *core.BackupEvent) error {
+	e.Exclude = append(e.Exclude, certStorageDirName)
+	return e.Next()
 }
 
 // serveHTTPS runs PocketBase's server on httpsAddr with certmagic's
