@@ -104,8 +104,12 @@ func (p *Portal) replaceServeCommand(app *pocketbase.PocketBase) {
 			}
 			return pocketBaseServe(c, args)
 		}
-		return p.serveHTTPS(flags, cmp.Or(httpAddr, "0.0.0.0:80"), cmp.Or(httpsAddr, "0.0.0.0:443"), origins)
+		return p.serveHTTPS(flags, cmp.Or(httpAddr, ":80"), cmp.Or(httpsAddr, ":443"), origins)
 	}
+	// Every interface, IPv6 too, not PocketBase's 0.0.0.0: the CA checks an
+	// AAAA record over IPv6 when the name has one.
+	serve.PersistentFlags().Lookup("http").Usage = "TCP address to listen for the HTTP server\n(with a domain: default :80, answering ACME challenges and redirecting to HTTPS; otherwise 127.0.0.1:8090)"
+	serve.PersistentFlags().Lookup("https").Usage = "TCP address to listen for the HTTPS server\n(with a domain: default :443; needs a domain)"
 	app.RootCmd.AddCommand(serve)
 
 	// pocketbase.Start adds its own serve command after this one. Cobra runs
