@@ -49,7 +49,9 @@ func TestBrowserSignInJourney(t *testing.T) {
 	if err != nil {
 		t.Fatalf("signing in from the emailed link: %v", err)
 	}
-	if name, _ := Run(tab, Text(ID("client-name"))); name != "Ada Client" {
+	// The greeting is filled in by the page's script, after the page shows.
+	greeted, _ := Run(tab, Poll[bool](`document.getElementById("client-name").textContent === "Ada Client"`, WithPollingTimeout(wait)))
+	if name, _ := Run(tab, Text(ID("client-name"))); !greeted {
 		t.Fatalf("portal greets %q; want Ada Client", name)
 	}
 	testenv.Screenshot(t, tab, "portal-home")

@@ -70,7 +70,7 @@ func (p *Portal) registerTLS(app *pocketbase.PocketBase) {
 	p.App.OnBackupRestore().BindFunc(excludeCertificates)
 }
 
-// replaceServeCommand puts in PocketBase's place a serve command that also
+// replaceServeCommand adds, in PocketBase's place, a serve command that also
 // takes --domain and the ACME flags. With a domain, certificates come from
 // certmagic, and Portico answers HTTP itself: PocketBase's port-80 handler
 // belongs to its autocert manager, which would not know certmagic's
@@ -111,26 +111,6 @@ func (p *Portal) replaceServeCommand(app *pocketbase.PocketBase) {
 	serve.PersistentFlags().Lookup("http").Usage = "TCP address to listen for the HTTP server\n(with a domain: default :80, answering ACME challenges and redirecting to HTTPS; otherwise 127.0.0.1:8090)"
 	serve.PersistentFlags().Lookup("https").Usage = "TCP address to listen for the HTTPS server\n(with a domain: default :443; needs a domain)"
 	app.RootCmd.AddCommand(serve)
-
-	// pocketbase.Start adds its own serve command after this one. Cobra runs
-	// the first match, so this one wins; dropping the other keeps help from
-	// listing serve twice.
-	dropPocketBaseServe := func() {
-		for _, c := range app.RootCmd.Commands() {
-			if c.Name() == serve.Name() && c != serve {
-				app.RootCmd.RemoveCommand(c)
-			}
-		}
-	}
-	app.OnBootstrap().BindFunc(func(e *core.BootstrapEvent) error {
-		dropPocketBaseServe()
-		return e.Next()
-	})
-	help := app.RootCmd.HelpFunc()
-	app.RootCmd.SetHelpFunc(func(c *cobra.Command, args []string) {
-		dropPocketBaseServe() // --help skips the bootstrap
-		help(c, args)
-	})
 }
 
 // explainDataDirErrors names the data dir in every error opening it:
