@@ -14,13 +14,11 @@ import (
 	"time"
 )
 
-// buildRelease builds Portico as a practice deploys it: static, without
-// debug information. It returns the binary's path.
+// buildRelease builds Portico as a practice deploys it, with the script
+// the Dockerfile and CI use. It returns the binary's path.
 func buildRelease(moduleDir, outDir string) (string, error) {
 	binary := filepath.Join(outDir, "portico")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", binary, ".")
-	cmd.Dir = moduleDir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd := exec.Command(filepath.Join(moduleDir, ".ci", "build"), binary)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building portico: %v\n%s", err, out)
 	}

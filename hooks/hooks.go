@@ -37,8 +37,10 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	p.registerMail()
 	p.registerSignIn()
 	p.registerInvites()
+	p.registerIntake()
 	p.registerPages()
 	p.registerCommands(app)
+	p.registerTLS(app)
 
 	return p
 }

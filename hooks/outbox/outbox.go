@@ -65,10 +65,11 @@ type Outbox struct {
 	app    core.App
 	config Config
 
-	wake chan struct{}
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	wake    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+	started bool
 
 	// sendMu keeps a manual Deliver and the worker from sending one batch twice.
 	sendMu sync.Mutex
