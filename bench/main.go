@@ -56,15 +56,23 @@ func main() {
 
 	tb := &benchTB{}
 	defer tb.close()
-	b := &bench{tb: tb, sizes: s, figures: figures{}, inProcess: *inProcess}
+	var err error
+	b := &bench{tb: tb, sizes: s, figures: figures{}, inProcess: *inProcess, quick: *quick}
 	b.command = strings.Join(append([]string{"go run ./bench"}, os.Args[1:]...), " ")
+
+	module := moduleDir(tb)
+	if !*quick {
+		log.Printf("running the reminder benchmarks in hooks/ (%d runs)", s.runs)
+		b.remindersMeasured, err = b.reminders(module, s.runs)
+		must(tb, err)
+	}
 
 	addr, err := freeAddr()
 	must(tb, err)
 	var binary string
 	if !b.inProcess {
 		log.Print("building the release binary")
-		binary, err = buildRelease(moduleDir(tb), tb.TempDir())
+		binary, err = buildRelease(module, tb.TempDir())
 		must(tb, err)
 		info, err := os.Stat(binary)
 		must(tb, err)
@@ -175,6 +183,9 @@ type bench struct {
 	sizes     sizes
 	command   string
 	inProcess bool
+	quick     bool
+
+	remindersMeasured bool // the tree has the reminder benchmarks
 
 	mail     *testenv.MailServer
 	load     *loader
