@@ -14,7 +14,6 @@ import (
 	"github.com/pocketbase/ozzo-validation/v4/is"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/routine"
 
 	"portico/hooks/outbox"
 )
@@ -126,7 +125,7 @@ func (p *Portal) handleLoginLink(e *core.RequestEvent) error {
 	}
 
 	ip, agent := e.RealIP(), e.Request.UserAgent()
-	routine.FireAndForget(func() {
+	p.afterResponse(func() {
 		if err := p.mailSignInLinkTo(form.Email, ip, agent); err != nil {
 			p.App.Logger().Error("sign-in link: queueing mail", "error", err)
 		}
