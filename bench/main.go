@@ -112,6 +112,9 @@ func main() {
 	}
 
 	b.printTable(os.Stdout)
+	if len(b.load.failureReport()) > 0 {
+		tb.fail("some requests got unexpected answers (listed above): the figures are not to be trusted")
+	}
 }
 
 // startRelease times the release binary's start-up on the prepared data

@@ -142,7 +142,7 @@ func (b *bench) printTable(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Each sign-in uses a fresh token, mailed through the outbox to the benchmark's SMTP server. "+
 		"Every request comes from its own IP address (X-Forwarded-For, trusted), so per-IP limits stay at their defaults; "+
-		"the per-address cap on sign-in mail is raised to %d per window because every round mails each client again. "+
+		"the per-address cap on sign-in mail (PORTICO_LINKS_PER_ADDRESS) is raised to %d per window because every round mails each client again. "+
 		"The load generator, the SMTP server and Portico share the machine's cores.\n", linksPerAddress)
 	if len(b.foreign) > 0 {
 		fmt.Fprintf(w, "\nPortal pages load from other origins: %s\n", strings.Join(b.foreign, ", "))
