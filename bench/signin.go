@@ -57,8 +57,8 @@ func (b *bench) loginLinks(emails []string) []signInMail {
 }
 
 // awaitMail waits until the SMTP server holds n messages that match and
-// returns them. Others, such as PocketBase's new-location alerts after
-// the previous round's sign-ins, are left aside.
+// returns them. Others, such as a message of another kind still on its
+// way from the previous round, are left aside.
 func (b *bench) awaitMail(n int, match func(testenv.Mail) bool) []testenv.Mail {
 	deadline := time.Now().Add(10*time.Second + time.Duration(n)*mailWaitPerMessage)
 	var matching []testenv.Mail
