@@ -3,6 +3,7 @@ module portico
 go 1.27.3
 
 require (
+	github.com/arran4/golang-ical v0.3.4
 	github.com/chromedp/chromedp v0.23.0
 	github.com/domodwyer/mailyak/v3 v3.6.2
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6

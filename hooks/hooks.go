@@ -37,6 +37,7 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	p.registerMail()
 	p.registerSignIn()
 	p.registerInvites()
+	p.registerAppointments(app)
 	p.registerPages()
 	p.registerCommands(app)
 
