@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pocketbase/dbx"
@@ -64,31 +65,34 @@ func (p *Portal) SweepReminders() (int, error) {
 	total := 0
 	for {
 		found, queued := 0, 0
-		err := p.App.RunInTransaction(func(tx core.App) error {
-			var records []*core.Record
-			err := tx.RecordQuery("appointments").
-				AndWhere(dbx.NewExp(dueReminders, dbx.Params{"now": outbox.DBTime(now)})).
-				OrderBy("next_reminder").
-				Limit(sweepBatch).
-				All(&records)
-			if err != nil {
-				return err
-			}
-			found = len(records)
-			due, err := loadAppointments(tx, records)
-			if err != nil {
-				return err
-			}
-			for _, a := range due {
-				sent, err := p.remind(tx, practice, a, leads, now)
+		err := retryWhenLocked(func() error {
+			return p.App.RunInTransaction(func(tx core.App) error {
+				found, queued = 0, 0
+				var records []*core.Record
+				err := tx.RecordQuery("appointments").
+					AndWhere(dbx.NewExp(dueReminders, dbx.Params{"now": outbox.DBTime(now)})).
+					OrderBy("next_reminder").
+					Limit(sweepBatch).
+					All(&records)
 				if err != nil {
 					return err
 				}
-				if sent {
-					queued++
+				found = len(records)
+				due, err := loadAppointments(tx, records)
+				if err != nil {
+					return err
 				}
-			}
-			return nil
+				for _, a := range due {
+					sent, err := p.remind(tx, practice, a, leads, now)
+					if err != nil {
+						return err
+					}
+					if sent {
+						queued++
+					}
+				}
+				return nil
+			})
 		})
 		if err != nil {
 			return total, err
@@ -189,4 +193,17 @@ func loadAppointments(app core.App, records []*core.Record) ([]appointment, erro
 		appointments = append(appointments, appointment{Record: record, client: client, clinician: clinician})
 	}
 	return appointments, nil
+}
+
+// retryWhenLocked runs a transaction again when SQLite turned it away
+// because another process wrote first: sweeps in `serve` and in
+// `portico reminders run` may overlap, and the loser simply retries.
+func retryWhenLocked(run func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := run()
+		if err == nil || attempt == 5 || !strings.Contains(err.Error(), "database is locked") {
+			return err
+		}
+		time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
+	}
 }

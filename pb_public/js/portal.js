@@ -1,4 +1,5 @@
 import { keepAlive, session, showPracticeName, signOut } from "./api.js";
+import { showAppointments } from "./appointments.js";
 
 const current = session();
 if (!current) {
@@ -8,4 +9,5 @@ if (!current) {
   document.getElementById("sign-out").addEventListener("click", () => signOut());
   showPracticeName();
   keepAlive();
+  showAppointments(document.getElementById("portal-sections"));
 }
