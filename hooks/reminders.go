@@ -16,9 +16,16 @@ import (
 	"portico/hooks/outbox"
 )
 
-// dueReminders selects the appointments with a reminder due; the index
-// idx_appointments_next_reminder answers it without reading the others.
-const dueReminders = "status = 'scheduled' AND next_reminder > '' AND next_reminder <= {:now}"
+// dueRemindersQuery selects a batch of appointments with a reminder due;
+// the index idx_appointments_next_reminder answers it without reading the
+// others.
+func dueRemindersQuery(app core.App, now time.Time) *dbx.SelectQuery {
+	return app.RecordQuery("appointments").
+		AndWhere(dbx.NewExp("status = 'scheduled' AND next_reminder > '' AND next_reminder <= {:now}",
+			dbx.Params{"now": outbox.DBTime(now)})).
+		OrderBy("next_reminder").
+		Limit(sweepBatch)
+}
 
 // sweepBatch appointments are reminded per transaction.
 const sweepBatch = 500
@@ -69,12 +76,7 @@ func (p *Portal) SweepReminders() (int, error) {
 			return p.App.RunInTransaction(func(tx core.App) error {
 				found, queued = 0, 0
 				var records []*core.Record
-				err := tx.RecordQuery("appointments").
-					AndWhere(dbx.NewExp(dueReminders, dbx.Params{"now": outbox.DBTime(now)})).
-					OrderBy("next_reminder").
-					Limit(sweepBatch).
-					All(&records)
-				if err != nil {
+				if err := dueRemindersQuery(tx, now).All(&records); err != nil {
 					return err
 				}
 				found = len(records)
