@@ -171,6 +171,9 @@ func (p *Portal) prepareAppointment(app core.App, record *core.Record, change st
 		record.Set("join_hash", "")
 	}
 
+	if record.GetString("status") != statusScheduled {
+		record.Set("next_reminder", "")
+	}
 	if change == changeNone {
 		return nil
 	}
@@ -180,14 +183,11 @@ func (p *Portal) prepareAppointment(app core.App, record *core.Record, change st
 	if change == changeMoved {
 		record.Set("reminders_queued", map[string]string{})
 		record.Set("next_reminder", "")
-		if leads := p.Practice().ReminderLeads; len(leads) > 0 {
+		if leads := p.Practice().ReminderLeads; len(leads) > 0 && record.GetString("status") == statusScheduled {
 			// A start already closer than the longest lead is due at the
 			// next sweep, which then sends only the nearest reminder.
 			record.Set("next_reminder", record.GetDateTime("starts").Time().Add(-slices.Max(leads)))
 		}
-	}
-	if record.GetString("status") != statusScheduled {
-		record.Set("next_reminder", "")
 	}
 	return nil
 }

@@ -281,6 +281,7 @@ func TestRescheduleAndCancel(t *testing.T) {
 	if !strings.HasPrefix(notice.Subject, "New time: ") {
 		t.Errorf("reschedule notice subject is %q", notice.Subject)
 	}
+	mustNotLeak(t, "the reschedule notice", notice.Text+notice.HTML+string(notice.Attachments["appointment.ics"]))
 	calendar, event := calendarOf(t, notice)
 	start, _ := event.DateTimeStart(time.UTC)
 	if !start.Equal(moved) || prop(t, calendar.Component, "METHOD") != "REQUEST" {
@@ -320,6 +321,7 @@ func TestRescheduleAndCancel(t *testing.T) {
 	if prop(t, calendar.Component, "METHOD") != "CANCEL" || prop(t, event.Component, ical.PropStatus) != "CANCELLED" {
 		t.Errorf("cancellation .ics is not METHOD:CANCEL with STATUS:CANCELLED")
 	}
+	mustNotLeak(t, "the cancellation", cancelled.Text+cancelled.HTML+string(cancelled.Attachments["appointment.ics"]))
 	if strings.Contains(cancelled.Text, "/join/") {
 		t.Errorf("the cancellation carries a join link")
 	}

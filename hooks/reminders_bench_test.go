@@ -146,6 +146,7 @@ func BenchmarkTenThousandRemindersDelivered(b *testing.B) {
 		})
 		b.StartTimer()
 
+		started := time.Now()
 		if _, err := env.Portal.SweepReminders(); err != nil {
 			b.Fatal(err)
 		}
@@ -153,6 +154,7 @@ func BenchmarkTenThousandRemindersDelivered(b *testing.B) {
 		if queued := env.Count("mail_outbox", "kind = 'appointment_reminder'"); queued != count {
 			b.Fatalf("%d of %d reminders queued", queued, count)
 		}
+		b.ReportMetric(time.Since(started).Seconds(), "s-to-queue")
 		deadline := time.Now().Add(5 * time.Minute)
 		for len(env.Mail.All()) < count {
 			if time.Now().After(deadline) {

@@ -6,6 +6,7 @@ if (!current) {
   signOut("expired");
 } else {
   document.getElementById("client-name").textContent = current.record.name || "there";
+  document.getElementById("greeting").hidden = false;
   document.getElementById("sign-out").addEventListener("click", () => signOut());
   showPracticeName();
   keepAlive();
