@@ -369,6 +369,9 @@ func TestReminderShowsLocalTimeAcrossDaylightSaving(t *testing.T) {
 
 func TestRemindersRunCommandQueuesDueReminders(t *testing.T) {
 	env := testenv.Start(t)
+	if !env.App.Cron().HasStarted() || !hasJob(env, "portico_reminders", "* * * * *") {
+		t.Errorf("the running server has no reminder sweep each minute")
+	}
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	appointment := book(t, env, client, newClinician(t, env), env.Clock.Now().Add(90*time.Minute), "telehealth")
 
@@ -423,4 +426,13 @@ func TestBookingRefusesWhatWouldBreakMail(t *testing.T) {
 	if got := env.Count("appointments", ""); got != 0 {
 		t.Errorf("%d refused appointments were stored", got)
 	}
+}
+
+func hasJob(env *testenv.Env, id, expression string) bool {
+	for _, job := range env.App.Cron().Jobs() {
+		if job.Id() == id && job.Expression() == expression {
+			return true
+		}
+	}
+	return false
 }

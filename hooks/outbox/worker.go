@@ -26,6 +26,7 @@ type queued struct {
 // Start runs the delivery worker until Stop. Messages a crash left
 // half-sent are queued again first: a message is delivered at least once.
 func (o *Outbox) Start() {
+	o.started.Store(true)
 	_, err := o.app.DB().NewQuery(
 		"UPDATE mail_outbox SET state = 'pending' WHERE state = 'sending'",
 	).Execute()
@@ -54,6 +55,9 @@ func (o *Outbox) Start() {
 // Stop ends the worker after the message it is sending, and waits for it.
 func (o *Outbox) Stop() {
 	o.once.Do(func() { close(o.stop) })
+	if !o.started.Load() {
+		return
+	}
 	select {
 	case <-o.done:
 	case <-time.After(30 * time.Second):
