@@ -262,13 +262,14 @@ func (p *Portal) handleUpcomingAppointments(e *core.RequestEvent) error {
 		return e.InternalServerError("", err)
 	}
 
+	appointments, err := loadAppointments(p.App, records)
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+
 	practice := p.Practice()
 	upcoming := []upcomingAppointment{}
-	for _, record := range records {
-		a, err := loadAppointment(p.App, record)
-		if err != nil {
-			return e.InternalServerError("", err)
-		}
+	for _, a := range appointments {
 		if !a.ends().After(now) {
 			continue
 		}
