@@ -72,6 +72,9 @@ func (a appointment) place(practice Practice) string {
 // and the portal's list.
 func (p *Portal) registerAppointments(app *pocketbase.PocketBase) {
 	p.App.OnRecordCreate("appointments").BindFunc(func(e *core.RecordEvent) error {
+		if err := p.syncStart(e.Record); err != nil {
+			return err
+		}
 		if err := p.prepareAppointment(e.App, e.Record, changeMoved); err != nil {
 			return err
 		}
@@ -79,6 +82,9 @@ func (p *Portal) registerAppointments(app *pocketbase.PocketBase) {
 	})
 
 	p.App.OnRecordUpdate("appointments").BindFunc(func(e *core.RecordEvent) error {
+		if err := p.syncStart(e.Record); err != nil {
+			return err
+		}
 		change := appointmentChange(e.Record)
 		if err := p.prepareAppointment(e.App, e.Record, change); err != nil {
 			return err
@@ -96,6 +102,14 @@ func (p *Portal) registerAppointments(app *pocketbase.PocketBase) {
 		})
 	})
 
+	// Booking reads the practice's time zone: refuse one Go does not know.
+	p.App.OnRecordValidate("practice").BindFunc(func(e *core.RecordEvent) error {
+		if _, err := time.LoadLocation(e.Record.GetString("timezone")); err != nil {
+			return validation.Errors{"timezone": errUnknownZone}
+		}
+		return e.Next()
+	})
+
 	p.App.OnServe().BindFunc(func(e *core.ServeEvent) error {
 		portal := e.Router.Group("/api/portal/appointments")
 		portal.Bind(apis.RequireAuth("clients"))
@@ -107,6 +121,35 @@ func (p *Portal) registerAppointments(app *pocketbase.PocketBase) {
 
 	p.registerReminders(app)
 	p.registerJoinLinks()
+}
+
+var errUnknownZone = validation.NewError("validation_time_zone",
+	"Not a time zone we know: use a name such as America/New_York or Europe/London.")
+
+// localStartLayout is how clinicians type a start in the practice's time zone.
+const localStartLayout = "2006-01-02 15:04"
+
+// syncStart keeps starts (UTC, which everything else reads) and
+// local_start (what a clinician types, in the practice's time zone) in
+// step: the one the clinician changed sets the other.
+func (p *Portal) syncStart(record *core.Record) error {
+	zone := p.Practice().TimeZone
+	local := strings.TrimSpace(record.GetString("local_start"))
+	if local != "" && (record.IsNew() || local != record.Original().GetString("local_start")) {
+		starts, err := time.ParseInLocation(localStartLayout, local, zone)
+		if err != nil {
+			return validation.Errors{"local_start": validation.NewError("validation_local_start",
+				"Write the date and time as 2026-03-09 10:00, in the practice's time zone.")}
+		}
+		record.Set("starts", starts)
+	}
+	starts := record.GetDateTime("starts")
+	if starts.IsZero() {
+		return validation.Errors{"local_start": validation.NewError("validation_required",
+			"When is it? Type the date and time, such as 2026-03-09 10:00.")}
+	}
+	record.Set("local_start", starts.Time().In(zone).Format(localStartLayout))
+	return nil
 }
 
 // appointmentChange says what an update means to the client.
@@ -144,8 +187,7 @@ func (p *Portal) prepareAppointment(app core.App, record *core.Record, change st
 		record.Set("timezone", "UTC")
 	}
 	if _, err := time.LoadLocation(record.GetString("timezone")); err != nil {
-		return validation.Errors{"timezone": validation.NewError("validation_time_zone",
-			"Not a time zone we know: use a name such as America/New_York or Europe/London.")}
+		return validation.Errors{"timezone": errUnknownZone}
 	}
 
 	if record.GetString("kind") == kindTelehealth {
@@ -317,7 +359,7 @@ func (p *Portal) handleAppointmentCalendar(e *core.RequestEvent) error {
 	return e.Blob(http.StatusOK, "text/calendar; charset=utf-8", calendar)
 }
 
-// zoneLocation is the appointment's time zone, or UTC for one Go does not know.
+// zoneLocation is a time zone by its IANA name, or UTC for an empty or unknown one.
 func zoneLocation(name string) *time.Location {
 	location, err := time.LoadLocation(name)
 	if err != nil {

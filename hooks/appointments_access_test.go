@@ -177,4 +177,33 @@ func TestClinicianBooksThroughTheDashboardAPI(t *testing.T) {
 	if r.Status != http.StatusOK || r.JSON["status"] != "scheduled" || r.JSON["timezone"] != "America/New_York" || r.JSON["notes"] != privateNote {
 		t.Fatalf("staff booking: %s; want it scheduled in the client's zone with the notes shown to staff", r)
 	}
+
+	// The dashboard enters dates in UTC; staff type the practice's local time instead.
+	practice, err := env.App.FindFirstRecordByFilter("practice", "id != ''")
+	if err != nil {
+		t.Fatal(err)
+	}
+	practicePath := "/api/collections/practice/records/" + practice.Id
+	if r := env.Do(http.MethodPatch, practicePath, map[string]string{"timezone": "New York"}, "Authorization", token); r.Status != http.StatusBadRequest {
+		t.Fatalf("setting the practice's time zone to %q: %s; want 400", "New York", r)
+	}
+	if r := env.Do(http.MethodPatch, practicePath, map[string]string{"timezone": "America/New_York"}, "Authorization", token); r.Status != http.StatusOK {
+		t.Fatalf("setting the practice's time zone: %s", r)
+	}
+	delete(booking, "starts")
+	booking["local_start"] = "2026-03-09 10:00" // the day after clocks went forward: EDT, UTC-4
+	r = env.Post("/api/collections/appointments/records", booking, "Authorization", token)
+	if r.Status != http.StatusOK || r.JSON["starts"] != "2026-03-09 14:00:00.000Z" {
+		t.Fatalf("booking at 10:00 New York time: %s; want starts 14:00 UTC", r)
+	}
+	path := "/api/collections/appointments/records/" + r.JSON["id"].(string)
+	r = env.Do(http.MethodPatch, path, map[string]string{"starts": "2026-03-09 15:30:00.000Z"}, "Authorization", token)
+	if r.Status != http.StatusOK || r.JSON["local_start"] != "2026-03-09 11:30" {
+		t.Fatalf("moving the start in UTC: %s; want local_start 2026-03-09 11:30", r)
+	}
+	r = env.Do(http.MethodPatch, path, map[string]string{"local_start": "tomorrow 10am"}, "Authorization", token)
+	field, _ = r.JSON["data"].(map[string]any)["local_start"].(map[string]any)
+	if r.Status != http.StatusBadRequest || !strings.Contains(field["message"].(string), "2026-03-09 10:00") {
+		t.Fatalf("a start typed as %q: %s; want 400 showing the expected form", "tomorrow 10am", r)
+	}
 }

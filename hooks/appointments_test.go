@@ -400,6 +400,8 @@ func TestBookingRefusesWhatWouldBreakMail(t *testing.T) {
 		name, field string
 		edit        func(*core.Record)
 	}{
+		{"no start", "local_start", func(r *core.Record) { r.Set("starts", "") }},
+		{"a start that is no date", "local_start", func(r *core.Record) { r.Set("local_start", "next Tuesday") }},
 		{"unknown time zone", "timezone", func(r *core.Record) { r.Set("timezone", "Mars/Olympus") }},
 		{"telehealth with a clinician who has no room", "clinician", func(*core.Record) {
 			clinician.Set("video_room", "")

@@ -35,8 +35,14 @@ func init() {
 		appointments.Fields.Add(
 			&core.RelationField{Name: "client", CollectionId: clients.Id, MaxSelect: 1, Required: true, CascadeDelete: true},
 			&core.RelationField{Name: "clinician", CollectionId: clinicians.Id, MaxSelect: 1, Required: true},
-			&core.DateField{Name: "starts", Required: true, Presentable: true,
-				Help: "Entered in your browser's time zone; mail shows it in the client's."},
+			// The dashboard enters dates in UTC; clinicians think in the
+			// practice's local time, so they type that and Portico fills starts.
+			&core.TextField{Name: "local_start", Max: 16, Pattern: `^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}$`,
+				Help: "Date and time in the practice's time zone (practice › timezone), such as 2026-03-09 10:00. Portico fills starts from it."},
+			// Not Required here, or the dashboard's form would demand it even
+			// with local_start filled; the save hook requires one of the two.
+			&core.DateField{Name: "starts", Presentable: true,
+				Help: "The same moment in UTC, as the dashboard shows dates; set either this or local_start. Mail shows it in the client's time zone."},
 			&core.NumberField{Name: "duration_minutes", Required: true, OnlyInt: true, Min: types.Pointer(5.0), Max: types.Pointer(600.0)},
 			&core.SelectField{Name: "kind", Values: []string{"in person", "telehealth"}, MaxSelect: 1, Required: true},
 			&core.TextField{Name: "location", Max: 500,
