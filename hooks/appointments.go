@@ -191,8 +191,9 @@ func (p *Portal) prepareAppointment(app core.App, record *core.Record, change st
 	}
 
 	if record.GetString("kind") == kindTelehealth {
+		// Only a session still to happen needs a room: cancelling must always work.
 		clinician, err := app.FindRecordById("clinicians", record.GetString("clinician"))
-		if err == nil && clinician.GetString("video_room") == "" {
+		if err == nil && clinician.GetString("video_room") == "" && record.GetString("status") == statusScheduled {
 			return validation.Errors{"clinician": validation.NewError("validation_no_video_room",
 				"This clinician has no video room yet: add one to the clinician before booking telehealth.")}
 		}

@@ -428,6 +428,18 @@ func TestBookingRefusesWhatWouldBreakMail(t *testing.T) {
 	if got := env.Count("appointments", ""); got != 0 {
 		t.Errorf("%d refused appointments were stored", got)
 	}
+
+	// A telehealth session booked before the room was removed can still be cancelled.
+	clinician.Set("video_room", "https://video.example/{room}")
+	if err := env.App.Save(clinician); err != nil {
+		t.Fatal(err)
+	}
+	booked := book(t, env, client, clinician, env.Clock.Now().Add(time.Hour), "telehealth")
+	clinician.Set("video_room", "")
+	if err := env.App.Save(clinician); err != nil {
+		t.Fatal(err)
+	}
+	change(t, env, booked, "status", "cancelled")
 }
 
 func hasJob(env *testenv.Env, id, expression string) bool {
