@@ -238,14 +238,7 @@ func (p *Portal) prepareAppointment(app core.App, record *core.Record, change st
 // tellClientOfChange withdraws reminders that still carry the old details
 // and mails the client a notice with an updated calendar file.
 func (p *Portal) tellClientOfChange(app core.App, record *core.Record, change string) error {
-	_, err := app.DB().NewQuery(`
-		UPDATE mail_outbox SET state = 'failed', last_error = 'Not sent: the appointment changed before it went out.', updated = {:now}
-		WHERE state = 'pending' AND dedupe_key != '' AND dedupe_key >= {:from} AND dedupe_key < {:to}`,
-	).Bind(dbx.Params{
-		"now":  outbox.DBTime(p.Config.Now()),
-		"from": "reminder:" + record.Id + ":",
-		"to":   "reminder:" + record.Id + ";", // ';' sorts right after ':'
-	}).Execute()
+	err := p.Outbox.Withdraw(app, "reminder:"+record.Id+":", "Not sent: the appointment changed before it went out.")
 	if err != nil {
 		return err
 	}

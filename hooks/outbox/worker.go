@@ -176,9 +176,13 @@ func (o *Outbox) markDelivered(msg queued, state string) error {
 	)
 }
 
+// stillQueued keeps a failed attempt from bringing back a message its
+// sender withdrew (see Withdraw) while it was being sent.
+const stillQueued = " AND state IN ('pending', 'sending')"
+
 func (o *Outbox) markFailed(msg queued, cause error) error {
 	return o.exec(
-		"UPDATE mail_outbox SET state = 'failed', attempts = attempts + 1, last_error = {:error}, updated = {:updated} WHERE id = {:id}",
+		"UPDATE mail_outbox SET state = 'failed', attempts = attempts + 1, last_error = {:error}, updated = {:updated} WHERE id = {:id}"+stillQueued,
 		dbx.Params{"id": msg.Id, "error": errorLine(cause)},
 	)
 }
@@ -189,7 +193,7 @@ func (o *Outbox) markRetry(msg queued, cause error) error {
 		return o.markFailed(msg, fmt.Errorf("gave up after %d attempts: %w", attempts, cause))
 	}
 	return o.exec(
-		"UPDATE mail_outbox SET state = 'pending', attempts = {:attempts}, next_attempt = {:next}, last_error = {:error}, updated = {:updated} WHERE id = {:id}",
+		"UPDATE mail_outbox SET state = 'pending', attempts = {:attempts}, next_attempt = {:next}, last_error = {:error}, updated = {:updated} WHERE id = {:id}"+stillQueued,
 		dbx.Params{
 			"id":       msg.Id,
 			"attempts": attempts,
