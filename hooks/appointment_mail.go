@@ -25,7 +25,7 @@ type appointmentNotice struct {
 func (p *Portal) mailAppointment(app core.App, practice Practice, a appointment, notice appointmentNotice) (bool, error) {
 	zone := a.GetString("timezone")
 	when := localTime(a.starts(), zone)
-	short := a.starts().In(zoneLocation(zone)).Format("Mon 2 Jan at 3:04 PM")
+	short := a.starts().In(zoneLocation(zone)).Format("Mon 2 Jan at 3:04 PM MST")
 	portal := p.portalURL("/portal/")
 
 	letter := Letter{
