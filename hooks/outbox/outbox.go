@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
@@ -65,11 +66,14 @@ type Outbox struct {
 	app    core.App
 	config Config
 
-	wake    chan struct{}
-	stop    chan struct{}
-	done    chan struct{}
-	once    sync.Once
-	started bool
+	wake chan struct{}
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+
+	// started tells Stop whether a worker exists to wait for: CLI
+	// commands never start one, and must not wait 30s on the way out.
+	started atomic.Bool
 
 	// sendMu keeps a manual Deliver and the worker from sending one batch twice.
 	sendMu sync.Mutex
