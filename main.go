@@ -6,6 +6,7 @@ import (
 	"log"
 
 	"github.com/pocketbase/pocketbase"
+	"github.com/pocketbase/pocketbase/cmd"
 	"github.com/pocketbase/pocketbase/plugins/migratecmd"
 
 	"portico/hooks"
@@ -13,7 +14,8 @@ import (
 )
 
 func main() {
-	app := pocketbase.New()
+	// Dev mode prints every SQL statement: opt in with --dev, even under go run.
+	app := pocketbase.NewWithConfig(pocketbase.Config{DefaultDev: false})
 
 	// Portico's schema lives in Go migrations that ship inside the binary;
 	// automigrate stays off so dashboard edits never write migration files
@@ -26,7 +28,11 @@ func main() {
 	}
 	hooks.Register(app, config)
 
-	if err := app.Start(); err != nil {
+	// PocketBase's own superuser command; serve is Portico's (hooks/tls.go),
+	// so Execute rather than Start, which would add PocketBase's serve too.
+	app.RootCmd.AddCommand(cmd.NewSuperuserCommand(app))
+
+	if err := app.Execute(); err != nil {
 		log.Fatal(err)
 	}
 }

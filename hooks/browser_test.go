@@ -1,6 +1,7 @@
 package hooks_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -17,9 +18,11 @@ func TestBrowserSignInJourney(t *testing.T) {
 	env.NewClient("Ada Client", "ada@example.com", true)
 	tab := testenv.Browser(t)
 
+	if err := Do(tab, Navigate(env.URL+"/"), WaitVisible(ID("email"))); err != nil {
+		t.Fatalf("opening the sign-in page: %v", err)
+	}
+	testenv.Accessible(t, tab, "sign-in")
 	err := Do(tab,
-		Navigate(env.URL+"/"),
-		WaitVisible(ID("email")),
 		SendKeys(ID("email"), "ada@example.com"),
 		Click(CSS("#ask-form button")),
 		WaitVisible(ID("check")),
@@ -31,21 +34,29 @@ func TestBrowserSignInJourney(t *testing.T) {
 		t.Fatalf("after asking for a link the page says %q; want Check your email", heading)
 	}
 	testenv.Screenshot(t, tab, "check-email")
+	testenv.Accessible(t, tab, "check email")
+	assertNoPasswordField(t, tab)
 
 	link, token := env.Mail.Next("ada@example.com", wait).SignInLink()
+	if err := Do(tab, Navigate(link), WaitVisible(ID("sign-in"))); err != nil {
+		t.Fatalf("opening the emailed link: %v", err)
+	}
+	testenv.Accessible(t, tab, "link landing")
 	err = Do(tab,
-		Navigate(link),
-		WaitVisible(ID("sign-in")),
 		Click(ID("sign-in")),
 		WaitVisible(ID("client-name")),
 	)
 	if err != nil {
 		t.Fatalf("signing in from the emailed link: %v", err)
 	}
-	if name, _ := Run(tab, Text(ID("client-name"))); name != "Ada Client" {
+	// The greeting is filled in by the page's script, after the page shows.
+	greeted, _ := Run(tab, Poll[bool](`document.getElementById("client-name").textContent === "Ada Client"`, WithPollingTimeout(wait)))
+	if name, _ := Run(tab, Text(ID("client-name"))); !greeted {
 		t.Fatalf("portal greets %q; want Ada Client", name)
 	}
 	testenv.Screenshot(t, tab, "portal-home")
+	testenv.Accessible(t, tab, "portal home")
+	assertNoPasswordField(t, tab)
 
 	// Signed in, the used link goes straight to the portal.
 	err = Do(tab, Navigate(link), WaitVisible(ID("client-name")))
@@ -68,11 +79,24 @@ func TestBrowserSignInJourney(t *testing.T) {
 		t.Fatalf("used link page says %q", gone)
 	}
 	testenv.Screenshot(t, tab, "used-link")
+	testenv.Accessible(t, tab, "used link")
+	assertNoPasswordField(t, tab)
 	if err := Do(tab, Click(ID("resend")), WaitVisible(ID("sent"))); err != nil {
 		t.Fatalf("one-click resend: %v", err)
 	}
 	_, fresh := env.Mail.Next("ada@example.com", wait).SignInLink()
 	if fresh == "" || fresh == token {
 		t.Fatalf("one-click resend mailed no new link")
+	}
+}
+
+// assertNoPasswordField: clients have no password, so no client page may
+// ask for one.
+func assertNoPasswordField(t *testing.T, tab context.Context) {
+	t.Helper()
+	count, err := Run(tab, Evaluate[int](`document.querySelectorAll("input[type=password]").length`))
+	if err != nil || count != 0 {
+		location, _ := Run(tab, Location())
+		t.Fatalf("%s shows %d password fields (%v); clients have no password", location, count, err)
 	}
 }

@@ -16,6 +16,8 @@ func (p *Portal) registerCommands(app *pocketbase.PocketBase) {
 		Use:   "invite EMAIL",
 		Short: "Mail a client an invite link to the portal (creating the client with --name if new)",
 		Args:  cobra.ExactArgs(1),
+		// A mistake gets one line saying what is wrong, not the whole usage.
+		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			email := strings.ToLower(strings.TrimSpace(args[0]))
 			if err := (&emailForm{Email: email}).validate(); err != nil {

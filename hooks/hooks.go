@@ -37,9 +37,11 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	p.registerMail()
 	p.registerSignIn()
 	p.registerInvites()
+	p.registerIntake()
 	p.registerAppointments(app)
 	p.registerPages()
 	p.registerCommands(app)
+	p.registerTLS(app)
 
 	return p
 }

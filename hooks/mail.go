@@ -135,12 +135,17 @@ func (p *Portal) portalURL(path string) string {
 
 // sendLetter queues a letter to a client through the outbox.
 func (p *Portal) sendLetter(app core.App, client *core.Record, kind, subject string, letter Letter, msg outbox.Message) (bool, error) {
+	msg.To = client.Email()
+	msg.ToName = client.GetString("name")
+	return p.queueLetter(app, kind, subject, letter, msg)
+}
+
+// queueLetter queues a letter to msg.To through the outbox.
+func (p *Portal) queueLetter(app core.App, kind, subject string, letter Letter, msg outbox.Message) (bool, error) {
 	text, html, err := letter.Render(p.practiceName())
 	if err != nil {
 		return false, err
 	}
-	msg.To = client.Email()
-	msg.ToName = client.GetString("name")
 	msg.Kind = kind
 	msg.Subject = subject
 	msg.Text = text

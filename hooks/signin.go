@@ -2,21 +2,16 @@ package hooks
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/pocketbase/dbx"
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/ozzo-validation/v4/is"
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/routine"
@@ -28,6 +23,8 @@ import (
 const (
 	purposeSignIn = "sign_in"
 	purposeInvite = "invite"
+	// purposeIntake is the link in the mail about a newly assigned form.
+	purposeIntake = "intake"
 )
 
 const (
@@ -185,13 +182,19 @@ func (p *Portal) mailLink(client *core.Record, purpose, ip, agent string) error 
 		Code:        code,
 	}
 	subject := "Your sign-in link for " + practice
-	if purpose == purposeInvite {
+	portalIntro := practice + " uses a secure client portal for forms and appointments. There is no password to remember: each time, we email you a link like this one."
+	switch purpose {
+	case purposeInvite:
 		subject = practice + " invites you to your client portal"
-		letter.Paragraphs = []string{
-			practice + " uses a secure client portal for forms and appointments. There is no password to remember: each time, we email you a link like this one.",
-		}
+		letter.Paragraphs = []string{portalIntro}
 		letter.Footer = fmt.Sprintf("This invitation works for %s. If it runs out, the page it opens lets you ask for a new one.", humanDuration(p.Config.InviteTTL))
-	} else {
+	case purposeIntake:
+		// The form's title can name a condition, so the mail never carries it.
+		subject = "A form from " + practice
+		letter.ButtonLabel = "Open your form"
+		letter.Paragraphs = []string{practice + " has asked you to fill in a form in your client portal. You can stop at any time and carry on later: your answers are kept.", portalIntro}
+		letter.Footer = fmt.Sprintf("This link works for %s. If it runs out, the page it opens lets you ask for a new one.", humanDuration(p.Config.InviteTTL))
+	default:
 		letter.Paragraphs = []string{"Someone, hopefully you, asked to sign in to the client portal."}
 		letter.Footer = fmt.Sprintf("The link and code work for %s. If you did not ask for them, you can ignore this email.", humanDuration(p.Config.SignInTTL))
 	}
@@ -200,122 +203,12 @@ func (p *Portal) mailLink(client *core.Record, purpose, ip, agent string) error 
 	return err
 }
 
-// issueToken stores a new login token for client and returns the raw link
-// token and code, which exist only in the email from here on.
-func (p *Portal) issueToken(client *core.Record, purpose, ip, agent string) (string, string, error) {
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", "", err
-	}
-	token := base64.RawURLEncoding.EncodeToString(raw)
-
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
-	if err != nil {
-		return "", "", err
-	}
-	code := fmt.Sprintf("%06d", n.Int64())
-
-	ttl := p.Config.SignInTTL
-	if purpose == purposeInvite {
-		ttl = p.Config.InviteTTL
-	}
-
-	collection, err := p.App.FindCachedCollectionByNameOrId("login_tokens")
-	if err != nil {
-		return "", "", err
-	}
-	hash := hashToken(token)
-	record := core.NewRecord(collection)
-	record.Set("client", client.Id)
-	record.Set("purpose", purpose)
-	record.Set("token_hash", hash)
-	record.Set("code_hmac", p.codeHMAC(client, hash, code))
-	record.Set("expires", p.Config.Now().Add(ttl))
-	record.Set("requested_ip", ip)
-	record.Set("requested_ua", truncate(agent, 500))
-	if err := p.App.SaveNoValidate(record); err != nil {
-		return "", "", err
-	}
-	return token, code, nil
-}
-
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
-// codeHMAC keys each code with a server secret: six digits are too few
-// for a plain hash. The secret is the clients collection's auth token
-// secret, so rotating it in the dashboard also voids every open code.
-func (p *Portal) codeHMAC(client *core.Record, tokenHash, code string) string {
-	key := hmac.New(sha256.New, []byte(client.Collection().AuthToken.Secret))
-	key.Write([]byte("portico sign-in code"))
-	mac := hmac.New(sha256.New, key.Sum(nil))
-	mac.Write([]byte(tokenHash + ":" + code))
-	return hex.EncodeToString(mac.Sum(nil))
-}
-
-// loginToken is a login_tokens row as the sign-in routes read it.
-type loginToken struct {
-	Id          string `db:"id"`
-	Client      string `db:"client"`
-	Purpose     string `db:"purpose"`
-	TokenHash   string `db:"token_hash"`
-	CodeHMAC    string `db:"code_hmac"`
-	Expires     string `db:"expires"`
-	Used        string `db:"used"`
-	FailedCodes int    `db:"failed_codes"`
-}
-
-// state says what a token can still do: "valid", "used" or "expired".
-func (t loginToken) state(now time.Time) string {
-	switch {
-	case t.Used != "":
-		return "used"
-	case t.Expires <= outbox.DBTime(now) || t.FailedCodes >= maxFailedCodes:
-		return "expired"
-	default:
-		return "valid"
-	}
-}
-
-func (p *Portal) findToken(token string) (loginToken, error) {
-	var row loginToken
-	err := p.App.DB().NewQuery(
-		"SELECT id, client, purpose, token_hash, code_hmac, expires, used, failed_codes FROM login_tokens WHERE token_hash = {:hash}",
-	).Bind(dbx.Params{"hash": hashToken(token)}).One(&row)
-	return row, err
-}
-
-// consume marks the token used in one conditional UPDATE: of any number of
-// concurrent redeems exactly one changes the row, and only it signs in.
-func (p *Portal) consume(e *core.RequestEvent, where string, params dbx.Params) (bool, error) {
-	now := outbox.DBTime(p.Config.Now())
-	params["now"] = now
-	params["ip"] = e.RealIP()
-	params["agent"] = truncate(e.Request.UserAgent(), 500)
-	params["max"] = maxFailedCodes
-	result, err := p.App.DB().NewQuery(
-		"UPDATE login_tokens SET used = {:now}, updated = {:now}, redeemed_ip = {:ip}, redeemed_ua = {:agent} " +
-			"WHERE " + where + " AND used = '' AND expires > {:now} AND failed_codes < {:max}",
-	).Bind(params).Execute()
-	if err != nil {
-		return false, err
-	}
-	rows, err := result.RowsAffected()
-	return rows == 1, err
-}
-
 // handleLinkStatus tells the landing page what a link can do before the
 // client presses anything. It reads; it never consumes.
 func (p *Portal) handleLinkStatus(e *core.RequestEvent) error {
-	form := &tokenForm{}
-	if err := bindForm(e, form); err != nil {
-		return err
-	}
-	row, err := p.findToken(form.Token)
+	row, err := p.requestedToken(e)
 	if err != nil {
-		return e.NotFoundError("This sign-in link is not one we know. Please ask for a new one.", nil)
+		return err
 	}
 	return e.JSON(http.StatusOK, map[string]string{
 		"state":    row.state(p.Config.Now()),
@@ -337,7 +230,7 @@ func (p *Portal) handleRedeem(e *core.RequestEvent) error {
 	}
 	row, err := p.findToken(form.Token)
 	if err != nil {
-		return e.NotFoundError("This sign-in link is not one we know. Please ask for a new one.", nil)
+		return unknownLink(e)
 	}
 	if !won {
 		return linkGone(e, row.state(p.Config.Now()))
@@ -369,17 +262,13 @@ func (p *Portal) signIn(e *core.RequestEvent, clientId string) error {
 // handleResend mails a fresh link to the owner of a used or expired one:
 // the client has nothing to type, and the address is the one on file.
 func (p *Portal) handleResend(e *core.RequestEvent) error {
-	form := &tokenForm{}
-	if err := bindForm(e, form); err != nil {
-		return err
-	}
-	row, err := p.findToken(form.Token)
+	row, err := p.requestedToken(e)
 	if err != nil {
-		return e.NotFoundError("This sign-in link is not one we know. Please ask for a new one.", nil)
+		return err
 	}
 	client, err := p.App.FindRecordById("clients", row.Client)
 	if err != nil {
-		return e.NotFoundError("This sign-in link is not one we know. Please ask for a new one.", nil)
+		return unknownLink(e)
 	}
 	if err := p.limitSignInMail(e, strings.ToLower(client.Email())); err != nil {
 		return err

@@ -55,10 +55,15 @@ func TestSignInWithEmailedLink(t *testing.T) {
 		}
 	}
 
-	// The auth token works on the client's own record.
-	me := env.Do(http.MethodGet, "/api/collections/clients/records/"+record["id"].(string), nil, "Authorization", r.JSON["token"].(string))
+	// The session works on the client's own record, and the portal can
+	// refresh it while the client is active.
+	session := r.JSON["token"].(string)
+	me := env.Do(http.MethodGet, "/api/collections/clients/records/"+record["id"].(string), nil, "Authorization", session)
 	if me.Status != http.StatusOK {
 		t.Fatalf("client could not read its own record with the session: %s", me)
+	}
+	if refreshed := env.Post("/api/collections/clients/auth-refresh", nil, "Authorization", session); refreshed.Status != http.StatusOK {
+		t.Fatalf("refreshing the client session: %s; want 200", refreshed)
 	}
 }
 

@@ -17,6 +17,10 @@ func init() {
 		clients.OTP.Enabled = false
 		clients.MFA.Enabled = false
 		clients.OAuth2.Enabled = false
+		// Clients sign in from whatever browser their mail opens; a "new
+		// device" alert on every such sign-in would only teach them to
+		// ignore mail from the practice.
+		clients.AuthAlert.Enabled = false
 		clients.AuthToken.Duration = 30 * 60
 
 		clients.Fields.Add(

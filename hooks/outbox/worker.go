@@ -56,7 +56,7 @@ func (o *Outbox) Start() {
 func (o *Outbox) Stop() {
 	o.once.Do(func() { close(o.stop) })
 	if !o.started.Load() {
-		return
+		return // a command such as invite only queues
 	}
 	select {
 	case <-o.done:

@@ -161,6 +161,14 @@ func (env *Env) Restart() {
 	env.boot(listener)
 }
 
+// As returns a view of env that reports to t, for a fuzz target or a
+// subtest that must not fail through the parent.
+func (env *Env) As(t testing.TB) *Env {
+	view := *env
+	view.T = t
+	return &view
+}
+
 // Response is an HTTP answer with its JSON body decoded.
 type Response struct {
 	Status int
@@ -286,4 +294,25 @@ func (c *Clock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = t
+}
+
+// ClinicianToken creates a clinician (a PocketBase superuser) and returns
+// an auth token for the API, as the dashboard would hold.
+func (env *Env) ClinicianToken() string {
+	env.T.Helper()
+	collection, err := env.App.FindCollectionByNameOrId(core.CollectionNameSuperusers)
+	if err != nil {
+		env.T.Fatal(err)
+	}
+	clinician := core.NewRecord(collection)
+	clinician.SetEmail(fmt.Sprintf("clinician%d@harbor.test", time.Now().UnixNano()))
+	clinician.SetRandomPassword()
+	if err := env.App.Save(clinician); err != nil {
+		env.T.Fatal(err)
+	}
+	token, err := clinician.NewAuthToken()
+	if err != nil {
+		env.T.Fatal(err)
+	}
+	return token
 }

@@ -3,16 +3,29 @@
 const SESSION_KEY = "portico.session";
 const REFRESH_EVERY_MS = 5 * 60 * 1000;
 
-// post sends a JSON body and returns {status, data}; a network failure is status 0.
-export async function post(path, body, token) {
+async function request(method, path, body, token, keepalive = false) {
   const headers = { "Content-Type": "application/json" };
   if (token) headers.Authorization = token;
   try {
-    const response = await fetch(path, { method: "POST", headers, body: JSON.stringify(body) });
+    const response = await fetch(path, { method, headers, body: JSON.stringify(body), keepalive });
     return { status: response.status, data: await response.json().catch(() => ({})) };
   } catch {
     return { status: 0, data: { message: "We could not reach the portal. Check your connection and try again." } };
   }
+}
+
+// post sends a JSON body and returns {status, data}; a network failure is status 0.
+export function post(path, body, token) {
+  return request("POST", path, body, token);
+}
+
+// send writes a JSON body with the client's session, like post; an ended
+// session signs out. keepalive lets a save finish while the page closes.
+export async function send(method, path, body, { keepalive = false } = {}) {
+  const current = session();
+  const result = await request(method, path, body, current && current.token, keepalive);
+  if (result.status === 401) signOut("expired");
+  return result;
 }
 
 // get reads JSON with the client's session, or returns null on any failure.
@@ -72,6 +85,8 @@ export function saveSession(auth) {
 // signOut forgets the session and returns to the sign-in page.
 export function signOut(reason) {
   localStorage.removeItem(SESSION_KEY);
+  sessionStorage.clear(); // this tab's memory of the session, such as having landed
+
   location.assign(reason ? "/?signed-out=" + encodeURIComponent(reason) : "/");
 }
 

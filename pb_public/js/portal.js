@@ -1,5 +1,6 @@
 import { keepAlive, session, showPracticeName, signOut } from "./api.js";
 import { showAppointments } from "./appointments.js";
+import { showFormsSection } from "./forms-section.js";
 
 const current = session();
 if (!current) {
@@ -11,4 +12,5 @@ if (!current) {
   showPracticeName();
   keepAlive();
   showAppointments(document.getElementById("portal-sections"));
+  showFormsSection(document.getElementById("portal-sections"));
 }
