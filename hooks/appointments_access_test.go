@@ -147,17 +147,7 @@ func TestClinicianBooksThroughTheDashboardAPI(t *testing.T) {
 	env := testenv.Start(t)
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	clinician := newClinician(t, env)
-	superusers, err := env.App.FindCollectionByNameOrId(core.CollectionNameSuperusers)
-	if err != nil {
-		t.Fatal(err)
-	}
-	staff := core.NewRecord(superusers)
-	staff.SetEmail("staff@harbor.test")
-	staff.SetPassword("a long staff password")
-	if err := env.App.Save(staff); err != nil {
-		t.Fatal(err)
-	}
-	token, _ := staff.NewAuthToken()
+	token := env.ClinicianToken()
 	booking := map[string]any{
 		"client": ada.Id, "clinician": clinician.Id, "starts": env.Clock.Now().Add(72 * time.Hour).Format(time.RFC3339),
 		"duration_minutes": 50, "kind": "telehealth", "notes": privateNote, "timezone": "Mars/Olympus",
