@@ -68,6 +68,15 @@ func TestClientReachesOnlyItsOwnRecord(t *testing.T) {
 	if items, _ := list.JSON["items"].([]any); len(items) != 1 || !strings.Contains(string(list.Body), ada.Id) {
 		t.Fatalf("ada's list of clients: %s; want only herself", list)
 	}
+	practice, _ := env.App.FindFirstRecordByFilter("practice", "id != ''")
+	practice.Set("notification_email", "staff-inbox@harbor.test")
+	if err := env.App.Save(practice); err != nil {
+		t.Fatal(err)
+	}
+	if r := env.Do(http.MethodGet, "/api/collections/practice/records", nil, "Authorization", adaToken); r.Status != http.StatusOK || strings.Contains(string(r.Body), "staff-inbox") {
+		t.Fatalf("a client reading the practice's details: %s; want them without the staff notification address", r)
+	}
+
 	stored, _ := env.App.FindRecordById("clients", bob.Id)
 	if stored.GetString("name") != "Bob Client" || !stored.GetBool("portal_access") {
 		t.Fatalf("bob's record changed under ada's requests: %v", stored.PublicExport())

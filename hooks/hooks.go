@@ -43,6 +43,7 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	p.registerSignIn()
 	p.registerInvites()
 	p.registerIntake()
+	p.registerAppointments(app)
 	p.registerPages()
 	p.registerCommands(app)
 	p.registerTLS(app)

@@ -45,26 +45,6 @@ func completeAnswers() map[string]any {
 	}
 }
 
-// clinicianToken makes a staff account and returns its dashboard session.
-func clinicianToken(t *testing.T, env *testenv.Env) string {
-	t.Helper()
-	collection, err := env.App.FindCollectionByNameOrId(core.CollectionNameSuperusers)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clinician := core.NewRecord(collection)
-	clinician.SetEmail("clinician@harbor.test")
-	clinician.SetPassword("a long clinician password")
-	if err := env.App.Save(clinician); err != nil {
-		t.Fatal(err)
-	}
-	token, err := clinician.NewAuthToken()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return token
-}
-
 // newForm saves a form as a clinician would in the dashboard.
 func newForm(t *testing.T, env *testenv.Env, title, questions string) *core.Record {
 	t.Helper()
@@ -135,7 +115,7 @@ func setNotificationEmail(t *testing.T, env *testenv.Env, address string) {
 
 func TestFormQuestionsAreCheckedOnSave(t *testing.T) {
 	env := testenv.Start(t)
-	staff := clinicianToken(t, env)
+	staff := env.ClinicianToken()
 
 	cases := []struct {
 		name, questions, want string
@@ -221,7 +201,7 @@ func TestAssignedPacketKeepsTheFormAsItWas(t *testing.T) {
 
 func TestAssignmentNeedsAForm(t *testing.T) {
 	env := testenv.Start(t)
-	staff := clinicianToken(t, env)
+	staff := env.ClinicianToken()
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	r := env.Post("/api/collections/intake_assignments/records", map[string]any{"client": ada.Id}, "Authorization", staff)
 	if r.Status != http.StatusBadRequest || fieldErrors(r)["form"] == "" {
@@ -402,7 +382,7 @@ func TestSubmitShowsWhatIsMissing(t *testing.T) {
 func TestClinicianCanReopenASentPacket(t *testing.T) {
 	env := testenv.Start(t)
 	setNotificationEmail(t, env, "frontdesk@harbor.test")
-	staff := clinicianToken(t, env)
+	staff := env.ClinicianToken()
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	assignment, _ := assign(t, env, ada, newForm(t, env, "New client", newPatientForm))
 	path := "/api/portal/intake/" + assignment.Id
@@ -537,7 +517,7 @@ func TestClientReachesOnlyItsOwnPackets(t *testing.T) {
 // consent with the signed name and time in the client's zone.
 func TestPrintViewIsForClinicians(t *testing.T) {
 	env := testenv.Start(t)
-	staff := clinicianToken(t, env)
+	staff := env.ClinicianToken()
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	assignment, _ := assign(t, env, ada, newForm(t, env, "New client", newPatientForm))
 	env.Clock.Set(time.Date(2026, 3, 14, 15, 30, 0, 0, time.UTC))

@@ -13,6 +13,7 @@ type Practice struct {
 	NotificationEmail string
 	ReminderLeads     []time.Duration
 	JoinOpensBefore   time.Duration
+	TimeZone          *time.Location // where clinicians book appointments
 }
 
 // Practice reads the practice's settings: its name from the dashboard's
@@ -22,6 +23,7 @@ func (p *Portal) Practice() Practice {
 		Name:            p.App.Settings().Meta.AppName,
 		ReminderLeads:   []time.Duration{48 * time.Hour, 2 * time.Hour},
 		JoinOpensBefore: 15 * time.Minute,
+		TimeZone:        time.UTC,
 	}
 	records, err := p.App.FindRecordsByFilter("practice", "id != ''", "", 1, 0)
 	if err != nil || len(records) == 0 {
@@ -42,5 +44,6 @@ func (p *Portal) Practice() Practice {
 		}
 	}
 	practice.JoinOpensBefore = time.Duration(record.GetInt("join_opens_minutes")) * time.Minute
+	practice.TimeZone = zoneLocation(record.GetString("timezone"))
 	return practice
 }

@@ -17,7 +17,8 @@ func init() {
 			&core.TextField{Name: "address", Max: 500},
 			&core.TextField{Name: "phone", Max: 40},
 			&core.EmailField{Name: "contact_email"},
-			&core.EmailField{Name: "notification_email"},
+			// Where staff notices go is the practice's business, not the clients'.
+			&core.EmailField{Name: "notification_email", Hidden: true},
 			&core.JSONField{Name: "reminder_lead_hours", MaxSize: 1000},
 			&core.NumberField{Name: "join_opens_minutes", OnlyInt: true, Min: types.Pointer(0.0), Max: types.Pointer(240.0)},
 			&core.AutodateField{Name: "updated", OnCreate: true, OnUpdate: true},

@@ -10,8 +10,10 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/pocketbase/dbx"
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
@@ -65,11 +67,14 @@ type Outbox struct {
 	app    core.App
 	config Config
 
-	wake    chan struct{}
-	stop    chan struct{}
-	done    chan struct{}
-	once    sync.Once
-	started bool
+	wake chan struct{}
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+
+	// started tells Stop whether a worker exists to wait for: CLI
+	// commands never start one, and must not wait 30s on the way out.
+	started atomic.Bool
 
 	// sendMu keeps a manual Deliver and the worker from sending one batch twice.
 	sendMu sync.Mutex
@@ -129,6 +134,27 @@ func (o *Outbox) Enqueue(app core.App, msg Message) (bool, error) {
 
 	o.Wake()
 	return true, nil
+}
+
+// Withdraw stops the messages whose dedupe keys start with prefix and are
+// not sent yet, using app, which may be a transaction: a reminder for a
+// time that has changed must not go out. One being sent at this moment
+// may still arrive; it is not retried if its attempt fails.
+func (o *Outbox) Withdraw(app core.App, prefix, reason string) error {
+	if prefix == "" {
+		return errors.New("outbox: withdrawing needs a dedupe key prefix")
+	}
+	_, err := app.DB().NewQuery(`
+		UPDATE mail_outbox SET state = 'failed', last_error = {:reason}, updated = {:now}
+		WHERE state IN ('pending', 'sending') AND dedupe_key != '' AND dedupe_key >= {:prefix} AND dedupe_key < {:beyond}`,
+	).Bind(dbx.Params{
+		"reason": reason,
+		"now":    DBTime(o.config.Now()),
+		"prefix": prefix,
+		// The first key past every key with the prefix, so the unique index answers.
+		"beyond": prefix[:len(prefix)-1] + string(rune(prefix[len(prefix)-1]+1)),
+	}).Execute()
+	return err
 }
 
 // Wake asks the worker to look for due messages now.

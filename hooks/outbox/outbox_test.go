@@ -223,3 +223,37 @@ func TestSMTPURLForms(t *testing.T) {
 		}
 	}
 }
+
+func TestWithdrawnMessagesStayUnsentWhenMailComesBack(t *testing.T) {
+	env := testenv.Start(t)
+	env.Mail.Down()
+	for to, key := range map[string]string{
+		"ada@example.com": "reminder:a1:120:1",
+		"ben@example.com": "reminder:a1:2880:1",
+		"cy@example.com":  "reminder:a10:120:1", // another appointment whose id starts alike
+	} {
+		msg := message(to)
+		msg.DedupeKey = key
+		if _, err := env.Portal.Outbox.Enqueue(env.App, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := env.Portal.Outbox.Withdraw(env.App, "reminder:a1:", "appointment changed"); err != nil {
+		t.Fatal(err)
+	}
+	env.Mail.Up()
+	for range 2 {
+		env.Clock.Advance(time.Hour)
+		if err := env.Portal.Outbox.Deliver(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env.Mail.Next("cy@example.com", wait)
+	for _, to := range []string{"ada@example.com", "ben@example.com"} {
+		if state := row(t, env, to).GetString("state"); state != "failed" {
+			t.Errorf("a withdrawn message to %s is %q; want failed", to, state)
+		}
+	}
+	env.Mail.Quiet("ada@example.com", 500*time.Millisecond)
+	env.Mail.Quiet("ben@example.com", 0)
+}

@@ -26,7 +26,7 @@ type queued struct {
 // Start runs the delivery worker until Stop. Messages a crash left
 // half-sent are queued again first: a message is delivered at least once.
 func (o *Outbox) Start() {
-	o.started = true
+	o.started.Store(true)
 	_, err := o.app.DB().NewQuery(
 		"UPDATE mail_outbox SET state = 'pending' WHERE state = 'sending'",
 	).Execute()
@@ -55,7 +55,7 @@ func (o *Outbox) Start() {
 // Stop ends the worker after the message it is sending, and waits for it.
 func (o *Outbox) Stop() {
 	o.once.Do(func() { close(o.stop) })
-	if !o.started {
+	if !o.started.Load() {
 		return // a command such as invite only queues
 	}
 	select {
@@ -91,14 +91,17 @@ func (o *Outbox) Deliver() error {
 	return errStopped
 }
 
+// due reads the next batch in the order idx_mail_outbox_due keeps (an
+// empty next_attempt sorts first; rowid is insertion order), so a long
+// queue is read from the index rather than sorted on every batch.
 func (o *Outbox) due() ([]queued, error) {
 	var due []queued
 	err := o.app.DB().NewQuery(`
 		SELECT id, recipient, recipient_name, kind, subject, text_body, html_body,
 		       COALESCE(attachments, '') AS attachments, sensitive, attempts
 		FROM mail_outbox
-		WHERE state = 'pending' AND (next_attempt = '' OR next_attempt <= {:now})
-		ORDER BY next_attempt, created
+		WHERE state = 'pending' AND next_attempt <= {:now}
+		ORDER BY next_attempt, rowid
 		LIMIT {:limit}`,
 	).Bind(dbx.Params{"now": DBTime(o.config.Now()), "limit": batchSize}).All(&due)
 	return due, err
@@ -173,9 +176,13 @@ func (o *Outbox) markDelivered(msg queued, state string) error {
 	)
 }
 
+// stillQueued keeps a failed attempt from bringing back a message its
+// sender withdrew (see Withdraw) while it was being sent.
+const stillQueued = " AND state IN ('pending', 'sending')"
+
 func (o *Outbox) markFailed(msg queued, cause error) error {
 	return o.exec(
-		"UPDATE mail_outbox SET state = 'failed', attempts = attempts + 1, last_error = {:error}, updated = {:updated} WHERE id = {:id}",
+		"UPDATE mail_outbox SET state = 'failed', attempts = attempts + 1, last_error = {:error}, updated = {:updated} WHERE id = {:id}"+stillQueued,
 		dbx.Params{"id": msg.Id, "error": errorLine(cause)},
 	)
 }
@@ -186,7 +193,7 @@ func (o *Outbox) markRetry(msg queued, cause error) error {
 		return o.markFailed(msg, fmt.Errorf("gave up after %d attempts: %w", attempts, cause))
 	}
 	return o.exec(
-		"UPDATE mail_outbox SET state = 'pending', attempts = {:attempts}, next_attempt = {:next}, last_error = {:error}, updated = {:updated} WHERE id = {:id}",
+		"UPDATE mail_outbox SET state = 'pending', attempts = {:attempts}, next_attempt = {:next}, last_error = {:error}, updated = {:updated} WHERE id = {:id}"+stillQueued,
 		dbx.Params{
 			"id":       msg.Id,
 			"attempts": attempts,

@@ -116,3 +116,10 @@ export function show(id, sections) {
   const heading = document.querySelector(`#${id} h1[tabindex]`);
   if (heading) heading.focus();
 }
+
+// when writes a time in the viewer's own zone, with the zone's name.
+export function when(iso) {
+  return new Date(iso).toLocaleString(undefined, {
+    weekday: "long", day: "numeric", month: "long", hour: "numeric", minute: "2-digit", timeZoneName: "short",
+  });
+}

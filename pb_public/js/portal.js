@@ -1,4 +1,5 @@
 import { keepAlive, session, showPracticeName, signOut } from "./api.js";
+import { showAppointments } from "./appointments.js";
 import { showFormsSection } from "./forms-section.js";
 
 const current = session();
@@ -6,8 +7,10 @@ if (!current) {
   signOut("expired");
 } else {
   document.getElementById("client-name").textContent = current.record.name || "there";
+  document.getElementById("greeting").hidden = false;
   document.getElementById("sign-out").addEventListener("click", () => signOut());
   showPracticeName();
   keepAlive();
+  showAppointments(document.getElementById("portal-sections"));
   showFormsSection(document.getElementById("portal-sections"));
 }

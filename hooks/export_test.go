@@ -1,0 +1,4 @@
+package hooks
+
+// DueRemindersQuery lets the tests ask SQLite how it plans the sweep.
+var DueRemindersQuery = dueRemindersQuery

@@ -1,0 +1,84 @@
+import { post, show, when } from "./api.js";
+
+// The join page explains a telehealth link that does not open a session
+// right now. The server redirects straight to the video room while the
+// window is open, so this page only ever says "soon", "over" or "not taking place".
+const sections = ["loading", "early", "ended", "cancelled", "unknown"];
+const token = decodeURIComponent(location.pathname.split("/").pop());
+
+function fill(selector, text) {
+  document.querySelectorAll(selector).forEach((el) => { el.textContent = text; });
+}
+
+function showContact(practice) {
+  if (!practice) return;
+  if (practice.name) fill("[data-practice-name]", practice.name);
+  const ways = document.getElementById("contact-ways");
+  const add = (label, value, href) => {
+    if (!value) return;
+    const item = document.createElement("li");
+    item.append(label + ": ");
+    if (href) {
+      const link = document.createElement("a");
+      link.href = href;
+      link.textContent = value;
+      item.append(link);
+    } else {
+      item.append(value);
+    }
+    ways.append(item);
+  };
+  add("Phone", practice.phone, practice.phone ? "tel:" + practice.phone.replace(/[^+\d]/g, "") : "");
+  add("Email", practice.email, practice.email ? "mailto:" + practice.email : "");
+  add("Address", practice.address);
+  document.getElementById("contact").hidden = ways.children.length === 0;
+}
+
+function countDown(seconds) {
+  const element = document.getElementById("countdown");
+  const opensAt = Date.now() + seconds * 1000;
+  const tick = () => {
+    const left = Math.max(0, Math.round((opensAt - Date.now()) / 1000));
+    if (left === 0) {
+      // The server decides whether the window is open; asking it again
+      // either opens the session or shows the new wait.
+      location.reload();
+      return;
+    }
+    const hours = Math.floor(left / 3600);
+    const minutes = Math.floor((left % 3600) / 60);
+    const secs = left % 60;
+    element.textContent = "Opens in " + (hours ? hours + " h " : "") + (hours || minutes ? minutes + " min " : "") + secs + " s";
+    setTimeout(tick, 1000);
+  };
+  tick();
+}
+
+async function start() {
+  const { status, data } = await post("/api/portal/join-status", { token });
+  showContact(data.practice);
+  if (status !== 200) {
+    show("unknown", sections);
+    return;
+  }
+  fill("[data-clinician]", data.clinician);
+  switch (data.state) {
+    case "open":
+      location.reload();
+      return;
+    case "early":
+      document.getElementById("early-when").textContent = when(data.starts);
+      show("early", sections);
+      countDown(data.opensInSeconds);
+      return;
+    case "cancelled":
+      document.getElementById("cancelled-when").textContent = when(data.starts);
+      show("cancelled", sections);
+      return;
+    default:
+      document.getElementById("ended-when").textContent = when(data.starts);
+      show("ended", sections);
+  }
+}
+
+start();
