@@ -152,6 +152,8 @@ func (o *Outbox) deliverBatch(due []queued) error {
 }
 
 func (o *Outbox) exec(query string, params dbx.Params) error {
+	// "updated" is the row's wall-clock audit time, like PocketBase's own
+	// autodate fields, not the scheduling clock tests travel with.
 	params["updated"] = DBTime(time.Now())
 	_, err := o.app.DB().NewQuery(query).Bind(params).Execute()
 	return err
