@@ -41,7 +41,6 @@ func init() {
 		settings := app.Settings()
 		if settings.Meta.AppName == "Acme" {
 			settings.Meta.AppName = "Your practice"
-			settings.Meta.SenderName = "Your practice"
 			return app.Save(settings)
 		}
 		return nil

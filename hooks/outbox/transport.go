@@ -189,7 +189,9 @@ func (t *consoleTransport) Close() {}
 func compose(meta core.MetaConfig, msg queued) ([]byte, error) {
 	m := mailyak.New("", nil)
 	m.From(meta.SenderAddress)
-	m.FromName(meta.SenderName)
+	// Clients know the practice by its name, so that is who the mail is
+	// from, whatever the dashboard's separate sender name still says.
+	m.FromName(meta.AppName)
 	m.To((&mail.Address{Name: msg.RecipientName, Address: msg.Recipient}).String())
 	m.Subject(msg.Subject)
 	m.Plain().Set(msg.TextBody)

@@ -90,7 +90,6 @@ func (env *Env) boot(listener net.Listener) {
 	settings := app.Settings()
 	settings.Meta.AppName = PracticeName
 	settings.Meta.AppURL = env.URL
-	settings.Meta.SenderName = PracticeName
 	settings.Meta.SenderAddress = "hello@harbor.test"
 	settings.Logs.MaxDays = 7
 	if err := app.Save(settings); err != nil {
