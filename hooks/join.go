@@ -1,7 +1,6 @@
 package hooks
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -51,11 +50,7 @@ func (p *Portal) joinToken(app core.App, record *core.Record) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	key := hmac.New(sha256.New, []byte(clients.AuthToken.Secret))
-	key.Write([]byte("portico join link"))
-	mac := hmac.New(sha256.New, key.Sum(nil))
-	mac.Write([]byte(record.GetString("join_salt")))
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil)), nil
+	return base64.RawURLEncoding.EncodeToString(secretMAC(clients, "portico join link", record.GetString("join_salt"))), nil
 }
 
 // joinLink is the absolute join link of a telehealth appointment. After a

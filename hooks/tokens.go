@@ -70,11 +70,17 @@ func hashToken(token string) string {
 // for a plain hash. The secret is the clients collection's auth token
 // secret, so rotating it in the dashboard also voids every open code.
 func (p *Portal) codeHMAC(client *core.Record, tokenHash, code string) string {
-	key := hmac.New(sha256.New, []byte(client.Collection().AuthToken.Secret))
-	key.Write([]byte("portico sign-in code"))
+	return hex.EncodeToString(secretMAC(client.Collection(), "portico sign-in code", tokenHash+":"+code))
+}
+
+// secretMAC is an HMAC-SHA256 of data under a key derived, one per purpose,
+// from the clients collection's auth token secret.
+func secretMAC(clients *core.Collection, purpose, data string) []byte {
+	key := hmac.New(sha256.New, []byte(clients.AuthToken.Secret))
+	key.Write([]byte(purpose))
 	mac := hmac.New(sha256.New, key.Sum(nil))
-	mac.Write([]byte(tokenHash + ":" + code))
-	return hex.EncodeToString(mac.Sum(nil))
+	mac.Write([]byte(data))
+	return mac.Sum(nil)
 }
 
 // loginToken is a login_tokens row as the sign-in routes read it.
