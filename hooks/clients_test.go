@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -172,12 +171,7 @@ func TestInviteCommand(t *testing.T) {
 	env.NewClient("Ada Client", "ada@example.com", false)
 	env.Stop() // the command opens the same data dir
 
-	binary := filepath.Join(t.TempDir(), "portico")
-	build := exec.Command("go", "build", "-o", binary, "..")
-	build.Dir = "."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	binary := buildPortico(t)
 	run := func(args ...string) (string, error) {
 		cmd := exec.Command(binary, append(args, "--dir", env.Dir, "--dev=false")...)
 		cmd.Env = append(os.Environ(), "PORTICO_SMTP_URL="+env.Mail.URL())
