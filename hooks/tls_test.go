@@ -360,7 +360,7 @@ func writeServerCertificate(t *testing.T, dir string) (rootFile, certFile, keyFi
 	return rootFile, certFile, keyFile
 }
 
-// buildPortico builds the portico binary the way .ci/build does.
+// buildPortico builds the portico binary with .ci/build, as the Dockerfile does.
 func buildPortico(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -371,10 +371,8 @@ func buildPortico(t *testing.T) string {
 		}
 	}
 	binary := filepath.Join(dir, "portico")
-	build := exec.Command("go", "build", "-trimpath", "-o", binary, "portico")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if out, err := exec.Command("../.ci/build", binary).CombinedOutput(); err != nil {
+		t.Fatalf(".ci/build: %v\n%s", err, out)
 	}
 	return binary
 }

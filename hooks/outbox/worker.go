@@ -125,8 +125,12 @@ func (o *Outbox) deliverBatch(due []queued) error {
 		if o.stopped() {
 			return errStopped
 		}
-		if err := o.claim(msg.Id); err != nil {
+		claimed, err := o.claim(msg.Id)
+		if err != nil {
 			return err
+		}
+		if !claimed {
+			continue // withdrawn since the batch was read
 		}
 
 		sendErr := transport.Send(o.app.Settings().Meta, msg)
@@ -151,19 +155,25 @@ func (o *Outbox) deliverBatch(due []queued) error {
 	return nil
 }
 
-func (o *Outbox) exec(query string, params dbx.Params) error {
+func (o *Outbox) exec(query string, params dbx.Params) (int64, error) {
 	// "updated" is the row's wall-clock audit time, like PocketBase's own
 	// autodate fields, not the scheduling clock tests travel with.
 	params["updated"] = DBTime(time.Now())
-	_, err := o.app.DB().NewQuery(query).Bind(params).Execute()
-	return err
+	result, err := o.app.DB().NewQuery(query).Bind(params).Execute()
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
 }
 
-func (o *Outbox) claim(id string) error {
-	return o.exec(
-		"UPDATE mail_outbox SET state = 'sending', updated = {:updated} WHERE id = {:id}",
+// claim marks a message as being sent, only if it is still pending: a
+// message withdrawn after its batch was read must not go out.
+func (o *Outbox) claim(id string) (bool, error) {
+	rows, err := o.exec(
+		"UPDATE mail_outbox SET state = 'sending', updated = {:updated} WHERE id = {:id} AND state = 'pending'",
 		dbx.Params{"id": id},
 	)
+	return rows == 1, err
 }
 
 func (o *Outbox) markDelivered(msg queued, state string) error {
@@ -171,11 +181,12 @@ func (o *Outbox) markDelivered(msg queued, state string) error {
 	if msg.Sensitive && state == "sent" {
 		clear = ", text_body = '', html_body = '', attachments = 'null'"
 	}
-	return o.exec(
+	_, err := o.exec(
 		"UPDATE mail_outbox SET state = {:state}, attempts = attempts + 1, sent_at = {:now}, last_error = ''"+
 			clear+", updated = {:updated} WHERE id = {:id}",
 		dbx.Params{"id": msg.Id, "state": state, "now": DBTime(o.config.Now())},
 	)
+	return err
 }
 
 // stillQueued keeps a failed attempt from bringing back a message its
@@ -183,10 +194,11 @@ func (o *Outbox) markDelivered(msg queued, state string) error {
 const stillQueued = " AND state IN ('pending', 'sending')"
 
 func (o *Outbox) markFailed(msg queued, cause error) error {
-	return o.exec(
+	_, err := o.exec(
 		"UPDATE mail_outbox SET state = 'failed', attempts = attempts + 1, last_error = {:error}, updated = {:updated} WHERE id = {:id}"+stillQueued,
 		dbx.Params{"id": msg.Id, "error": errorLine(cause)},
 	)
+	return err
 }
 
 func (o *Outbox) markRetry(msg queued, cause error) error {
@@ -194,7 +206,7 @@ func (o *Outbox) markRetry(msg queued, cause error) error {
 	if attempts >= MaxAttempts {
 		return o.markFailed(msg, fmt.Errorf("gave up after %d attempts: %w", attempts, cause))
 	}
-	return o.exec(
+	_, err := o.exec(
 		"UPDATE mail_outbox SET state = 'pending', attempts = {:attempts}, next_attempt = {:next}, last_error = {:error}, updated = {:updated} WHERE id = {:id}"+stillQueued,
 		dbx.Params{
 			"id":       msg.Id,
@@ -203,6 +215,7 @@ func (o *Outbox) markRetry(msg queued, cause error) error {
 			"error":    errorLine(cause),
 		},
 	)
+	return err
 }
 
 func errorLine(err error) string {
