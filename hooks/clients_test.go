@@ -45,6 +45,9 @@ func TestClientReachesOnlyItsOwnRecord(t *testing.T) {
 		{"ada reads login tokens", http.MethodGet, "/api/collections/login_tokens/records", nil, adaToken, http.StatusForbidden},
 		{"ada reads the outbox", http.MethodGet, "/api/collections/mail_outbox/records", nil, adaToken, http.StatusForbidden},
 		{"ada signs in with a password", http.MethodPost, "/api/collections/clients/auth-with-password", map[string]string{"identity": "ada@example.com", "password": "x"}, "", http.StatusForbidden},
+		{"anyone asks PocketBase to verify ada", http.MethodPost, "/api/collections/clients/request-verification", map[string]string{"email": "ada@example.com"}, "", http.StatusNoContent},
+		{"anyone asks PocketBase to verify nobody", http.MethodPost, "/api/collections/clients/request-verification", map[string]string{"email": "nobody@example.com"}, "", http.StatusNoContent},
+		{"ada moves her address", http.MethodPost, "/api/collections/clients/request-email-change", map[string]string{"newEmail": "evil@example.com"}, adaToken, http.StatusForbidden},
 		{"ada asks PocketBase for an OTP", http.MethodPost, "/api/collections/clients/request-otp", map[string]string{"email": "ada@example.com"}, "", http.StatusForbidden},
 	}
 	for _, c := range cases {
@@ -75,6 +78,9 @@ func TestClientReachesOnlyItsOwnRecord(t *testing.T) {
 	if r := env.Do(http.MethodGet, "/api/collections/practice/records", nil, "Authorization", adaToken); r.Status != http.StatusOK || strings.Contains(string(r.Body), "staff-inbox") {
 		t.Fatalf("a client reading the practice's details: %s; want them without the staff notification address", r)
 	}
+
+	env.Mail.Quiet("ada@example.com", time.Second) // no PocketBase verification mail
+	env.Mail.Quiet("evil@example.com", 0)
 
 	stored, _ := env.App.FindRecordById("clients", bob.Id)
 	if stored.GetString("name") != "Bob Client" || !stored.GetBool("portal_access") {

@@ -55,6 +55,17 @@ func (p *Portal) registerSignIn() {
 		portal.GET("/practice", p.handlePractice)
 		return e.Next()
 	})
+
+	// PocketBase's own verification mail would reach clients as a second,
+	// confusing kind of email that anyone can trigger. It answers 204 as
+	// PocketBase does for any address, so nobody learns who is a client.
+	p.App.OnRecordRequestVerificationRequest("clients").BindFunc(func(e *core.RecordRequestVerificationRequestEvent) error {
+		return e.NoContent(http.StatusNoContent)
+	})
+	// The practice keeps each client's address: sign-in links go there.
+	p.App.OnRecordRequestEmailChangeRequest("clients").BindFunc(func(e *core.RecordRequestEmailChangeRequestEvent) error {
+		return e.ForbiddenError("Your practice keeps your email address. Please ask them to change it.", nil)
+	})
 }
 
 // noStore keeps auth responses and token pages out of caches and Referer headers.
