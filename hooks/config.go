@@ -5,6 +5,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"portico/hooks/outbox"
 )
 
 // Config holds what an operator sets at deploy time. What a clinician
@@ -14,7 +16,7 @@ type Config struct {
 	Now func() time.Time
 
 	// SMTPURL overrides the dashboard's mail settings when set
-	// (smtp://, smtps://, smtp+starttls://).
+	// (smtp://, smtps://, smtp+starttls://; ?from= sets the sender).
 	SMTPURL string
 
 	// SignInTTL and InviteTTL are how long emailed links and codes live.
@@ -49,6 +51,12 @@ func DefaultConfig() Config {
 func ConfigFromEnv() (Config, error) {
 	config := DefaultConfig()
 	config.SMTPURL = os.Getenv("PORTICO_SMTP_URL")
+	if config.SMTPURL != "" {
+		// A mistake here would otherwise surface only as mail that never leaves.
+		if _, err := outbox.ParseSMTPURL(config.SMTPURL); err != nil {
+			return config, err
+		}
+	}
 
 	durations := map[string]*time.Duration{
 		"PORTICO_SIGNIN_TTL":  &config.SignInTTL,

@@ -115,7 +115,7 @@ func (a *Appointments) calendarFile(settings practice.Practice, appointment *sch
 	event.SetStartAt(appointment.Starts())
 	event.SetEndAt(appointment.Ends())
 	event.SetSummary(settings.Name + ": appointment with " + appointment.ClinicianName())
-	event.SetOrganizer(meta.SenderAddress, ics.WithCN(settings.Name))
+	event.SetOrganizer(a.letters.Outbox.SenderAddress(), ics.WithCN(settings.Name))
 	event.AddAttendee(appointment.Client.Email(), ics.WithCN(appointment.Client.GetString("name")))
 
 	switch {

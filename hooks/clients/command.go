@@ -26,6 +26,10 @@ func (c *Clients) Command() *cobra.Command {
 			if err := form.Validate(); err != nil {
 				return fmt.Errorf("%q is not an email address", args[0])
 			}
+			// A data dir serve never opened has no tables yet.
+			if err := c.app.RunAllMigrations(); err != nil {
+				return fmt.Errorf("preparing the data dir: %w", err)
+			}
 			created, err := c.inviteByEmail(form.Email, name)
 			if err != nil {
 				return err
