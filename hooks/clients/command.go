@@ -70,10 +70,9 @@ func (c *Clients) inviteByEmail(email, name string) (created bool, err error) {
 	}
 
 	if !client.GetBool("portal_access") {
+		// Turning access on sends the invite (Register).
 		client.Set("portal_access", true)
-		if err := c.app.Save(client); err != nil {
-			return false, err
-		}
+		return false, c.app.Save(client)
 	}
 	return false, c.Invite(client, "cli")
 }

@@ -71,13 +71,14 @@ type Requester struct {
 	Agent string
 }
 
-// Issue stores a new token for client and returns the raw link token and
-// code, which exist only in the email from here on.
-func (s *Store) Issue(client *core.Record, purpose string, ttl time.Duration, from Requester) (token, code string, err error) {
+// Issue stores a new token for client using app, which may be a
+// transaction, and returns the raw link token and code, which exist only
+// in the email from here on.
+func (s *Store) Issue(app core.App, client *core.Record, purpose string, ttl time.Duration, from Requester) (token, code string, err error) {
 	token = security.RandomStringWithAlphabet(43, tokenAlphabet)
 	code = security.RandomStringWithAlphabet(6, "0123456789")
 
-	collection, err := s.App.FindCachedCollectionByNameOrId(schema.LoginTokens)
+	collection, err := app.FindCachedCollectionByNameOrId(schema.LoginTokens)
 	if err != nil {
 		return "", "", err
 	}
@@ -90,7 +91,7 @@ func (s *Store) Issue(client *core.Record, purpose string, ttl time.Duration, fr
 	record.Set("expires", s.Now().Add(ttl))
 	record.Set("requested_ip", from.IP)
 	record.Set("requested_ua", web.Truncate(from.Agent, 500))
-	if err := s.App.SaveNoValidate(record); err != nil {
+	if err := app.SaveNoValidate(record); err != nil {
 		return "", "", err
 	}
 	return token, code, nil
