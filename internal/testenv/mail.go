@@ -196,10 +196,24 @@ func (m *MailServer) Next(address string, timeout time.Duration) Mail {
 	}
 }
 
-// Quiet asserts that no unread message to address arrives within wait.
-func (m *MailServer) Quiet(address string, wait time.Duration) {
+// NoMailTo asserts that no unread message to address was sent. It decides
+// by draining first, not by waiting: the jobs that run after a response
+// (a sign-in request's lookup and mail) finish, then the outbox delivers
+// everything due, and only then does the test look.
+func (env *Env) NoMailTo(addresses ...string) {
+	env.T.Helper()
+	env.Portal.Background.Wait()
+	if err := env.Portal.Outbox.Deliver(); err != nil {
+		env.T.Fatalf("draining the outbox: %v", err)
+	}
+	for _, address := range addresses {
+		env.Mail.unread(address)
+	}
+}
+
+// unread fails the test if an unread message to address arrived.
+func (m *MailServer) unread(address string) {
 	m.t.Helper()
-	time.Sleep(wait)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i, msg := range m.inbox {
