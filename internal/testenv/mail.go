@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -58,7 +57,7 @@ func (m Mail) Code() string {
 // keeps what it receives for the test. It can be taken down and brought
 // back, or told to refuse messages, to test delivery faults.
 type MailServer struct {
-	t    testing.TB
+	t    TB
 	addr string
 
 	mu       sync.Mutex
@@ -71,7 +70,7 @@ type MailServer struct {
 }
 
 // StartMailServer listens on a free loopback port until the test ends.
-func StartMailServer(t testing.TB) *MailServer {
+func StartMailServer(t TB) *MailServer {
 	t.Helper()
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
