@@ -130,5 +130,6 @@ func (a *Appointments) calendarFile(settings practice.Practice, appointment *sch
 		event.SetStatus(ics.ObjectStatusConfirmed)
 		event.SetLocation(appointment.Place(settings.Address))
 	}
-	return []byte(calendar.Serialize())
+	// RFC 5545 section 3.1: content lines end with CRLF, whatever the OS.
+	return []byte(calendar.Serialize(ics.WithNewLineWindows))
 }
