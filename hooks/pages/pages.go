@@ -34,6 +34,7 @@ func Register(app core.App) {
 
 	app.OnServe().BindFunc(func(e *core.ServeEvent) error {
 		e.Router.BindFunc(web.RedactTokenPaths(signin.LinkPath))
+		e.Router.Bind(web.PortalAPIGuard(func() string { return app.Settings().Meta.AppURL }))
 		e.Router.BindFunc(web.SecurityHeaders)
 		return e.Next()
 	})
