@@ -21,7 +21,7 @@ func TestClientsSeeOnlyTheirOwnAppointmentsAndNoNotes(t *testing.T) {
 	env := testenv.Start(t)
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	ben, _ := env.NewClient("Ben Other", "ben@example.com", true)
-	clinician := newClinician(t, env)
+	clinician := env.NewClinician()
 	appointment := book(t, env, ada, clinician, env.Clock.Now().Add(48*time.Hour), "telehealth")
 	id := appointment.Id
 
@@ -101,7 +101,7 @@ func TestClientsSeeOnlyTheirOwnAppointmentsAndNoNotes(t *testing.T) {
 func TestPortalListsUpcomingAppointmentsWithCalendar(t *testing.T) {
 	env := testenv.Start(t)
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
-	clinician := newClinician(t, env)
+	clinician := env.NewClinician()
 	now := env.Clock.Now()
 	book(t, env, ada, clinician, now.Add(-2*time.Hour), "in person") // over
 	cancelled := book(t, env, ada, clinician, now.Add(5*time.Hour), "in person")
@@ -146,7 +146,7 @@ func TestPortalListsUpcomingAppointmentsWithCalendar(t *testing.T) {
 func TestClinicianBooksThroughTheDashboardAPI(t *testing.T) {
 	env := testenv.Start(t)
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
-	clinician := newClinician(t, env)
+	clinician := env.NewClinician()
 	token := env.ClinicianToken()
 	booking := map[string]any{
 		"client": ada.Id, "clinician": clinician.Id, "starts": env.Clock.Now().Add(72 * time.Hour).Format(time.RFC3339),

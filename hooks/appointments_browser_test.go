@@ -18,7 +18,7 @@ import (
 func TestBrowserJoinFromPortal(t *testing.T) {
 	env := testenv.Start(t)
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
-	clinician := newClinician(t, env)
+	clinician := env.NewClinician()
 	now := env.Clock.Now()
 	book(t, env, client, clinician, now.Add(10*time.Minute), "telehealth")               // in its window
 	book(t, env, client, clinician, now.Add(15*time.Minute+3*time.Second), "telehealth") // opens in 3 seconds

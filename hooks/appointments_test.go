@@ -17,25 +17,7 @@ import (
 )
 
 // privateNote is what a clinician writes that a client must never see.
-const privateNote = "Private: working diagnosis F41.1, discuss medication"
-
-// newClinician adds a clinician with a video room template, as staff would in the dashboard.
-func newClinician(t testing.TB, env *testenv.Env) *core.Record {
-	t.Helper()
-	collection, err := env.App.FindCollectionByNameOrId("clinicians")
-	if err != nil {
-		t.Fatal(err)
-	}
-	clinician := core.NewRecord(collection)
-	clinician.Set("name", "Dr. Maya Lin")
-	clinician.Set("credentials", "PsyD")
-	clinician.Set("email", "maya@harbor.test")
-	clinician.Set("video_room", "https://video.example/{room}")
-	if err := env.App.Save(clinician); err != nil {
-		t.Fatalf("adding a clinician: %v", err)
-	}
-	return clinician
-}
+const privateNote = testenv.PrivateNote
 
 // book adds an appointment as a clinician would in the dashboard, with a private note.
 func book(t *testing.T, env *testenv.Env, client, clinician *core.Record, starts time.Time, kind string) *core.Record {
@@ -74,7 +56,7 @@ func change(t *testing.T, env *testenv.Env, appointment *core.Record, field stri
 // `portico reminders run` does.
 func sweep(t *testing.T, env *testenv.Env) {
 	t.Helper()
-	if _, err := env.Portal.SweepReminders(); err != nil {
+	if _, err := env.Portal.Reminders.Sweep(); err != nil {
 		t.Fatalf("reminder sweep: %v", err)
 	}
 }
@@ -132,7 +114,7 @@ func TestEachReminderFiresOnceWithCalendarAndJoinLink(t *testing.T) {
 	env := testenv.Start(t)
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	starts := env.Clock.Now().Add(72 * time.Hour).Truncate(time.Minute)
-	appointment := book(t, env, client, newClinician(t, env), starts, "telehealth")
+	appointment := book(t, env, client, env.NewClinician(), starts, "telehealth")
 
 	if n := reminded(t, env, appointment); n != 0 {
 		t.Fatalf("three days ahead %d reminders were queued; want none yet", n)
@@ -187,7 +169,7 @@ func TestEachReminderFiresOnceWithCalendarAndJoinLink(t *testing.T) {
 func TestLateBookingSendsOnlyTheNearestReminder(t *testing.T) {
 	env := testenv.Start(t)
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
-	clinician := newClinician(t, env)
+	clinician := env.NewClinician()
 
 	// Booked an hour ahead: both lead times are past, one reminder goes.
 	soon := book(t, env, client, clinician, env.Clock.Now().Add(time.Hour), "in person")
@@ -214,7 +196,7 @@ func TestLateBookingSendsOnlyTheNearestReminder(t *testing.T) {
 func TestConcurrentSweepsTwoProcessesAndRestartQueueNoDuplicate(t *testing.T) {
 	env := testenv.Start(t)
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
-	clinician := newClinician(t, env)
+	clinician := env.NewClinician()
 	const count = 40
 	for i := range count {
 		book(t, env, client, clinician, env.Clock.Now().Add(time.Hour+time.Duration(i)*time.Minute), "telehealth")
@@ -236,7 +218,7 @@ func TestConcurrentSweepsTwoProcessesAndRestartQueueNoDuplicate(t *testing.T) {
 			sweeper = otherPortal
 		}
 		wg.Go(func() {
-			if _, err := sweeper.SweepReminders(); err != nil {
+			if _, err := sweeper.Reminders.Sweep(); err != nil {
 				errs <- err
 			}
 		})
@@ -269,7 +251,7 @@ func TestRescheduleAndCancel(t *testing.T) {
 	env := testenv.Start(t)
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	starts := env.Clock.Now().Add(24 * time.Hour).Truncate(time.Minute)
-	appointment := book(t, env, client, newClinician(t, env), starts, "in person")
+	appointment := book(t, env, client, env.NewClinician(), starts, "in person")
 	sweep(t, env)
 	first := env.Mail.Next("ada@example.com", wait)
 	_, firstEvent := calendarOf(t, first)
@@ -351,7 +333,7 @@ func TestReminderShowsLocalTimeAcrossDaylightSaving(t *testing.T) {
 	}
 	env := testenv.Start(t)
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
-	clinician := newClinician(t, env)
+	clinician := env.NewClinician()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			// The 48-hour reminder is sent across the clock change.
@@ -378,7 +360,7 @@ func TestRemindersRunCommandQueuesDueReminders(t *testing.T) {
 		t.Errorf("the running server has no reminder sweep each minute")
 	}
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
-	appointment := book(t, env, client, newClinician(t, env), env.Clock.Now().Add(90*time.Minute), "telehealth")
+	appointment := book(t, env, client, env.NewClinician(), env.Clock.Now().Add(90*time.Minute), "telehealth")
 
 	var out bytes.Buffer
 	env.App.RootCmd.SetOut(&out)
@@ -398,7 +380,7 @@ func TestRemindersRunCommandQueuesDueReminders(t *testing.T) {
 func TestBookingRefusesWhatWouldBreakMail(t *testing.T) {
 	env := testenv.Start(t)
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
-	clinician := newClinician(t, env)
+	clinician := env.NewClinician()
 	collection, _ := env.App.FindCollectionByNameOrId("appointments")
 
 	cases := []struct {

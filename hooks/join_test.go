@@ -41,7 +41,7 @@ func open(t *testing.T, method, link string) *http.Response {
 func TestJoinLinkBeforeInAndAfterTheWindow(t *testing.T) {
 	env := testenv.Start(t)
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
-	clinician := newClinician(t, env)
+	clinician := env.NewClinician()
 	starts := env.Clock.Now().Add(90 * time.Minute).Truncate(time.Minute)
 	book(t, env, client, clinician, starts, "telehealth")
 	book(t, env, client, clinician, starts.Add(24*time.Hour), "telehealth") // another appointment, another room
@@ -111,7 +111,7 @@ func TestJoinLinkOfCancelledAppointmentExplainsAndGivesContact(t *testing.T) {
 		t.Fatal(err)
 	}
 	starts := env.Clock.Now().Add(time.Hour)
-	appointment := book(t, env, client, newClinician(t, env), starts, "telehealth")
+	appointment := book(t, env, client, env.NewClinician(), starts, "telehealth")
 	sweep(t, env)
 	link, token := joinLinkFrom(t, env.Mail.Next("ada@example.com", wait))
 	change(t, env, appointment, "status", "cancelled")
@@ -130,7 +130,7 @@ func TestJoinLinkOfCancelledAppointmentExplainsAndGivesContact(t *testing.T) {
 func TestUnknownJoinLinkAndTokenNeverInTheLog(t *testing.T) {
 	env := testenv.Start(t)
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
-	book(t, env, client, newClinician(t, env), env.Clock.Now().Add(time.Hour), "telehealth")
+	book(t, env, client, env.NewClinician(), env.Clock.Now().Add(time.Hour), "telehealth")
 	sweep(t, env)
 	link, token := joinLinkFrom(t, env.Mail.Next("ada@example.com", wait))
 

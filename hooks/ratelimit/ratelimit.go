@@ -1,14 +1,15 @@
-package hooks
+// Package ratelimit counts events per key in a sliding window, in memory.
+package ratelimit
 
 import (
 	"sync"
 	"time"
 )
 
-// rateLimiter counts events per key in a sliding window. It is in memory:
+// Limiter counts events per key in a sliding window. It is in memory:
 // Portico is one process, and a restart forgetting counts costs little
 // next to a write on every sign-in request.
-type rateLimiter struct {
+type Limiter struct {
 	now func() time.Time
 
 	mu     sync.Mutex
@@ -16,13 +17,14 @@ type rateLimiter struct {
 	swept  time.Time
 }
 
-func newRateLimiter(now func() time.Time) *rateLimiter {
-	return &rateLimiter{now: now, events: map[string][]time.Time{}}
+// New returns a limiter reading the given clock.
+func New(now func() time.Time) *Limiter {
+	return &Limiter{now: now, events: map[string][]time.Time{}}
 }
 
-// allow records an event for key unless limit events already happened in
+// Allow records an event for key unless limit events already happened in
 // the last window; when refused it says how long until the next is allowed.
-func (l *rateLimiter) allow(key string, limit int, window time.Duration) (bool, time.Duration) {
+func (l *Limiter) Allow(key string, limit int, window time.Duration) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 
@@ -42,7 +44,7 @@ func (l *rateLimiter) allow(key string, limit int, window time.Duration) (bool, 
 
 // sweep drops keys with no event in the window, so memory stays bounded
 // by the traffic of one window.
-func (l *rateLimiter) sweep(now time.Time, window time.Duration) {
+func (l *Limiter) sweep(now time.Time, window time.Duration) {
 	for key, times := range l.events {
 		if recent := keepSince(times, now.Add(-window)); len(recent) == 0 {
 			delete(l.events, key)

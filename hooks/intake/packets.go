@@ -1,9 +1,10 @@
-package hooks
+package intake
 
 import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -14,53 +15,66 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 
-	"portico/hooks/intake"
+	"portico/hooks/letters"
 	"portico/hooks/outbox"
-)
-
-// Assignment statuses, as the dashboard shows them.
-const (
-	packetAssigned   = "assigned"
-	packetInProgress = "in_progress"
-	packetSubmitted  = "submitted"
+	"portico/hooks/practice"
+	"portico/hooks/schema"
+	"portico/hooks/signin"
+	"portico/hooks/web"
 )
 
 // intakeBodyLimit fits a long packet of long answers.
 const intakeBodyLimit = 1 << 20
 
-// registerIntake checks forms as clinicians save them, copies a form into
+// Packets is the intake capability: forms, assignments and responses.
+type Packets struct {
+	app       core.App
+	now       func() time.Time
+	practice  *practice.Settings
+	letters   *letters.Letters
+	signIn    *signin.SignIn
+	inviteTTL time.Duration
+}
+
+// New returns the intake capability; the mail about a new form carries a
+// sign-in link valid for inviteTTL.
+func New(app core.App, now func() time.Time, settings *practice.Settings, mail *letters.Letters, signIn *signin.SignIn, inviteTTL time.Duration) *Packets {
+	return &Packets{app: app, now: now, practice: settings, letters: mail, signIn: signIn, inviteTTL: inviteTTL}
+}
+
+// Register checks forms as clinicians save them, copies a form into
 // each assignment and mails the client, and serves the routes the portal
 // fills packets through. Clients write answers only through these routes:
 // the collections' write rules are staff only, so no client request can
 // skip the checks or touch a submitted packet.
-func (p *Portal) registerIntake() {
-	p.App.OnRecordValidate("intake_forms", "intake_assignments").BindFunc(func(e *core.RecordEvent) error {
+func (p *Packets) Register() {
+	p.app.OnRecordValidate(schema.IntakeForms, schema.IntakeAssignments).BindFunc(func(e *core.RecordEvent) error {
 		questions := jsonField(e.Record, "questions")
-		if e.Record.Collection().Name == "intake_assignments" && e.Record.IsNew() && len(questions) == 0 {
+		if e.Record.Collection().Name == schema.IntakeAssignments && e.Record.IsNew() && len(questions) == 0 {
 			return validation.Errors{"form": validation.NewError("validation_required", "Choose the form to assign.")}
 		}
-		if _, err := intake.ParseQuestions(questions); err != nil {
+		if _, err := ParseQuestions(questions); err != nil {
 			return validation.Errors{"questions": validation.NewError("validation_invalid_questions", err.Error())}
 		}
 		return e.Next()
 	})
 
-	p.App.OnRecordCreate("intake_assignments").BindFunc(func(e *core.RecordEvent) error {
+	p.app.OnRecordCreate(schema.IntakeAssignments).BindFunc(func(e *core.RecordEvent) error {
 		// The copy: editing the form later changes nothing a client started.
-		if form, err := e.App.FindRecordById("intake_forms", e.Record.GetString("form")); err == nil {
+		if form, err := e.App.FindRecordById(schema.IntakeForms, e.Record.GetString("form")); err == nil {
 			e.Record.Set("title", form.GetString("title"))
 			e.Record.Set("intro", form.GetString("intro"))
 			e.Record.Set("questions", form.Get("questions"))
 		}
-		e.Record.Set("status", packetAssigned)
+		e.Record.Set("status", schema.PacketAssigned)
 		e.Record.Set("submitted", "")
 		return e.Next()
 	})
 
-	p.App.OnRecordAfterCreateSuccess("intake_assignments").BindFunc(func(e *core.RecordEvent) error {
-		client, err := e.App.FindRecordById("clients", e.Record.GetString("client"))
+	p.app.OnRecordAfterCreateSuccess(schema.IntakeAssignments).BindFunc(func(e *core.RecordEvent) error {
+		client, err := e.App.FindRecordById(schema.Clients, e.Record.GetString("client"))
 		if err == nil {
-			err = p.mailLink(client, purposeIntake, "", "dashboard")
+			err = p.mailForm(client)
 		}
 		if err != nil {
 			// The packet is assigned either way; the client can still sign in to it.
@@ -69,14 +83,14 @@ func (p *Portal) registerIntake() {
 		return e.Next()
 	})
 
-	p.App.OnServe().BindFunc(func(e *core.ServeEvent) error {
+	p.app.OnServe().BindFunc(func(e *core.ServeEvent) error {
 		packets := e.Router.Group("/api/portal/intake")
 		packets.Bind(apis.BodyLimit(intakeBodyLimit))
-		packets.BindFunc(noStore)
-		packets.GET("", p.handlePacketList).Bind(apis.RequireAuth("clients"))
-		packets.GET("/{id}", p.handlePacket).Bind(apis.RequireAuth("clients"))
-		packets.PUT("/{id}", p.handlePacketDraft).Bind(apis.RequireAuth("clients"))
-		packets.POST("/{id}/submit", p.handlePacketSubmit).Bind(apis.RequireAuth("clients"))
+		packets.BindFunc(web.NoStore)
+		packets.GET("", p.handlePacketList).Bind(apis.RequireAuth(schema.Clients))
+		packets.GET("/{id}", p.handlePacket).Bind(apis.RequireAuth(schema.Clients))
+		packets.PUT("/{id}", p.handlePacketDraft).Bind(apis.RequireAuth(schema.Clients))
+		packets.POST("/{id}/submit", p.handlePacketSubmit).Bind(apis.RequireAuth(schema.Clients))
 		packets.GET("/{id}/print", p.handlePacketPrint).Bind(apis.RequireSuperuserAuth())
 		return e.Next()
 	})
@@ -99,13 +113,13 @@ type packetSummary struct {
 
 // handlePacketList lists the client's packets, open ones first, soonest
 // due first; then submitted ones, newest first.
-func (p *Portal) handlePacketList(e *core.RequestEvent) error {
-	records, err := e.App.FindRecordsByFilter("intake_assignments", "client = {:client}", "-created", 0, 0, dbx.Params{"client": e.Auth.Id})
+func (p *Packets) handlePacketList(e *core.RequestEvent) error {
+	records, err := e.App.FindRecordsByFilter(schema.IntakeAssignments, "client = {:client}", "-created", 0, 0, dbx.Params{"client": e.Auth.Id})
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
 	slices.SortStableFunc(records, func(a, b *core.Record) int {
-		aDone, bDone := a.GetString("status") == packetSubmitted, b.GetString("status") == packetSubmitted
+		aDone, bDone := a.GetString("status") == schema.PacketSubmitted, b.GetString("status") == schema.PacketSubmitted
 		switch {
 		case aDone != bDone:
 			if aDone {
@@ -134,8 +148,8 @@ func (p *Portal) handlePacketList(e *core.RequestEvent) error {
 
 // clientPacket is the assignment named in the path, if it is the signed-in
 // client's: another client's packet is as unknown as a made-up id.
-func (p *Portal) clientPacket(e *core.RequestEvent, app core.App) (*core.Record, error) {
-	packet, err := app.FindFirstRecordByFilter("intake_assignments", "id = {:id} && client = {:client}",
+func (p *Packets) clientPacket(e *core.RequestEvent, app core.App) (*core.Record, error) {
+	packet, err := app.FindFirstRecordByFilter(schema.IntakeAssignments, "id = {:id} && client = {:client}",
 		dbx.Params{"id": e.Request.PathValue("id"), "client": e.Auth.Id})
 	if err != nil {
 		return nil, e.NotFoundError("We could not find this form. It may have been withdrawn by your practice.", nil)
@@ -145,11 +159,11 @@ func (p *Portal) clientPacket(e *core.RequestEvent, app core.App) (*core.Record,
 
 // packetResponse is the packet's response record, or a new unsaved one.
 func packetResponse(app core.App, packet *core.Record) (*core.Record, error) {
-	response, err := app.FindFirstRecordByFilter("intake_responses", "assignment = {:id}", dbx.Params{"id": packet.Id})
+	response, err := app.FindFirstRecordByFilter(schema.IntakeResponses, "assignment = {:id}", dbx.Params{"id": packet.Id})
 	if err == nil {
 		return response, nil
 	}
-	collection, err := app.FindCachedCollectionByNameOrId("intake_responses")
+	collection, err := app.FindCachedCollectionByNameOrId(schema.IntakeResponses)
 	if err != nil {
 		return nil, err
 	}
@@ -157,13 +171,13 @@ func packetResponse(app core.App, packet *core.Record) (*core.Record, error) {
 	response.Set("assignment", packet.Id)
 	response.Set("client", packet.GetString("client"))
 	response.Set("state", "draft")
-	response.Set("answers", intake.Answers{})
+	response.Set("answers", Answers{})
 	return response, nil
 }
 
 // handlePacket gives the page a packet to render: its questions as
 // assigned and the answers saved so far.
-func (p *Portal) handlePacket(e *core.RequestEvent) error {
+func (p *Packets) handlePacket(e *core.RequestEvent) error {
 	packet, err := p.clientPacket(e, e.App)
 	if err != nil {
 		return err
@@ -193,29 +207,29 @@ type answersForm struct {
 	Answers map[string]json.RawMessage `json:"answers"`
 }
 
-func (f *answersForm) validate() error {
+func (f *answersForm) Validate() error {
 	return validation.ValidateStruct(f, validation.Field(&f.Answers, validation.NotNil))
 }
 
 // handlePacketDraft saves the answers so far. Autosave calls it as the
 // client goes, so it takes incomplete answers; only a submitted packet or
 // an answer no page of ours would send is refused.
-func (p *Portal) handlePacketDraft(e *core.RequestEvent) error {
+func (p *Packets) handlePacketDraft(e *core.RequestEvent) error {
 	form := &answersForm{}
-	if err := bindForm(e, form); err != nil {
+	if err := web.BindForm(e, form); err != nil {
 		return err
 	}
 	response, _, err := p.saveDraft(e, form.Answers)
 	if err != nil {
 		return err
 	}
-	return e.JSON(http.StatusOK, map[string]string{"status": packetInProgress, "saved": response.GetString("saved")})
+	return e.JSON(http.StatusOK, map[string]string{"status": schema.PacketInProgress, "saved": response.GetString("saved")})
 }
 
 // saveDraft stores the client's answers as the packet's draft.
-func (p *Portal) saveDraft(e *core.RequestEvent, raw map[string]json.RawMessage) (*core.Record, intake.Answers, error) {
+func (p *Packets) saveDraft(e *core.RequestEvent, raw map[string]json.RawMessage) (*core.Record, Answers, error) {
 	var response *core.Record
-	var answers intake.Answers
+	var answers Answers
 	err := e.App.RunInTransaction(func(tx core.App) error {
 		packet, questions, err := p.openPacket(e, tx)
 		if err != nil {
@@ -225,12 +239,12 @@ func (p *Portal) saveDraft(e *core.RequestEvent, raw map[string]json.RawMessage)
 		if err != nil {
 			return e.InternalServerError("", err)
 		}
-		var previous intake.Answers
+		var previous Answers
 		_ = response.UnmarshalJSONField("answers", &previous)
 
-		now := p.Config.Now()
+		now := p.now()
 		var problems validation.Errors
-		answers, problems = intake.ReadAnswers(questions, raw, previous, now)
+		answers, problems = ReadAnswers(questions, raw, previous, now)
 		if problems != nil {
 			return e.BadRequestError("Some answers could not be saved. Please check the highlighted questions.", problems)
 		}
@@ -240,8 +254,8 @@ func (p *Portal) saveDraft(e *core.RequestEvent, raw map[string]json.RawMessage)
 		if err := tx.Save(response); err != nil {
 			return e.InternalServerError("", err)
 		}
-		if packet.GetString("status") == packetAssigned {
-			packet.Set("status", packetInProgress)
+		if packet.GetString("status") == schema.PacketAssigned {
+			packet.Set("status", schema.PacketInProgress)
 			if err := tx.Save(packet); err != nil {
 				return e.InternalServerError("", err)
 			}
@@ -253,15 +267,15 @@ func (p *Portal) saveDraft(e *core.RequestEvent, raw map[string]json.RawMessage)
 
 // openPacket is the client's packet named in the path and its questions,
 // while the client may still change it.
-func (p *Portal) openPacket(e *core.RequestEvent, app core.App) (*core.Record, []intake.Question, error) {
+func (p *Packets) openPacket(e *core.RequestEvent, app core.App) (*core.Record, []Question, error) {
 	packet, err := p.clientPacket(e, app)
 	if err != nil {
 		return nil, nil, err
 	}
-	if packet.GetString("status") == packetSubmitted {
+	if packet.GetString("status") == schema.PacketSubmitted {
 		return nil, nil, e.Error(http.StatusConflict, "You have already sent this form to your practice, so it can no longer be changed. If something needs correcting, please tell your practice.", nil)
 	}
-	questions, err := intake.ParseQuestions(jsonField(packet, "questions"))
+	questions, err := ParseQuestions(jsonField(packet, "questions"))
 	if err != nil {
 		return nil, nil, e.InternalServerError("", err)
 	}
@@ -272,9 +286,9 @@ func (p *Portal) openPacket(e *core.RequestEvent, app core.App) (*core.Record, [
 // with missing or malformed answers stays a draft (nothing is lost) and
 // the page gets one message per question. A complete packet is submitted
 // once, and the practice is told by email.
-func (p *Portal) handlePacketSubmit(e *core.RequestEvent) error {
+func (p *Packets) handlePacketSubmit(e *core.RequestEvent) error {
 	form := &answersForm{}
-	if err := bindForm(e, form); err != nil {
+	if err := web.BindForm(e, form); err != nil {
 		return err
 	}
 	_, answers, err := p.saveDraft(e, form.Answers)
@@ -288,7 +302,7 @@ func (p *Portal) handlePacketSubmit(e *core.RequestEvent) error {
 		if err != nil {
 			return err
 		}
-		if problems := intake.Check(questions, answers); problems != nil {
+		if problems := Check(questions, answers); problems != nil {
 			return e.BadRequestError("Some answers need a look before you send the form. Your answers so far are saved.", problems)
 		}
 
@@ -296,10 +310,10 @@ func (p *Portal) handlePacketSubmit(e *core.RequestEvent) error {
 		if err != nil {
 			return e.InternalServerError("", err)
 		}
-		submitted = p.Config.Now()
+		submitted = p.now()
 		response.Set("state", "submitted")
 		response.Set("submitted", submitted)
-		packet.Set("status", packetSubmitted)
+		packet.Set("status", schema.PacketSubmitted)
 		packet.Set("submitted", submitted)
 		for _, record := range []*core.Record{response, packet} {
 			if err := tx.Save(record); err != nil {
@@ -314,25 +328,29 @@ func (p *Portal) handlePacketSubmit(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	return e.JSON(http.StatusOK, map[string]string{"status": packetSubmitted, "submitted": outbox.DBTime(submitted)})
+	return e.JSON(http.StatusOK, map[string]string{"status": schema.PacketSubmitted, "submitted": schema.DateTime(submitted).String()})
 }
 
 // notifyPracticeOfSubmission queues, in the submitting transaction, a
 // note to the practice's notification address: that a packet came in and
 // where to read it. No answers, no client name and no form title: a
 // practice's mailbox is not a health record.
-func (p *Portal) notifyPracticeOfSubmission(app core.App, response *core.Record) error {
-	to := p.Practice().NotificationEmail
+func (p *Packets) notifyPracticeOfSubmission(app core.App, response *core.Record) error {
+	settings, err := p.practice.Get()
+	if err != nil {
+		return err
+	}
+	to := settings.NotificationEmail
 	if to == "" {
 		return nil
 	}
-	letter := Letter{
+	letter := letters.Letter{
 		Greeting:    "Hello,",
 		Paragraphs:  []string{"A client has sent an intake form through the portal. The answers are in the dashboard, not in this email."},
 		ButtonLabel: "Open it in the dashboard",
-		ButtonURL:   p.portalURL("/_/#/collections?collection=intake_responses&recordId=" + response.Id),
+		ButtonURL:   p.letters.PortalURL("/_/#/collections?collection=intake_responses&recordId=" + response.Id),
 	}
-	_, err := p.queueLetter(app, "intake_submitted", "An intake form was submitted", letter, outbox.Message{
+	_, err = p.letters.ToAddress(app, "intake_submitted", "An intake form was submitted", letter, outbox.Message{
 		To: to,
 		// Once per submission: a packet the clinician reopens is news again when resent.
 		DedupeKey: "intake-submitted:" + response.Id + ":" + response.GetString("submitted"),
@@ -341,12 +359,12 @@ func (p *Portal) notifyPracticeOfSubmission(app core.App, response *core.Record)
 }
 
 // handlePacketPrint is the clinician's readable page of a packet.
-func (p *Portal) handlePacketPrint(e *core.RequestEvent) error {
-	packet, err := e.App.FindRecordById("intake_assignments", e.Request.PathValue("id"))
+func (p *Packets) handlePacketPrint(e *core.RequestEvent) error {
+	packet, err := e.App.FindRecordById(schema.IntakeAssignments, e.Request.PathValue("id"))
 	if err != nil {
 		return e.NotFoundError("No intake packet has this id.", nil)
 	}
-	client, err := e.App.FindRecordById("clients", packet.GetString("client"))
+	client, err := e.App.FindRecordById(schema.Clients, packet.GetString("client"))
 	if err != nil {
 		return e.NotFoundError("No intake packet has this id.", nil)
 	}
@@ -354,11 +372,11 @@ func (p *Portal) handlePacketPrint(e *core.RequestEvent) error {
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
-	questions, err := intake.ParseQuestions(jsonField(packet, "questions"))
+	questions, err := ParseQuestions(jsonField(packet, "questions"))
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
-	var answers intake.Answers
+	var answers Answers
 	_ = response.UnmarshalJSONField("answers", &answers)
 	zone, err := time.LoadLocation(client.GetString("timezone"))
 	if err != nil {
@@ -366,8 +384,8 @@ func (p *Portal) handlePacketPrint(e *core.RequestEvent) error {
 	}
 
 	var page bytes.Buffer
-	err = intake.Print(&page, intake.Sheet{
-		Practice:  p.practiceName(),
+	err = Print(&page, Sheet{
+		Practice:  p.letters.PracticeName(),
 		Client:    client.GetString("name"),
 		Title:     packet.GetString("title"),
 		Intro:     packet.GetString("intro"),
@@ -380,4 +398,21 @@ func (p *Portal) handlePacketPrint(e *core.RequestEvent) error {
 		return e.InternalServerError("", err)
 	}
 	return e.HTML(http.StatusOK, page.String())
+}
+
+// mailForm tells the client a form is waiting, with a link that signs
+// them in to it. The form's title can name a condition, so the mail never
+// carries it.
+func (p *Packets) mailForm(client *core.Record) error {
+	name := p.letters.PracticeName()
+	return p.signIn.MailLink(client, signin.LinkLetter{
+		Purpose: schema.PurposeIntake,
+		TTL:     p.inviteTTL,
+		Subject: "A form from " + name,
+		Letter: letters.Letter{
+			ButtonLabel: "Open your form",
+			Paragraphs:  []string{name + " has asked you to fill in a form in your client portal. You can stop at any time and carry on later: your answers are kept.", p.letters.PortalIntro()},
+			Footer:      fmt.Sprintf("This link works for %s. If it runs out, the page it opens lets you ask for a new one.", practice.HumanDuration(p.inviteTTL)),
+		},
+	}, signin.Requester{Agent: "dashboard"})
 }

@@ -1,4 +1,9 @@
-package hooks
+// Package letters is the content of Portico's mail: one layout for every
+// message (a plain-text and an HTML part, the practice's name, nothing
+// about a client's health beyond what the message must say), queued
+// through the outbox to a client or to the practice's staff, and the
+// bridge that sends PocketBase's own mail through the same outbox.
+package letters
 
 import (
 	"bytes"
@@ -8,28 +13,21 @@ import (
 	texttemplate "text/template"
 
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/hook"
 
 	"portico/hooks/outbox"
 )
 
-// registerMail runs the outbox worker inside serve and sends PocketBase's
-// own mail (staff password resets and the like) through the outbox too,
-// instead of its silent sendmail fallback.
-func (p *Portal) registerMail() {
-	p.App.OnServe().BindFunc(func(e *core.ServeEvent) error {
-		p.Outbox.Start()
-		return e.Next()
-	})
-	p.App.OnTerminate().Bind(&hook.Handler[*core.TerminateEvent]{
-		Func: func(e *core.TerminateEvent) error {
-			p.Outbox.Stop()
-			return e.Next()
-		},
-		Priority: -10000, // after the HTTP server has stopped taking requests
-	})
+// Letters queues letters through the outbox.
+type Letters struct {
+	App    core.App
+	Outbox *outbox.Outbox
+}
 
-	p.App.OnMailerSend().BindFunc(func(e *core.MailerEvent) error {
+// BridgePocketBaseMail sends PocketBase's own mail (staff password resets
+// and the like) through the outbox too, instead of its silent sendmail
+// fallback.
+func (l *Letters) BridgePocketBaseMail() {
+	l.App.OnMailerSend().BindFunc(func(e *core.MailerEvent) error {
 		for _, to := range e.Message.To {
 			msg := outbox.Message{
 				To:        to.Address,
@@ -47,7 +45,7 @@ func (p *Portal) registerMail() {
 				}
 				msg.Attachments = append(msg.Attachments, outbox.Attachment{Name: name, ContentType: "application/octet-stream", Content: content})
 			}
-			if _, err := p.Outbox.Enqueue(e.App, msg); err != nil {
+			if _, err := l.Outbox.Enqueue(e.App, msg); err != nil {
 				return err
 			}
 		}
@@ -123,26 +121,34 @@ func (l Letter) Render(practice string) (text string, html string, err error) {
 	return textBuf.String(), htmlBuf.String(), nil
 }
 
-// practiceName is the practice's name as the dashboard has it.
-func (p *Portal) practiceName() string {
-	return p.App.Settings().Meta.AppName
+// PracticeName is the practice's name as the dashboard has it.
+func (l *Letters) PracticeName() string {
+	return l.App.Settings().Meta.AppName
 }
 
-// portalURL is an absolute address on the portal, for links in mail.
-func (p *Portal) portalURL(path string) string {
-	return strings.TrimRight(p.App.Settings().Meta.AppURL, "/") + path
+// PortalURL is an absolute address on the portal, for links in mail.
+func (l *Letters) PortalURL(path string) string {
+	return strings.TrimRight(l.App.Settings().Meta.AppURL, "/") + path
 }
 
-// sendLetter queues a letter to a client through the outbox.
-func (p *Portal) sendLetter(app core.App, client *core.Record, kind, subject string, letter Letter, msg outbox.Message) (bool, error) {
+// PortalIntro is the paragraph that tells a client what the portal is.
+func (l *Letters) PortalIntro() string {
+	return l.PracticeName() + " uses a secure client portal for forms and appointments. There is no password to remember: each time, we email you a link like this one."
+}
+
+// ToClient queues a letter to a client through the outbox, in app (a
+// transaction, when the letter must commit with a change). It reports
+// false when msg's dedupe key was queued before.
+func (l *Letters) ToClient(app core.App, client *core.Record, kind, subject string, letter Letter, msg outbox.Message) (bool, error) {
 	msg.To = client.Email()
 	msg.ToName = client.GetString("name")
-	return p.queueLetter(app, kind, subject, letter, msg)
+	return l.ToAddress(app, kind, subject, letter, msg)
 }
 
-// queueLetter queues a letter to msg.To through the outbox.
-func (p *Portal) queueLetter(app core.App, kind, subject string, letter Letter, msg outbox.Message) (bool, error) {
-	text, html, err := letter.Render(p.practiceName())
+// ToAddress queues a letter to msg.To, such as the practice's
+// notification address.
+func (l *Letters) ToAddress(app core.App, kind, subject string, letter Letter, msg outbox.Message) (bool, error) {
+	text, html, err := letter.Render(l.PracticeName())
 	if err != nil {
 		return false, err
 	}
@@ -150,5 +156,5 @@ func (p *Portal) queueLetter(app core.App, kind, subject string, letter Letter, 
 	msg.Subject = subject
 	msg.Text = text
 	msg.HTML = html
-	return p.Outbox.Enqueue(app, msg)
+	return l.Outbox.Enqueue(app, msg)
 }

@@ -1,4 +1,8 @@
-package hooks
+// Package serve is Portico's serve command: PocketBase's, plus --domain
+// for automatic HTTPS with certmagic (ACME on ports 80 and 443, a redirect
+// server for plain HTTP, HSTS), data-dir errors that name the data dir,
+// and backups that leave certificates out.
+package serve
 
 import (
 	"cmp"
@@ -56,18 +60,19 @@ type httpsFlags struct {
 	caRoot  string
 }
 
-// registerTLS gives serve automatic HTTPS and sends HSTS over it.
-func (p *Portal) registerTLS(app *pocketbase.PocketBase) {
-	p.replaceServeCommand(app)
+// Register replaces PocketBase's serve command with Portico's, which gives
+// automatic HTTPS and sends HSTS over it.
+func Register(app *pocketbase.PocketBase) {
+	replaceServeCommand(app)
 	app.OnBootstrap().BindFunc(explainDataDirErrors)
 
-	p.App.OnServe().BindFunc(func(e *core.ServeEvent) error {
+	app.OnServe().BindFunc(func(e *core.ServeEvent) error {
 		e.Router.BindFunc(strictTransportSecurity)
 		return e.Next()
 	})
 
-	p.App.OnBackupCreate().BindFunc(excludeCertificates)
-	p.App.OnBackupRestore().BindFunc(excludeCertificates)
+	app.OnBackupCreate().BindFunc(excludeCertificates)
+	app.OnBackupRestore().BindFunc(excludeCertificates)
 }
 
 // replaceServeCommand adds, in PocketBase's place, a serve command that also
@@ -75,7 +80,7 @@ func (p *Portal) registerTLS(app *pocketbase.PocketBase) {
 // certmagic, and Portico answers HTTP itself: PocketBase's port-80 handler
 // belongs to its autocert manager, which would not know certmagic's
 // HTTP-01 tokens and ignores a port already in use.
-func (p *Portal) replaceServeCommand(app *pocketbase.PocketBase) {
+func replaceServeCommand(app *pocketbase.PocketBase) {
 	var flags httpsFlags
 	serve := cmd.NewServeCommand(app, true)
 	serve.Short = "Starts the web server (with --domain: automatic HTTPS on ports 80 and 443)"
@@ -104,7 +109,7 @@ func (p *Portal) replaceServeCommand(app *pocketbase.PocketBase) {
 			}
 			return pocketBaseServe(c, args)
 		}
-		return p.serveHTTPS(flags, cmp.Or(httpAddr, ":80"), cmp.Or(httpsAddr, ":443"), origins)
+		return serveHTTPS(app, flags, cmp.Or(httpAddr, ":80"), cmp.Or(httpsAddr, ":443"), origins)
 	}
 	// Every interface, IPv6 too, not PocketBase's 0.0.0.0: the CA checks an
 	// AAAA record over IPv6 when the name has one.
@@ -146,7 +151,7 @@ func excludeCertificates(e *core.BackupEvent) error {
 // certificates, and Portico's HTTP server on httpAddr for ACME HTTP-01
 // challenges and redirects. Every check that can fail runs before anything
 // under the data dir is written.
-func (p *Portal) serveHTTPS(flags httpsFlags, httpAddr, httpsAddr string, origins []string) error {
+func serveHTTPS(app core.App, flags httpsFlags, httpAddr, httpsAddr string, origins []string) error {
 	domains, err := checkDomains(flags.domains)
 	if err != nil {
 		return err
@@ -182,7 +187,7 @@ func (p *Portal) serveHTTPS(flags httpsFlags, httpAddr, httpsAddr string, origin
 	defer cache.Stop()
 	// The defaults staple OCSP responses and renew in the background.
 	magic = certmagic.New(cache, certmagic.Config{
-		Storage: &certmagic.FileStorage{Path: filepath.Join(p.App.DataDir(), certStorageDirName)},
+		Storage: &certmagic.FileStorage{Path: filepath.Join(app.DataDir(), certStorageDirName)},
 		Logger:  logger,
 	})
 	issuer := certmagic.NewACMEIssuer(magic, issuerTemplate)
@@ -202,12 +207,12 @@ func (p *Portal) serveHTTPS(flags httpsFlags, httpAddr, httpsAddr string, origin
 	}
 	go func() {
 		if err := httpServer.Serve(httpListener); !errors.Is(err, http.ErrServerClosed) {
-			p.App.Logger().Error("HTTP server for challenges and redirects stopped", "error", err)
+			app.Logger().Error("HTTP server for challenges and redirects stopped", "error", err)
 		}
 	}()
 	defer httpServer.Close()
 
-	p.App.OnServe().BindFunc(func(e *core.ServeEvent) error {
+	app.OnServe().BindFunc(func(e *core.ServeEvent) error {
 		e.Listener = httpsListener
 		tlsConfig := magic.TLSConfig() // answers TLS-ALPN-01 through its acme-tls/1 protocol
 		tlsConfig.MinVersion = tls.VersionTLS12
@@ -216,7 +221,7 @@ func (p *Portal) serveHTTPS(flags httpsFlags, httpAddr, httpsAddr string, origin
 		if err := e.Next(); err != nil {
 			return err
 		}
-		if err := p.followDomain(domains[0]); err != nil {
+		if err := followDomain(app, domains[0]); err != nil {
 			return err
 		}
 		// Asynchronous, because challenges need the server that starts when
@@ -224,7 +229,7 @@ func (p *Portal) serveHTTPS(flags httpsFlags, httpAddr, httpsAddr string, origin
 		return magic.ManageAsync(ctx, domains)
 	})
 
-	err = apis.Serve(p.App, apis.ServeConfig{
+	err = apis.Serve(app, apis.ServeConfig{
 		HttpsAddr:          httpsAddr,
 		ShowStartBanner:    true,
 		AllowedOrigins:     origins,
@@ -377,18 +382,18 @@ func redirectToHTTPS(domains []string, httpsPort string) http.Handler {
 // followDomain makes the first domain the Application URL while the
 // dashboard still has PocketBase's default, so mailed links (from serve and
 // from CLI commands alike) point at the portal, never at localhost.
-func (p *Portal) followDomain(domain string) error {
-	if p.App.Settings().Meta.AppURL != pocketBaseDefaultAppURL {
+func followDomain(app core.App, domain string) error {
+	if app.Settings().Meta.AppURL != pocketBaseDefaultAppURL {
 		return nil
 	}
-	settings, err := p.App.Settings().Clone()
+	settings, err := app.Settings().Clone()
 	if err != nil {
 		return err
 	}
 	settings.Meta.AppURL = "https://" + domain
-	if err := p.App.Save(settings); err != nil {
+	if err := app.Save(settings); err != nil {
 		return fmt.Errorf("setting the Application URL to %s: %w", settings.Meta.AppURL, err)
 	}
-	p.App.Logger().Info("Application URL set from --domain; change it in Settings > Application", "url", settings.Meta.AppURL)
+	app.Logger().Info("Application URL set from --domain; change it in Settings > Application", "url", settings.Meta.AppURL)
 	return nil
 }

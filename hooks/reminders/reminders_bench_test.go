@@ -1,4 +1,4 @@
-package hooks_test
+package reminders_test
 
 import (
 	"fmt"
@@ -9,8 +9,8 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 
-	"portico/hooks"
-	"portico/hooks/outbox"
+	"portico/hooks/reminders"
+	"portico/hooks/schema"
 	"portico/internal/testenv"
 )
 
@@ -25,15 +25,19 @@ func seedAppointments(tb testing.TB, env *testenv.Env, n int, starts func(i int)
 		client, _ := env.NewClient(fmt.Sprintf("Client %d", i), fmt.Sprintf("client%d@example.com", i), false)
 		clients = append(clients, client)
 	}
-	clinician := newClinician(tb, env)
-	leads := env.Portal.Practice().ReminderLeads
+	clinician := env.NewClinician()
+	settings, err := env.Portal.Practice.Get()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	leads := settings.ReminderLeads
 	longest := leads[0]
 	for _, lead := range leads {
 		longest = max(longest, lead)
 	}
 
-	err := env.App.RunInTransaction(func(tx core.App) error {
-		now := outbox.DBTime(env.Clock.Now())
+	err = env.App.RunInTransaction(func(tx core.App) error {
+		now := schema.DateTime(env.Clock.Now()).String()
 		for i := range n {
 			start := starts(i)
 			kind, salt := "in person", ""
@@ -44,15 +48,15 @@ func seedAppointments(tb testing.TB, env *testenv.Env, n int, starts func(i int)
 				"id":               fmt.Sprintf("seed%011d", i),
 				"client":           clients[i%len(clients)].Id,
 				"clinician":        clinician.Id,
-				"starts":           outbox.DBTime(start),
+				"starts":           schema.DateTime(start).String(),
 				"duration_minutes": 50,
 				"kind":             kind,
 				"location":         "",
 				"status":           "scheduled",
 				"timezone":         "America/New_York",
-				"notes":            privateNote,
+				"notes":            testenv.PrivateNote,
 				"sequence":         0,
-				"next_reminder":    outbox.DBTime(start.Add(-longest)),
+				"next_reminder":    schema.DateTime(start.Add(-longest)).String(),
 				"reminders_queued": "{}",
 				"join_salt":        salt,
 				"join_hash":        "",
@@ -73,7 +77,7 @@ func seedAppointments(tb testing.TB, env *testenv.Env, n int, starts func(i int)
 // sweepPlan is SQLite's plan for the sweep's query.
 func sweepPlan(tb testing.TB, env *testenv.Env) string {
 	tb.Helper()
-	query := hooks.DueRemindersQuery(env.App, env.Clock.Now()).Build()
+	query := reminders.DueQuery(env.App, env.Clock.Now()).Build()
 	var plan []struct {
 		Detail string `db:"detail"`
 	}
@@ -116,7 +120,7 @@ func BenchmarkReminderSweep100k(b *testing.B) {
 
 	queued, quiet := 0, time.Duration(0)
 	for b.Loop() {
-		n, err := env.Portal.SweepReminders()
+		n, err := env.Portal.Reminders.Sweep()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -125,7 +129,7 @@ func BenchmarkReminderSweep100k(b *testing.B) {
 
 		// The next minute's sweep, with nothing new due, is what a server does all day.
 		started := time.Now()
-		if _, err := env.Portal.SweepReminders(); err != nil {
+		if _, err := env.Portal.Reminders.Sweep(); err != nil {
 			b.Fatal(err)
 		}
 		quiet = time.Since(started)
@@ -158,7 +162,7 @@ func BenchmarkTenThousandRemindersDelivered(b *testing.B) {
 		b.StartTimer()
 
 		started := time.Now()
-		if _, err := env.Portal.SweepReminders(); err != nil {
+		if _, err := env.Portal.Reminders.Sweep(); err != nil {
 			b.Fatal(err)
 		}
 		if queued := env.Count("mail_outbox", "kind = 'appointment_reminder'"); queued != count {

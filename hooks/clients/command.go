@@ -1,16 +1,19 @@
-package hooks
+package clients
 
 import (
+	"database/sql"
+	"errors"
 	"fmt"
-	"strings"
 
-	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/spf13/cobra"
+
+	"portico/hooks/schema"
+	"portico/hooks/web"
 )
 
-// registerCommands adds Portico's commands beside PocketBase's.
-func (p *Portal) registerCommands(app *pocketbase.PocketBase) {
+// Command is `portico invite EMAIL [--name]`.
+func (c *Clients) Command() *cobra.Command {
 	var name string
 	invite := &cobra.Command{
 		Use:   "invite EMAIL",
@@ -19,11 +22,11 @@ func (p *Portal) registerCommands(app *pocketbase.PocketBase) {
 		// A mistake gets one line saying what is wrong, not the whole usage.
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			email := strings.ToLower(strings.TrimSpace(args[0]))
-			if err := (&emailForm{Email: email}).validate(); err != nil {
+			form := &web.EmailForm{Email: args[0]}
+			if err := form.Validate(); err != nil {
 				return fmt.Errorf("%q is not an email address", args[0])
 			}
-			created, err := p.invite(email, name)
+			created, err := c.inviteByEmail(form.Email, name)
 			if err != nil {
 				return err
 			}
@@ -31,23 +34,23 @@ func (p *Portal) registerCommands(app *pocketbase.PocketBase) {
 			if created {
 				verb = "Client created and invite queued"
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s for %s; the running server delivers it.\n", verb, email)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s for %s; the running server delivers it.\n", verb, form.Email)
 			return nil
 		},
 	}
 	invite.Flags().StringVar(&name, "name", "", "the client's name, to create a client who is not in the portal yet")
-	app.RootCmd.AddCommand(invite)
+	return invite
 }
 
-// invite mails an invite link to the client with email, creating the
-// client when name is given and no client has that address.
-func (p *Portal) invite(email, name string) (created bool, err error) {
-	client, err := p.App.FindAuthRecordByEmail("clients", email)
-	if err != nil {
+// inviteByEmail mails an invite link to the client with email, creating
+// the client when name is given and no client has that address.
+func (c *Clients) inviteByEmail(email, name string) (created bool, err error) {
+	client, err := c.app.FindAuthRecordByEmail(schema.Clients, email)
+	if errors.Is(err, sql.ErrNoRows) {
 		if name == "" {
 			return false, fmt.Errorf("no client has the address %s: add them in the dashboard, or pass --name to create them", email)
 		}
-		collection, err := p.App.FindCollectionByNameOrId("clients")
+		collection, err := c.app.FindCollectionByNameOrId(schema.Clients)
 		if err != nil {
 			return false, err
 		}
@@ -55,15 +58,18 @@ func (p *Portal) invite(email, name string) (created bool, err error) {
 		client.SetEmail(email)
 		client.Set("name", name)
 		client.Set("portal_access", true)
-		// Creating a client with portal access sends the invite (invites.go).
-		return true, p.App.Save(client)
+		// Creating a client with portal access sends the invite (Register).
+		return true, c.app.Save(client)
+	}
+	if err != nil {
+		return false, fmt.Errorf("looking up %s: %w", email, err)
 	}
 
 	if !client.GetBool("portal_access") {
 		client.Set("portal_access", true)
-		if err := p.App.Save(client); err != nil {
+		if err := c.app.Save(client); err != nil {
 			return false, err
 		}
 	}
-	return false, p.mailLink(client, purposeInvite, "", "cli")
+	return false, c.Invite(client, "cli")
 }
