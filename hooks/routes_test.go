@@ -2,15 +2,13 @@ package hooks_test
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"testing"
 
 	"portico/internal/testenv"
 )
-
-// apiDoc is the public API contract an integrator reads.
-const apiDoc = "../docs/api.md"
 
 // routeHeading is how docs/api.md names a route: a heading such as
 // ### `POST /api/portal/redeem`.
@@ -29,7 +27,7 @@ func TestEveryRouteIsInTheAPIDocument(t *testing.T) {
 		t.Fatal("the router serves no Portico route at all; the app did not register its hooks")
 	}
 
-	doc, err := os.ReadFile(apiDoc)
+	doc, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "docs", "api.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
