@@ -10,6 +10,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/routine"
 
 	"portico/hooks/outbox"
+	"portico/hooks/staff"
 )
 
 // Portal is the running application that every capability shares.
@@ -44,6 +45,7 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	p.registerInvites()
 	p.registerIntake()
 	p.registerAppointments(app)
+	staff.Register(app, p.staffDeps())
 	p.registerPages()
 	p.registerCommands(app)
 	p.registerTLS(app)

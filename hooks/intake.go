@@ -16,6 +16,7 @@ import (
 
 	"portico/hooks/intake"
 	"portico/hooks/outbox"
+	"portico/hooks/staff"
 )
 
 // Assignment statuses, as the dashboard shows them.
@@ -77,7 +78,7 @@ func (p *Portal) registerIntake() {
 		packets.GET("/{id}", p.handlePacket).Bind(apis.RequireAuth("clients"))
 		packets.PUT("/{id}", p.handlePacketDraft).Bind(apis.RequireAuth("clients"))
 		packets.POST("/{id}/submit", p.handlePacketSubmit).Bind(apis.RequireAuth("clients"))
-		packets.GET("/{id}/print", p.handlePacketPrint).Bind(apis.RequireSuperuserAuth())
+		packets.GET("/{id}/print", p.handlePacketPrint).BindFunc(staff.RequirePacketReader)
 		return e.Next()
 	})
 }

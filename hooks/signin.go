@@ -234,7 +234,7 @@ func (p *Portal) handleRedeem(e *core.RequestEvent) error {
 		return err
 	}
 
-	clientId, err := p.consume(e, "token_hash = {:hash}", dbx.Params{"hash": hashToken(form.Token)})
+	clientId, err := p.consume(e, "client", "token_hash = {:hash}", dbx.Params{"hash": hashToken(form.Token)})
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
@@ -326,7 +326,7 @@ func (p *Portal) handleLoginCode(e *core.RequestEvent) error {
 
 	for _, token := range open {
 		if hmac.Equal([]byte(token.CodeHMAC), []byte(p.codeHMAC(client, token.TokenHash, form.Code))) {
-			clientId, err := p.consume(e, "id = {:id}", dbx.Params{"id": token.Id})
+			clientId, err := p.consume(e, "client", "id = {:id}", dbx.Params{"id": token.Id})
 			if err != nil {
 				return e.InternalServerError("", err)
 			}

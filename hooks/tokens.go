@@ -16,13 +16,15 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"portico/hooks/outbox"
+	"portico/hooks/staff"
 )
 
 // Login tokens: the emailed link token and code behind every sign-in,
 // stored only as a hash and an HMAC, consumed once by the database.
 
-// issueToken stores a new login token for client and returns the raw link
-// token and code, which exist only in the email from here on.
+// issueToken stores a new login token for client (or a staff member) and
+// returns the raw link token and code, which exist only in the email from
+// here on.
 func (p *Portal) issueToken(client *core.Record, purpose, ip, agent string) (string, string, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
@@ -48,7 +50,7 @@ func (p *Portal) issueToken(client *core.Record, purpose, ip, agent string) (str
 	}
 	hash := hashToken(token)
 	record := core.NewRecord(collection)
-	record.Set("client", client.Id)
+	record.Set(tokenOwner(client), client.Id)
 	record.Set("purpose", purpose)
 	record.Set("token_hash", hash)
 	record.Set("code_hmac", p.codeHMAC(client, hash, code))
@@ -59,6 +61,15 @@ func (p *Portal) issueToken(client *core.Record, purpose, ip, agent string) (str
 		return "", "", err
 	}
 	return token, code, nil
+}
+
+// tokenOwner is the login_tokens field that names owner: its client, or
+// its staff member for a staff invite.
+func tokenOwner(owner *core.Record) string {
+	if owner.Collection().Name == staff.Collection {
+		return "staff"
+	}
+	return "client"
 }
 
 func hashToken(token string) string {
@@ -134,9 +145,11 @@ func unknownLink(e *core.RequestEvent) error {
 
 // consume marks the token used in one conditional UPDATE: of any number of
 // concurrent redeems exactly one changes the row, and only it signs in.
-// It returns the token's client, or "" when this call did not win. The
-// same statement reads the client so that a sign-in costs one query less.
-func (p *Portal) consume(e *core.RequestEvent, where string, params dbx.Params) (string, error) {
+// It returns the token's owner (the "client" or "staff" field), or "" when
+// this call did not win: a client's route never spends a staff invite, nor
+// the reverse. The same statement reads the owner so that a sign-in costs
+// one query less.
+func (p *Portal) consume(e *core.RequestEvent, owner, where string, params dbx.Params) (string, error) {
 	now := outbox.DBTime(p.Config.Now())
 	params["now"] = now
 	params["ip"] = e.RealIP()
@@ -145,7 +158,7 @@ func (p *Portal) consume(e *core.RequestEvent, where string, params dbx.Params) 
 	var client string
 	err := p.App.DB().NewQuery(
 		"UPDATE login_tokens SET used = {:now}, updated = {:now}, redeemed_ip = {:ip}, redeemed_ua = {:agent} " +
-			"WHERE " + where + " AND used = '' AND expires > {:now} AND failed_codes < {:max} RETURNING client",
+			"WHERE " + where + " AND " + owner + " != '' AND used = '' AND expires > {:now} AND failed_codes < {:max} RETURNING " + owner,
 	).Bind(params).Row(&client)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
