@@ -14,7 +14,7 @@ import (
 )
 
 const (
-	wait          = 10 * time.Second
+	wait          = testenv.Wait
 	privateNote   = "Private: F41.1 follow-up"
 	secretAnswer  = "Trouble sleeping since the move"
 	packetForm    = `[{"id":"reason","kind":"long_text","label":"What brings you here?","required":true},{"id":"consent","kind":"consent","label":"Consent","text":"I agree.","required":true}]`
@@ -38,8 +38,8 @@ type practice struct {
 func newPractice(t *testing.T) *practice {
 	env := testenv.Start(t)
 	p := &practice{env: env}
-	p.lee = env.NewClinicianRecord("Dr. Lee")
-	p.ray = env.NewClinicianRecord("Dr. Ray")
+	p.lee = newRecord(t, env, "clinicians", map[string]any{"name": "Dr. Lee"})
+	p.ray = newRecord(t, env, "clinicians", map[string]any{"name": "Dr. Ray"})
 	p.ada, _ = env.NewClient("Ada Client", "ada@example.com", true)
 	p.ada.Set("clinicians", []string{p.lee.Id})
 	save(t, env, p.ada)
@@ -164,7 +164,7 @@ func TestEachRoleReachesOnlyWhatItsWorkNeeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	spare := env.NewStaff("front_desk", nil)
-	kim := env.NewClinicianRecord("Dr. Kim")
+	kim := newRecord(t, env, "clinicians", map[string]any{"name": "Dr. Kim"})
 	doomedClient := "doomedclient001"
 	doomedClinician := "doomedclinic001"
 	doomedAppointment := "doomedappoint01"

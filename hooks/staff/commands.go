@@ -1,17 +1,18 @@
 package staff
 
 import (
-	"errors"
 	"fmt"
-	"strings"
 
-	"github.com/pocketbase/pocketbase"
 	"github.com/spf13/cobra"
+
+	"portico/hooks/schema"
+	"portico/hooks/signin"
+	"portico/hooks/web"
 )
 
-// registerCommands adds `portico staff add|unlock`, so that a new practice
-// can create its first owner before anyone can sign in to invite.
-func (s *service) registerCommands(app *pocketbase.PocketBase) {
+// Command is `portico staff add|unlock`, so that a new practice can create
+// its first owner before anyone can sign in to invite.
+func (s *Staff) Command() *cobra.Command {
 	command := &cobra.Command{
 		Use:   "staff",
 		Short: "Invite staff to the workspace at /staff/, or unlock an account",
@@ -26,10 +27,10 @@ func (s *service) registerCommands(app *pocketbase.PocketBase) {
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			form.Email = args[0]
-			if err := form.validate(); err != nil {
-				return errors.New(firstProblem(err))
+			if err := form.Validate(); err != nil {
+				return fmt.Errorf("%s: %v", args[0], err)
 			}
-			member, err := s.invite(app, form, "", "cli")
+			member, err := s.invite(form, signin.Requester{Agent: "cli"})
 			if err != nil {
 				return fmt.Errorf("%s: %w", form.Email, err)
 			}
@@ -48,11 +49,11 @@ func (s *service) registerCommands(app *pocketbase.PocketBase) {
 		Args:         cobra.ExactArgs(1),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			member, err := app.FindAuthRecordByEmail(Collection, strings.ToLower(strings.TrimSpace(args[0])))
+			member, err := s.app.FindAuthRecordByEmail(schema.Staff, web.NormalizeEmail(args[0]))
 			if err != nil {
 				return fmt.Errorf("no staff member has the address %s", args[0])
 			}
-			if err := unlock(app, member); err != nil {
+			if err := unlock(s.app, member); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s can sign in again.\n", member.Email())
@@ -61,5 +62,5 @@ func (s *service) registerCommands(app *pocketbase.PocketBase) {
 	}
 
 	command.AddCommand(add, unlockCmd)
-	app.RootCmd.AddCommand(command)
+	return command
 }

@@ -3,30 +3,38 @@ package staff
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
 	"strings"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/ozzo-validation/v4/is"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+
+	"portico/hooks/letters"
+	"portico/hooks/outbox"
+	"portico/hooks/practice"
+	"portico/hooks/schema"
+	"portico/hooks/signin"
+	"portico/hooks/web"
 )
 
-// setPasswordPath is the page an invite opens. The token rides in the
+// Invites are login tokens like a client's invite, owned by a staff
+// member: hashed, single use, consumed by one conditional UPDATE.
+
+// SetPasswordPath is the page an invite opens. The token rides in the
 // fragment, which browsers never send: opening the link changes nothing
 // and no server log ever holds it. Only the page's POST redeems it.
-const setPasswordPath = "/staff/set-password.html#"
+const SetPasswordPath = "/staff/set-password.html#"
 
 // staffBodyLimit is far above any honest staff form.
 const staffBodyLimit = 16 << 10
 
-func (s *service) registerInvites() {
+func (s *Staff) registerInvites() {
 	s.app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		group := se.Router.Group("/api/staff")
 		group.Bind(apis.BodyLimit(staffBodyLimit))
-		group.BindFunc(noStore)
+		group.BindFunc(web.NoStore)
 		group.POST("/invites", s.handleInvite).BindFunc(requireRole(RoleOwner))
 		group.POST("/invite-status", s.handleInviteStatus)
 		group.POST("/set-password", s.handleSetPassword)
@@ -42,14 +50,15 @@ type inviteForm struct {
 	Clinician string `json:"clinician"`
 }
 
-func (f *inviteForm) validate() error {
-	f.Email = strings.ToLower(strings.TrimSpace(f.Email))
+// Validate normalises the address and checks the role.
+func (f *inviteForm) Validate() error {
+	f.Email = web.NormalizeEmail(f.Email)
 	f.Name = strings.TrimSpace(f.Name)
 	return validation.ValidateStruct(f,
 		validation.Field(&f.Email, validation.Required, validation.Length(3, 254), is.EmailFormat),
 		validation.Field(&f.Name, validation.Length(0, 200)),
 		validation.Field(&f.Role, validation.Required, validation.In(RoleOwner, RoleClinician, RoleFrontDesk).
-			Error("Choose owner, clinician or front_desk.")),
+			Error("choose owner, clinician or front_desk")),
 		validation.Field(&f.Clinician, validation.Length(0, 50)),
 	)
 }
@@ -59,13 +68,13 @@ var errAlreadyMember = errors.New("this address already has a staff account with
 
 // invite creates the staff member (or updates one who has not yet set a
 // password) and mails a fresh single-use link to set a password.
-func (s *service) invite(app core.App, form *inviteForm, ip, agent string) (*core.Record, error) {
-	member, err := app.FindAuthRecordByEmail(Collection, form.Email)
+func (s *Staff) invite(form *inviteForm, from signin.Requester) (*core.Record, error) {
+	member, err := s.app.FindAuthRecordByEmail(schema.Staff, form.Email)
 	if err == nil && member.Verified() {
 		return member, errAlreadyMember
 	}
 	if err != nil {
-		collection, err := app.FindCollectionByNameOrId(Collection)
+		collection, err := s.app.FindCollectionByNameOrId(schema.Staff)
 		if err != nil {
 			return nil, err
 		}
@@ -81,29 +90,48 @@ func (s *service) invite(app core.App, form *inviteForm, ip, agent string) (*cor
 	}
 	member.Set("role", form.Role)
 	member.Set("clinician", form.Clinician)
-	if err := app.Save(member); err != nil {
+	if err := s.app.Save(member); err != nil {
 		return nil, err
 	}
-	token, err := s.deps.Invites.IssueInvite(member, ip, agent)
+	token, _, err := s.tokens.Issue(member, schema.PurposeStaffInvite, s.inviteTTL, from)
 	if err != nil {
 		return nil, err
 	}
-	link := strings.TrimRight(app.Settings().Meta.AppURL, "/") + setPasswordPath + token
-	return member, s.deps.Invites.MailInvite(app, member, link)
+	return member, s.mailInvite(member, s.letters.PortalURL(SetPasswordPath+token))
+}
+
+func (s *Staff) mailInvite(member *core.Record, link string) error {
+	name := s.letters.PracticeName()
+	letter := letters.Letter{
+		Greeting: "Hello " + member.GetString("name") + ",",
+		Paragraphs: []string{
+			name + " has made you an account in its staff workspace, where the practice keeps its schedule, clients and forms.",
+			"Choose your password to start. Each time you sign in, we will also email you a short code.",
+		},
+		ButtonLabel: "Choose your password",
+		ButtonURL:   link,
+		Footer: fmt.Sprintf("This link works once, for %s. If it runs out, ask the practice owner for a new one. If you did not expect it, you can ignore this email.",
+			practice.HumanDuration(s.inviteTTL)),
+	}
+	_, err := s.letters.ToAddress(s.app, schema.PurposeStaffInvite, "Your staff account at "+name, letter, outbox.Message{
+		To: member.Email(), ToName: member.GetString("name"), Sensitive: true,
+	})
+	return err
 }
 
 // handleInvite is the owner inviting a colleague.
-func (s *service) handleInvite(e *core.RequestEvent) error {
+func (s *Staff) handleInvite(e *core.RequestEvent) error {
 	form := &inviteForm{}
-	if err := bindForm(e, form); err != nil {
+	if err := web.BindForm(e, form); err != nil {
 		return err
 	}
-	if form.Role == RoleClinician && form.Clinician != "" {
-		if _, err := e.App.FindRecordById("clinicians", form.Clinician); err != nil {
-			return e.BadRequestError("Choose a clinician from the practice's list.", validation.Errors{"clinician": validation.NewError("validation_unknown", "No clinician has this id.")})
+	if form.Clinician != "" {
+		if _, err := e.App.FindRecordById(schema.Clinicians, form.Clinician); err != nil {
+			return e.BadRequestError("Choose a clinician from the practice's list.",
+				validation.Errors{"clinician": validation.NewError("validation_unknown", "No clinician has this id.")})
 		}
 	}
-	member, err := s.invite(e.App, form, e.RealIP(), e.Request.UserAgent())
+	member, err := s.invite(form, signin.Requester{IP: e.RealIP(), Agent: e.Request.UserAgent()})
 	if errors.Is(err, errAlreadyMember) {
 		return e.Error(http.StatusConflict, form.Email+" already has a staff account. They can sign in, or reset their password from the sign-in page.", nil)
 	}
@@ -116,23 +144,24 @@ func (s *service) handleInvite(e *core.RequestEvent) error {
 	})
 }
 
-type tokenForm struct {
-	Token string `json:"token"`
-}
-
-func (f *tokenForm) validate() error {
-	f.Token = strings.TrimSpace(f.Token)
-	return validation.ValidateStruct(f, validation.Field(&f.Token, validation.Required, validation.Length(20, 100)))
+// inviteState is what a staff invite can still do, or "" when the token
+// is not a staff invite.
+func (s *Staff) inviteState(raw string) string {
+	token, err := s.tokens.Find(raw)
+	if err != nil || token.Purpose != schema.PurposeStaffInvite {
+		return ""
+	}
+	return token.State(s.now())
 }
 
 // handleInviteStatus tells the set-password page what its link can still
 // do before anyone types. It reads; it never consumes.
-func (s *service) handleInviteStatus(e *core.RequestEvent) error {
-	form := &tokenForm{}
-	if err := bindForm(e, form); err != nil {
+func (s *Staff) handleInviteStatus(e *core.RequestEvent) error {
+	form := &web.TokenForm{}
+	if err := web.BindForm(e, form); err != nil {
 		return err
 	}
-	state := s.deps.Invites.InviteState(form.Token)
+	state := s.inviteState(form.Token)
 	if state == "" {
 		return unknownInvite(e)
 	}
@@ -145,50 +174,49 @@ type setPasswordForm struct {
 	PasswordConfirm string `json:"passwordConfirm"`
 }
 
-func (f *setPasswordForm) validate() error {
+// Validate checks the password before the token is spent.
+func (f *setPasswordForm) Validate() error {
 	f.Token = strings.TrimSpace(f.Token)
 	return validation.ValidateStruct(f,
 		validation.Field(&f.Token, validation.Required, validation.Length(20, 100)),
 		// bcrypt reads 72 bytes; a longer password would be silently cut.
 		validation.Field(&f.Password, validation.Required, validation.Length(10, 72).
-			Error("Use at least 10 characters (up to 72).")),
+			Error("use at least 10 characters (up to 72)")),
 		validation.Field(&f.PasswordConfirm, validation.Required, validation.In(f.Password).
-			Error("The two passwords are not the same.")),
+			Error("the two passwords are not the same")),
 	)
 }
 
 // handleSetPassword redeems an invite once and sets the password. The
 // password is checked first, so a typo never spends the link.
-func (s *service) handleSetPassword(e *core.RequestEvent) error {
+func (s *Staff) handleSetPassword(e *core.RequestEvent) error {
 	form := &setPasswordForm{}
-	if err := bindForm(e, form); err != nil {
+	if err := web.BindForm(e, form); err != nil {
 		return err
 	}
-	staffId, err := s.deps.Invites.RedeemInvite(e, form.Token)
+	staffId, err := s.tokens.ConsumeStaffInvite(form.Token, signin.Requester{IP: e.RealIP(), Agent: e.Request.UserAgent()})
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
 	if staffId == "" {
-		state := s.deps.Invites.InviteState(form.Token)
-		if state == "" {
+		switch s.inviteState(form.Token) {
+		case "":
 			return unknownInvite(e)
+		case signin.StateUsed:
+			return inviteGone(e, signin.StateUsed, "This invite was already used to set a password. Sign in with that password, or reset it from the sign-in page.")
+		default:
+			return inviteGone(e, signin.StateExpired, "This invite has expired. Please ask the practice owner to send a new one.")
 		}
-		message := "This invite has expired. Please ask the practice owner to send a new one."
-		if state == "used" {
-			message = "This invite was already used to set a password. Sign in with that password, or reset it from the sign-in page."
-		}
-		return e.JSON(http.StatusGone, map[string]any{"status": http.StatusGone, "message": message, "reason": state})
 	}
 
-	member, err := e.App.FindRecordById(Collection, staffId)
+	member, err := e.App.FindRecordById(schema.Staff, staffId)
 	if err != nil {
 		return unknownInvite(e)
 	}
 	if member.Verified() {
-		// An older invite of someone who has set a password since: it
-		// must not become a way to replace that password.
-		return e.JSON(http.StatusGone, map[string]any{"status": http.StatusGone, "reason": "used",
-			"message": "Your password was already set. Sign in with it, or reset it from the sign-in page."})
+		// An older invite of someone who has set a password since must
+		// not become a way to replace that password.
+		return inviteGone(e, signin.StateUsed, "Your password was already set. Sign in with it, or reset it from the sign-in page.")
 	}
 	member.SetPassword(form.Password)
 	member.SetVerified(true)
@@ -203,30 +231,10 @@ func (s *service) handleSetPassword(e *core.RequestEvent) error {
 	})
 }
 
+func inviteGone(e *core.RequestEvent, reason, message string) error {
+	return e.JSON(http.StatusGone, map[string]any{"status": http.StatusGone, "message": message, "reason": reason})
+}
+
 func unknownInvite(e *core.RequestEvent) error {
 	return e.NotFoundError("This invite link is not one we know. Please ask the practice owner for a new one.", nil)
-}
-
-// bindForm reads a JSON body into form and validates it, with one plain
-// line saying what is wrong and the fields in data.
-func bindForm(e *core.RequestEvent, form interface{ validate() error }) error {
-	if err := e.BindBody(form); err != nil {
-		return e.BadRequestError("The request body is not valid JSON of the expected shape.", err)
-	}
-	if err := form.validate(); err != nil {
-		return e.BadRequestError(firstProblem(err), err)
-	}
-	return nil
-}
-
-// firstProblem is the message of one field's error, for a one-line answer.
-func firstProblem(err error) string {
-	var fields validation.Errors
-	if errors.As(err, &fields) {
-		names := slices.Sorted(maps.Keys(fields))
-		if len(names) > 0 {
-			return fmt.Sprintf("%s: %s", names[0], fields[names[0]].Error())
-		}
-	}
-	return "Please check the highlighted fields."
 }

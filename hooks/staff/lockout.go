@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+
+	"portico/hooks/schema"
+	"portico/hooks/web"
 )
 
 const (
@@ -21,22 +23,20 @@ const (
 	passwordWindow     = 15 * time.Minute
 )
 
-func (s *service) registerLockout() {
-	s.app.OnRecordAuthWithPasswordRequest(Collection).BindFunc(s.guardPassword)
+func (s *Staff) registerLockout() {
+	s.app.OnRecordAuthWithPasswordRequest(schema.Staff).BindFunc(s.guardPassword)
 	s.app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		se.Router.POST("/api/staff/members/{id}/unlock", s.handleUnlock).
-			BindFunc(noStore, requireRole(RoleOwner))
+			BindFunc(web.NoStore, requireRole(RoleOwner))
 		return se.Next()
 	})
 }
 
 // guardPassword rate-limits password sign-in per IP, refuses a locked
 // account before its password is checked, and counts wrong passwords.
-func (s *service) guardPassword(e *core.RecordAuthWithPasswordRequestEvent) error {
-	if ok, wait := s.deps.Allow("staff-password-ip:"+e.RealIP(), passwordTriesPerIP, passwordWindow); !ok {
-		seconds := int(wait.Seconds()) + 1
-		e.Response.Header().Set("Retry-After", strconv.Itoa(seconds))
-		return e.TooManyRequestsError(fmt.Sprintf("Too many sign-in tries from here. Please wait %d minute(s) and try again.", (seconds+59)/60), nil)
+func (s *Staff) guardPassword(e *core.RecordAuthWithPasswordRequestEvent) error {
+	if ok, wait := s.limits.Allow("staff-password-ip:"+e.RealIP(), passwordTriesPerIP, passwordWindow); !ok {
+		return web.TooManyRequests(e.RequestEvent, wait)
 	}
 	if e.Record != nil && e.Record.GetString("locked") != "" {
 		return lockedError(e.RequestEvent)
@@ -67,7 +67,7 @@ func (s *service) guardPassword(e *core.RecordAuthWithPasswordRequestEvent) erro
 		"UPDATE staff SET failed_logins = failed_logins + 1, " +
 			"locked = CASE WHEN failed_logins + 1 >= {:max} THEN {:now} ELSE locked END " +
 			"WHERE id = {:id} RETURNING failed_logins",
-	).Bind(dbx.Params{"id": e.Record.Id, "max": maxWrongPasswords, "now": s.deps.Now().UTC().Format(dbTime)}).Row(&failed)
+	).Bind(dbx.Params{"id": e.Record.Id, "max": maxWrongPasswords, "now": schema.DateTime(s.now())}).Row(&failed)
 	if countErr != nil {
 		return e.InternalServerError("", countErr)
 	}
@@ -78,17 +78,14 @@ func (s *service) guardPassword(e *core.RecordAuthWithPasswordRequestEvent) erro
 	return err
 }
 
-// dbTime is how PocketBase stores dates.
-const dbTime = "2006-01-02 15:04:05.000Z"
-
 func lockedError(e *core.RequestEvent) error {
 	return e.ForbiddenError(fmt.Sprintf("This account is locked after %d wrong passwords in a row, to keep client records safe. "+
 		"Please ask the practice owner to unlock it.", maxWrongPasswords), nil)
 }
 
 // handleUnlock reopens a locked account; the owner does it.
-func (s *service) handleUnlock(e *core.RequestEvent) error {
-	member, err := e.App.FindRecordById(Collection, e.Request.PathValue("id"))
+func (s *Staff) handleUnlock(e *core.RequestEvent) error {
+	member, err := e.App.FindRecordById(schema.Staff, e.Request.PathValue("id"))
 	if err != nil {
 		return e.NotFoundError("No staff member has this id.", nil)
 	}

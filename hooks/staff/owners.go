@@ -4,12 +4,14 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/router"
+
+	"portico/hooks/schema"
 )
 
 // registerOwners keeps at least one owner who can sign in: a practice
 // whose last owner demoted or deleted themselves could invite nobody.
-func (s *service) registerOwners() {
-	s.app.OnRecordUpdate(Collection).BindFunc(func(e *core.RecordEvent) error {
+func (s *Staff) registerOwners() {
+	s.app.OnRecordUpdate(schema.Staff).BindFunc(func(e *core.RecordEvent) error {
 		if e.Record.Original().GetString("role") == RoleOwner && e.Record.GetString("role") != RoleOwner {
 			if err := keepAnOwner(e.App, e.Record.Id); err != nil {
 				return err
@@ -17,7 +19,7 @@ func (s *service) registerOwners() {
 		}
 		return e.Next()
 	})
-	s.app.OnRecordDelete(Collection).BindFunc(func(e *core.RecordEvent) error {
+	s.app.OnRecordDelete(schema.Staff).BindFunc(func(e *core.RecordEvent) error {
 		if e.Record.GetString("role") == RoleOwner {
 			if err := keepAnOwner(e.App, e.Record.Id); err != nil {
 				return err
@@ -28,7 +30,7 @@ func (s *service) registerOwners() {
 }
 
 func keepAnOwner(app core.App, leaving string) error {
-	others, err := app.CountRecords(Collection, dbx.HashExp{"role": RoleOwner}, dbx.Not(dbx.HashExp{"id": leaving}))
+	others, err := app.CountRecords(schema.Staff, dbx.HashExp{"role": RoleOwner}, dbx.Not(dbx.HashExp{"id": leaving}))
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,9 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/router"
 	"github.com/pocketbase/pocketbase/tools/types"
+
+	"portico/hooks/schema"
+	"portico/hooks/web"
 )
 
 // A submitted intake response is a signed record: nobody changes or
@@ -18,13 +21,13 @@ import (
 // correction is a reopen: a new assignment beside the original, carrying
 // a copy of the answers as a draft.
 
-// submitted is both an assignment's status and a response's state once sent.
+// submitted is a response's state once sent, as its select field names it.
 const submitted = "submitted"
 
 var errSubmitted = router.NewApiError(http.StatusConflict,
 	"This packet was submitted and cannot be changed or deleted. To correct it, reopen it: the original stays beside the new one.", nil)
 
-func (s *service) registerPackets() {
+func (s *Staff) registerPackets() {
 	// The stored row decides, not the record in hand: Go code may hold a
 	// copy loaded before the packet was sent.
 	frozen := func(e *core.RecordEvent) error {
@@ -34,12 +37,12 @@ func (s *service) registerPackets() {
 		}
 		return e.Next()
 	}
-	s.app.OnRecordUpdate("intake_responses", "intake_assignments").BindFunc(frozen)
-	s.app.OnRecordDelete("intake_responses", "intake_assignments").BindFunc(frozen)
+	s.app.OnRecordUpdate(schema.IntakeResponses, schema.IntakeAssignments).BindFunc(frozen)
+	s.app.OnRecordDelete(schema.IntakeResponses, schema.IntakeAssignments).BindFunc(frozen)
 
 	s.app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		group := se.Router.Group("/api/staff/packets")
-		group.BindFunc(noStore)
+		group.BindFunc(web.NoStore)
 		group.GET("/{id}", handlePacket).BindFunc(RequirePacketReader)
 		group.POST("/{id}/reopen", s.handleReopen).BindFunc(RequirePacketReader)
 		return se.Next()
@@ -48,10 +51,10 @@ func (s *service) registerPackets() {
 
 func isSubmitted(record *core.Record) bool {
 	switch record.Collection().Name {
-	case "intake_responses":
+	case schema.IntakeResponses:
 		return record.GetString("state") == submitted
 	default:
-		return record.GetString("status") == submitted
+		return record.GetString("status") == schema.PacketSubmitted
 	}
 }
 
@@ -85,9 +88,9 @@ func RequirePacketReader(e *core.RequestEvent) error {
 	if !e.Auth.IsSuperuser() && role(e.Auth) == "" {
 		return e.ForbiddenError("This is for practice staff.", nil)
 	}
-	packet, err := e.App.FindRecordById("intake_assignments", e.Request.PathValue("id"))
+	packet, err := e.App.FindRecordById(schema.IntakeAssignments, e.Request.PathValue("id"))
 	if err == nil {
-		client, clientErr := e.App.FindRecordById("clients", packet.GetString("client"))
+		client, clientErr := e.App.FindRecordById(schema.Clients, packet.GetString("client"))
 		if clientErr == nil && CanReadClient(e.Auth, client) {
 			return e.Next()
 		}
@@ -97,17 +100,17 @@ func RequirePacketReader(e *core.RequestEvent) error {
 
 // handlePacket gives a packet with its answers to those who may read them.
 func handlePacket(e *core.RequestEvent) error {
-	packet, _ := e.App.FindRecordById("intake_assignments", e.Request.PathValue("id"))
+	packet, _ := e.App.FindRecordById(schema.IntakeAssignments, e.Request.PathValue("id"))
 	answers := json.RawMessage("{}")
 	state, saved, sent := "", "", ""
-	if response, err := e.App.FindFirstRecordByFilter("intake_responses", "assignment = {:id}", dbx.Params{"id": packet.Id}); err == nil {
+	if response, err := e.App.FindFirstRecordByFilter(schema.IntakeResponses, "assignment = {:id}", dbx.Params{"id": packet.Id}); err == nil {
 		if raw := rawJSON(response, "answers"); raw != nil {
 			answers = raw
 		}
 		state, saved, sent = response.GetString("state"), response.GetString("saved"), response.GetString("submitted")
 	}
 	reopenedBy := ""
-	if later, err := e.App.FindFirstRecordByFilter("intake_assignments", "reopens = {:id}", dbx.Params{"id": packet.Id}); err == nil {
+	if later, err := e.App.FindFirstRecordByFilter(schema.IntakeAssignments, "reopens = {:id}", dbx.Params{"id": packet.Id}); err == nil {
 		reopenedBy = later.Id
 	}
 	return e.JSON(http.StatusOK, map[string]any{
@@ -130,17 +133,17 @@ func handlePacket(e *core.RequestEvent) error {
 // handleReopen corrects a submitted packet without touching it: a new
 // assignment with the same questions, its draft the submitted answers.
 // Creating the assignment mails the client a link, as any new packet does.
-func (s *service) handleReopen(e *core.RequestEvent) error {
+func (s *Staff) handleReopen(e *core.RequestEvent) error {
 	var reopened *core.Record
 	err := e.App.RunInTransaction(func(tx core.App) error {
-		original, err := tx.FindRecordById("intake_assignments", e.Request.PathValue("id"))
+		original, err := tx.FindRecordById(schema.IntakeAssignments, e.Request.PathValue("id"))
 		if err != nil {
 			return e.NotFoundError("No intake packet has this id.", nil)
 		}
-		if original.GetString("status") != submitted {
+		if original.GetString("status") != schema.PacketSubmitted {
 			return e.Error(http.StatusConflict, "This packet has not been submitted yet: the client can still change it.", nil)
 		}
-		if later, err := tx.FindFirstRecordByFilter("intake_assignments", "reopens = {:id}", dbx.Params{"id": original.Id}); err == nil {
+		if later, err := tx.FindFirstRecordByFilter(schema.IntakeAssignments, "reopens = {:id}", dbx.Params{"id": original.Id}); err == nil {
 			return e.Error(http.StatusConflict, "This packet was already reopened.", map[string]string{"reopenedBy": later.Id})
 		}
 		reopened = core.NewRecord(original.Collection())
@@ -153,7 +156,7 @@ func (s *service) handleReopen(e *core.RequestEvent) error {
 		if err := tx.Save(reopened); err != nil {
 			return e.BadRequestError("The packet could not be reopened.", err)
 		}
-		response, err := tx.FindFirstRecordByFilter("intake_responses", "assignment = {:id}", dbx.Params{"id": original.Id})
+		response, err := tx.FindFirstRecordByFilter(schema.IntakeResponses, "assignment = {:id}", dbx.Params{"id": original.Id})
 		if err != nil {
 			return nil // nothing to carry over
 		}
@@ -162,7 +165,7 @@ func (s *service) handleReopen(e *core.RequestEvent) error {
 		draft.Set("client", response.GetString("client"))
 		draft.Set("answers", response.Get("answers"))
 		draft.Set("state", "draft")
-		draft.Set("saved", s.deps.Now())
+		draft.Set("saved", s.now())
 		return tx.Save(draft)
 	})
 	if err != nil {

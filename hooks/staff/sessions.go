@@ -10,6 +10,9 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/hook"
 	"github.com/pocketbase/pocketbase/tools/security"
+
+	"portico/hooks/schema"
+	"portico/hooks/web"
 )
 
 // Sessions: each completed sign-in (password and emailed code) gets a
@@ -40,8 +43,8 @@ const (
 	endedNoSession = "no-session"
 )
 
-func (s *service) registerSessions() {
-	s.app.OnRecordAuthRequest(Collection).BindFunc(s.startSession)
+func (s *Staff) registerSessions() {
+	s.app.OnRecordAuthRequest(schema.Staff).BindFunc(s.startSession)
 
 	s.app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		se.Router.Bind(&hook.Handler[*core.RequestEvent]{
@@ -50,17 +53,17 @@ func (s *service) registerSessions() {
 			Priority: apis.DefaultLoadAuthTokenMiddlewarePriority + 1, // right after PocketBase reads the token
 		})
 		group := se.Router.Group("/api/staff")
-		group.BindFunc(noStore)
-		group.GET("/session", s.handleSession).Bind(apis.RequireAuth(Collection))
-		group.POST("/sign-out", s.handleSignOut).Bind(apis.RequireAuth(Collection))
+		group.BindFunc(web.NoStore)
+		group.GET("/session", s.handleSession).Bind(apis.RequireAuth(schema.Staff))
+		group.POST("/sign-out", s.handleSignOut).Bind(apis.RequireAuth(schema.Staff))
 		return se.Next()
 	})
 }
 
 // sessionLimits are the practice's idle time and session limit.
-func (s *service) sessionLimits(app core.App) (idle, limit time.Duration) {
+func (s *Staff) sessionLimits(app core.App) (idle, limit time.Duration) {
 	idle, limit = defaultIdle, defaultLimit
-	practice, err := app.FindFirstRecordByFilter("practice", "id != ''")
+	practice, err := app.FindFirstRecordByFilter(schema.Practice, "id != ''")
 	if err != nil {
 		return idle, limit
 	}
@@ -76,21 +79,21 @@ func (s *service) sessionLimits(app core.App) (idle, limit time.Duration) {
 // startSession gives each sign-in its own session row and a token naming
 // it. The first factor's answer (asking for the code) writes no token, so
 // its row is removed again; auth-refresh, with no method, keeps the token.
-func (s *service) startSession(e *core.RecordAuthRequestEvent) error {
+func (s *Staff) startSession(e *core.RecordAuthRequestEvent) error {
 	if e.AuthMethod == "" {
 		return e.Next()
 	}
-	collection, err := e.App.FindCachedCollectionByNameOrId("staff_sessions")
+	collection, err := e.App.FindCachedCollectionByNameOrId(schema.StaffSessions)
 	if err != nil {
 		return err
 	}
-	now := s.deps.Now()
+	now := s.now()
 	session := core.NewRecord(collection)
 	session.Set("staff", e.Record.Id)
 	session.Set("started", now)
 	session.Set("last_seen", now)
 	session.Set("ip", e.RealIP())
-	session.Set("user_agent", truncate(e.Request.UserAgent(), 500))
+	session.Set("user_agent", web.Truncate(e.Request.UserAgent(), 500))
 	if err := e.App.Save(session); err != nil {
 		return err
 	}
@@ -122,8 +125,8 @@ func sessionToken(member *core.Record, sessionId string, limit time.Duration) (s
 
 // checkSession refuses a staff token whose session has ended, and notes
 // activity on the ones still open.
-func (s *service) checkSession(e *core.RequestEvent) error {
-	if e.Auth == nil || e.Auth.Collection().Name != Collection {
+func (s *Staff) checkSession(e *core.RequestEvent) error {
+	if e.Auth == nil || e.Auth.Collection().Name != schema.Staff {
 		return e.Next()
 	}
 	claims, _ := security.ParseUnverifiedJWT(requestToken(e))
@@ -136,18 +139,18 @@ func (s *service) checkSession(e *core.RequestEvent) error {
 }
 
 // touch moves the session's last activity to now, or ends it and says why.
-func (s *service) touch(app core.App, sessionId, staffId string) string {
+func (s *Staff) touch(app core.App, sessionId, staffId string) string {
 	if sessionId == "" {
 		return endedNoSession // a token PocketBase made elsewhere, such as impersonation
 	}
-	session, err := app.FindRecordById("staff_sessions", sessionId)
+	session, err := app.FindRecordById(schema.StaffSessions, sessionId)
 	if err != nil || session.GetString("staff") != staffId {
 		return endedNoSession
 	}
 	if why := session.GetString("ended_why"); session.GetString("ended") != "" {
 		return why
 	}
-	now := s.deps.Now()
+	now := s.now()
 	idle, limit := s.sessionLimits(app)
 	why := ""
 	switch {
@@ -188,9 +191,9 @@ func sessionEnded(e *core.RequestEvent, why string) error {
 
 // handleSession tells a workspace page who is signed in and how long the
 // session may sit idle. Asking counts as activity.
-func (s *service) handleSession(e *core.RequestEvent) error {
+func (s *Staff) handleSession(e *core.RequestEvent) error {
 	idle, limit := s.sessionLimits(e.App)
-	session, err := e.App.FindRecordById("staff_sessions", sessionOf(e))
+	session, err := e.App.FindRecordById(schema.StaffSessions, sessionOf(e))
 	if err != nil {
 		return sessionEnded(e, endedNoSession)
 	}
@@ -203,12 +206,12 @@ func (s *service) handleSession(e *core.RequestEvent) error {
 }
 
 // handleSignOut ends this session on the server.
-func (s *service) handleSignOut(e *core.RequestEvent) error {
-	session, err := e.App.FindRecordById("staff_sessions", sessionOf(e))
+func (s *Staff) handleSignOut(e *core.RequestEvent) error {
+	session, err := e.App.FindRecordById(schema.StaffSessions, sessionOf(e))
 	if err != nil {
 		return e.NoContent(http.StatusNoContent)
 	}
-	session.Set("ended", s.deps.Now())
+	session.Set("ended", s.now())
 	session.Set("ended_why", endedSignOut)
 	if err := e.App.Save(session); err != nil {
 		return e.InternalServerError("", err)
@@ -228,18 +231,4 @@ func requestToken(e *core.RequestEvent) string {
 		return token[7:]
 	}
 	return token
-}
-
-// noStore keeps staff answers out of caches and Referer headers.
-func noStore(e *core.RequestEvent) error {
-	e.Response.Header().Set("Cache-Control", "no-store")
-	e.Response.Header().Set("Referrer-Policy", "no-referrer")
-	return e.Next()
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

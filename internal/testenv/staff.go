@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"regexp"
 	"sync/atomic"
-	"time"
 
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -47,21 +46,6 @@ func (env *Env) NewStaff(role string, clinician *core.Record) Staff {
 	return Staff{Record: member, Email: member.Email(), Password: StaffPassword}
 }
 
-// NewClinicianRecord adds a clinicians record (the person clients meet).
-func (env *Env) NewClinicianRecord(name string) *core.Record {
-	env.T.Helper()
-	collection, err := env.App.FindCollectionByNameOrId("clinicians")
-	if err != nil {
-		env.T.Fatal(err)
-	}
-	record := core.NewRecord(collection)
-	record.Set("name", name)
-	if err := env.App.Save(record); err != nil {
-		env.T.Fatal(err)
-	}
-	return record
-}
-
 // SignIn signs member in as the workspace does: password, then the code
 // from the email PocketBase's MFA sends, and returns the session's token.
 func (env *Env) SignIn(member Staff) string {
@@ -76,7 +60,7 @@ func (env *Env) SignIn(member Staff) string {
 	if r.Status != http.StatusOK || otpId == "" {
 		env.T.Fatalf("asking for the sign-in code for %s: %s", member.Email, r)
 	}
-	code := env.Mail.Next(member.Email, 10*time.Second).StaffCode()
+	code := env.Mail.Next(member.Email, Wait).StaffCode()
 	if code == "" {
 		env.T.Fatalf("the sign-in code mail to %s holds no 6-digit code", member.Email)
 	}
