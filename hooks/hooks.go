@@ -24,6 +24,7 @@ import (
 	"portico/hooks/practice"
 	"portico/hooks/ratelimit"
 	"portico/hooks/reminders"
+	"portico/hooks/retention"
 	"portico/hooks/serve"
 	"portico/hooks/signin"
 	"portico/hooks/web"
@@ -84,6 +85,14 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	remind := reminders.New(app, config.Now, settings, queue, booked)
 	remind.Register()
 	app.RootCmd.AddCommand(remind.Command())
+
+	// Retention: deletes used and expired tokens and delivered mail after
+	// config.Retention, in small batches; the portico_retention cron job
+	// and `portico retention run`. Its own package, since it prunes the
+	// tables of several capabilities by one policy and on one schedule.
+	prune := retention.New(app, config.Now, config.Retention)
+	prune.Register()
+	app.RootCmd.AddCommand(prune.Command())
 
 	// Pages: the portal from pb_public, /s/{token}, security headers on every response.
 	pages.Register(app)
