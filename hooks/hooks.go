@@ -35,6 +35,7 @@ type Portal struct {
 	Outbox    *outbox.Outbox
 	Practice  *practice.Settings
 	Reminders *reminders.Reminders
+	Retention *retention.Retention
 }
 
 // Register hangs every Portico capability on app and returns the portal.
@@ -101,5 +102,5 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// data-dir errors, certificates kept out of backups.
 	serve.Register(app)
 
-	return &Portal{Outbox: queue, Practice: settings, Reminders: remind}
+	return &Portal{Outbox: queue, Practice: settings, Reminders: remind, Retention: prune}
 }

@@ -20,6 +20,7 @@ type SQLRecorder struct {
 	mu         sync.Mutex
 	statements []string
 	seen       map[string]bool
+	log        []string
 }
 
 // RecordSQL starts recording the statements Portico runs, until the test ends.
@@ -46,6 +47,7 @@ func (env *Env) RecordSQL() *SQLRecorder {
 func (r *SQLRecorder) add(statement string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.log = append(r.log, statement)
 	if !r.seen[statement] {
 		r.seen[statement] = true
 		r.statements = append(r.statements, statement)
@@ -58,6 +60,14 @@ func (r *SQLRecorder) Statements() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.statements)
+}
+
+// Log is every statement run so far, repeats included, in the order each
+// finished.
+func (r *SQLRecorder) Log() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.log)
 }
 
 // WaitFor waits until a statement containing text has run, for work that
