@@ -34,9 +34,9 @@ const autoVacuumIncremental = 2
 // sending mail is never prunable, nor a token that still works.
 var prunable = []struct{ table, where string }{
 	// A token stops working when used or at its expiry, whichever is
-	// first; it goes a retention period after its expiry (the index
-	// idx_login_tokens_expires finds them).
-	{schema.LoginTokens, "expires < {:cutoff}"},
+	// first; it goes a retention period after either (the indexes on
+	// expires and used find them).
+	{schema.LoginTokens, "(expires < {:cutoff} OR (used > '' AND used < {:cutoff}))"},
 	// "updated" is when the message reached its final state.
 	{schema.MailOutbox, "state IN ('sent', 'captured', 'failed') AND updated < {:cutoff}"},
 }

@@ -6,7 +6,8 @@ import (
 )
 
 // The retention job deletes login tokens a retention period after they
-// expired; this index finds them without reading the tokens still kept.
+// expired or were used; these indexes find them without reading the
+// tokens still kept.
 func init() {
 	m.Register(func(app core.App) error {
 		tokens, err := app.FindCollectionByNameOrId("login_tokens")
@@ -14,6 +15,7 @@ func init() {
 			return err
 		}
 		tokens.AddIndex("idx_login_tokens_expires", false, "expires", "")
+		tokens.AddIndex("idx_login_tokens_used", false, "used", "")
 		return app.Save(tokens)
 	}, func(app core.App) error {
 		tokens, err := app.FindCollectionByNameOrId("login_tokens")
@@ -21,6 +23,7 @@ func init() {
 			return err
 		}
 		tokens.RemoveIndex("idx_login_tokens_expires")
+		tokens.RemoveIndex("idx_login_tokens_used")
 		return app.Save(tokens)
 	})
 }
