@@ -34,6 +34,8 @@ const tokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 type Store struct {
 	App core.App
 	Now func() time.Time
+
+	statements prepared
 }
 
 // Token is a login_tokens row as sign-in reads it.
@@ -119,7 +121,7 @@ func (s *Store) FindId(id string) (Token, error) {
 
 func (s *Store) find(where string, params dbx.Params) (Token, error) {
 	var row Token
-	err := s.App.DB().NewQuery(tokenColumns + "WHERE " + where).Bind(params).One(&row)
+	err := s.statements.run(s.App.ConcurrentDB(), tokenColumns+"WHERE "+where, params, func(q *dbx.Query) error { return q.One(&row) })
 	return row, err
 }
 
@@ -135,7 +137,9 @@ const clientByEmail = "(SELECT id FROM clients WHERE email = {:email})"
 func (s *Store) MatchCode(clients *core.Collection, email, code string) (Token, bool, error) {
 	params := s.openParams(dbx.Params{"email": email})
 	var open []Token
-	if err := s.App.DB().NewQuery(tokenColumns + "WHERE client = " + clientByEmail + " AND " + openToken).Bind(params).All(&open); err != nil {
+	err := s.statements.run(s.App.ConcurrentDB(), tokenColumns+"WHERE client = "+clientByEmail+" AND "+openToken, params,
+		func(q *dbx.Query) error { return q.All(&open) })
+	if err != nil {
 		return Token{}, false, err
 	}
 	for _, token := range open {
@@ -143,9 +147,9 @@ func (s *Store) MatchCode(clients *core.Collection, email, code string) (Token, 
 			return token, true, nil
 		}
 	}
-	_, err := s.App.DB().NewQuery(
-		"UPDATE login_tokens SET failed_codes = failed_codes + 1, updated = {:now} WHERE client = " + clientByEmail + " AND " + openToken,
-	).Bind(params).Execute()
+	err = s.statements.run(s.App.NonconcurrentDB(),
+		"UPDATE login_tokens SET failed_codes = failed_codes + 1, updated = {:now} WHERE client = "+clientByEmail+" AND "+openToken, params,
+		func(q *dbx.Query) error { _, err := q.Execute(); return err })
 	return Token{}, false, err
 }
 
@@ -193,11 +197,11 @@ func (s *Store) consume(where string, params dbx.Params, by Requester, eligible 
 		pairs[i] = "'" + column + "', clients.`" + column + "`"
 	}
 	var row string
-	err := s.App.DB().NewQuery(
-		"UPDATE login_tokens SET used = {:now}, updated = {:now}, redeemed_ip = {:ip}, redeemed_ua = {:agent} " +
-			"WHERE " + where + " AND " + openToken + " AND EXISTS (" + allowed.SQL() + ") " +
-			"RETURNING (SELECT json_object(" + strings.Join(pairs, ", ") + ") FROM clients WHERE clients.id = login_tokens.client)",
-	).Bind(params).Row(&row)
+	err := s.statements.run(s.App.NonconcurrentDB(),
+		"UPDATE login_tokens SET used = {:now}, updated = {:now}, redeemed_ip = {:ip}, redeemed_ua = {:agent} "+
+			"WHERE "+where+" AND "+openToken+" AND EXISTS ("+allowed.SQL()+") "+
+			"RETURNING (SELECT json_object("+strings.Join(pairs, ", ")+") FROM clients WHERE clients.id = login_tokens.client)",
+		params, func(q *dbx.Query) error { return q.Row(&row) })
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
