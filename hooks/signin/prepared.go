@@ -38,11 +38,9 @@ func (p *prepared) run(db dbx.Builder, sql string, params dbx.Params, use func(*
 		p.idle = map[preparedKey]chan *dbx.Query{}
 	}
 	idle, ok := p.idle[key]
-	if !ok {
+	if !ok && len(p.idle) < maxStatements {
 		idle = make(chan *dbx.Query, idlePrepared)
-		if len(p.idle) < maxStatements {
-			p.idle[key] = idle
-		}
+		p.idle[key] = idle
 	}
 	p.mu.Unlock()
 
