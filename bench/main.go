@@ -70,7 +70,7 @@ func main() {
 
 	module := moduleDir(tb)
 	if !*quick {
-		log.Printf("running the reminder benchmarks in hooks/ (%d runs)", s.runs)
+		log.Printf("running the reminder benchmarks in hooks/reminders (%d runs)", s.runs)
 		b.remindersMeasured, err = b.reminders(module, s.runs)
 		must(tb, err)
 	}

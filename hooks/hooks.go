@@ -13,6 +13,7 @@ package hooks
 
 import (
 	"github.com/pocketbase/pocketbase"
+	"github.com/pocketbase/pocketbase/core"
 
 	"portico/hooks/appointments"
 	"portico/hooks/clients"
@@ -27,15 +28,17 @@ import (
 	"portico/hooks/retention"
 	"portico/hooks/serve"
 	"portico/hooks/signin"
+	"portico/hooks/staff"
 	"portico/hooks/web"
 )
 
 // Portal is the running application, as tests and the benchmark reach it.
 type Portal struct {
-	Outbox    *outbox.Outbox
-	Practice  *practice.Settings
-	Reminders *reminders.Reminders
-	Retention *retention.Retention
+	Outbox     *outbox.Outbox
+	Background *web.Background
+	Practice   *practice.Settings
+	Reminders  *reminders.Reminders
+	Retention  *retention.Retention
 }
 
 // Register hangs every Portico capability on app and returns the portal.
@@ -49,6 +52,14 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	settings := practice.New(app)
 	mail := &letters.Letters{App: app, Outbox: queue}
 
+	// Work a request leaves for after its response (sign-in mail) finishes
+	// before the outbox stops on shutdown.
+	background := web.NewBackground()
+	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
+		background.Wait()
+		return e.Next()
+	})
+
 	// Mail: the outbox worker runs inside serve; PocketBase's own mail
 	// (password resets and the like) goes through the outbox too.
 	queue.RunWithServe()
@@ -61,7 +72,7 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 		LinksPerAddress: config.LinksPerAddress,
 		LinksPerIP:      config.LinksPerIP,
 		RateWindow:      config.RateWindow,
-	}, mail, ratelimit.New(config.Now), web.NewBackground())
+	}, mail, ratelimit.New(config.Now), background)
 	signIn.Register()
 
 	// Clients: invites on create, no passwords, PocketBase's verification
@@ -87,6 +98,12 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	remind.Register()
 	app.RootCmd.AddCommand(remind.Command())
 
+	// Staff: password + emailed code sign-in, sessions, lockout, invites,
+	// frozen submitted packets; /api/staff/...; `portico staff`.
+	team := staff.New(app, config.Now, mail, ratelimit.New(config.Now), config.InviteTTL)
+	team.Register()
+	app.RootCmd.AddCommand(team.Command())
+
 	// Retention: deletes used and expired tokens and delivered mail after
 	// config.Retention, in small batches; the portico_retention cron job
 	// and `portico retention run`. Its own package, since it prunes the
@@ -102,5 +119,5 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// data-dir errors, certificates kept out of backups.
 	serve.Register(app)
 
-	return &Portal{Outbox: queue, Practice: settings, Reminders: remind, Retention: prune}
+	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Retention: prune}
 }

@@ -69,7 +69,7 @@ func TestEachReminderFiresOnceWithCalendarAndJoinLink(t *testing.T) {
 	if n := env.Reminded(appointment); n != 2 {
 		t.Fatalf("after the start %d reminders were queued in all; want 2", n)
 	}
-	env.Mail.Quiet("ada@example.com", time.Second)
+	env.NoMailTo("ada@example.com")
 }
 
 func TestLateBookingSendsOnlyTheNearestReminder(t *testing.T) {
@@ -150,7 +150,7 @@ func TestConcurrentSweepsTwoProcessesAndRestartQueueNoDuplicate(t *testing.T) {
 	for range count {
 		env.Mail.Next("ada@example.com", testenv.Wait)
 	}
-	env.Mail.Quiet("ada@example.com", time.Second)
+	env.NoMailTo("ada@example.com")
 }
 
 func TestRescheduleAndCancel(t *testing.T) {
@@ -222,7 +222,7 @@ func TestRescheduleAndCancel(t *testing.T) {
 	if n := env.Reminded(appointment); n != 3 {
 		t.Fatalf("a cancelled appointment got more reminders (%d in all)", n)
 	}
-	env.Mail.Quiet("ada@example.com", 2*time.Second)
+	env.NoMailTo("ada@example.com")
 }
 
 func TestReminderShowsLocalTimeAcrossDaylightSaving(t *testing.T) {

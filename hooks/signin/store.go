@@ -38,10 +38,12 @@ type Store struct {
 	statements prepared
 }
 
-// Token is a login_tokens row as sign-in reads it.
+// Token is a login_tokens row as sign-in reads it. It belongs to a client,
+// or, for a staff invite, to a staff member.
 type Token struct {
 	Id          string `db:"id"`
 	Client      string `db:"client"`
+	Staff       string `db:"staff"`
 	Purpose     string `db:"purpose"`
 	TokenHash   string `db:"token_hash"`
 	CodeHMAC    string `db:"code_hmac"`
@@ -75,8 +77,9 @@ type Requester struct {
 	Agent string
 }
 
-// Issue stores a new token for client and returns the raw link token and
-// code, which exist only in the email from here on.
+// Issue stores a new token for client (or a staff member, for a staff
+// invite) and returns the raw link token and code, which exist only in the
+// email from here on.
 func (s *Store) Issue(client *core.Record, purpose string, ttl time.Duration, from Requester) (token, code string, err error) {
 	token = security.RandomStringWithAlphabet(43, tokenAlphabet)
 	code = security.RandomStringWithAlphabet(6, "0123456789")
@@ -87,7 +90,7 @@ func (s *Store) Issue(client *core.Record, purpose string, ttl time.Duration, fr
 	}
 	hash := security.SHA256(token)
 	record := core.NewRecord(collection)
-	record.Set("client", client.Id)
+	record.Set(ownerField(client), client.Id)
 	record.Set("purpose", purpose)
 	record.Set("token_hash", hash)
 	record.Set("code_hmac", codeHMAC(client.Collection(), hash, code))
@@ -107,7 +110,15 @@ func codeHMAC(clients *core.Collection, tokenHash, code string) string {
 	return hex.EncodeToString(schema.ClientSecretMAC(clients, "portico sign-in code", tokenHash+":"+code))
 }
 
-const tokenColumns = "SELECT id, client, purpose, token_hash, code_hmac, expires, used, failed_codes FROM login_tokens "
+// ownerField is the login_tokens field that names owner.
+func ownerField(owner *core.Record) string {
+	if owner.Collection().Name == schema.Staff {
+		return "staff"
+	}
+	return "client"
+}
+
+const tokenColumns = "SELECT id, client, staff, purpose, token_hash, code_hmac, expires, used, failed_codes FROM login_tokens "
 
 // Find returns the token whose link carries raw; sql.ErrNoRows when none does.
 func (s *Store) Find(raw string) (Token, error) {
@@ -166,26 +177,51 @@ type Eligible struct {
 // nil for NULL.
 type ClientRow map[string]any
 
-// ConsumeLink marks the token whose link carries raw used; see consume.
+// ConsumeLink marks the client's token whose link carries raw used; see consume.
 func (s *Store) ConsumeLink(raw string, by Requester, eligible Eligible) (ClientRow, error) {
 	return s.consume("token_hash = {:hash}", dbx.Params{"hash": security.SHA256(raw)}, by, eligible)
 }
 
-// ConsumeId marks the token with id used; see consume.
+// ConsumeId marks the client's token with id used; see consume.
 func (s *Store) ConsumeId(id string, by Requester, eligible Eligible) (ClientRow, error) {
 	return s.consume("id = {:id}", dbx.Params{"id": id}, by, eligible)
 }
 
-// consume marks the token used in one conditional UPDATE: of any number of
-// concurrent redeems exactly one changes the row, and only it signs in.
-// The same statement checks that the token's client is eligible (a client
-// who is not keeps the token unused) and reads the client's row, so that
-// a sign-in is this one statement. It returns nil when this call did not
-// win or the client is not eligible.
-func (s *Store) consume(where string, params dbx.Params, by Requester, eligible Eligible) (ClientRow, error) {
+// consumeToken is the conditional UPDATE that spends an open token: of
+// any number of concurrent redeems exactly one changes the row, and only
+// it signs in. The caller adds which token, and what to return.
+const consumeToken = "UPDATE login_tokens SET used = {:now}, updated = {:now}, redeemed_ip = {:ip}, redeemed_ua = {:agent} WHERE " +
+	openToken + " AND "
+
+// consumeParams adds what consumeToken binds.
+func (s *Store) consumeParams(params dbx.Params, by Requester) dbx.Params {
 	params = s.openParams(params)
 	params["ip"] = by.IP
 	params["agent"] = web.Truncate(by.Agent, 500)
+	return params
+}
+
+// ConsumeStaffInvite marks the staff invite whose link carries raw used
+// and returns the staff member's id, or "" when this call did not win; a
+// client's token is never a staff invite.
+func (s *Store) ConsumeStaffInvite(raw string, by Requester) (string, error) {
+	params := s.consumeParams(dbx.Params{"hash": security.SHA256(raw), "purpose": schema.PurposeStaffInvite}, by)
+	var staff string
+	err := s.App.NonconcurrentDB().NewQuery(consumeToken + "token_hash = {:hash} AND purpose = {:purpose} AND staff != '' RETURNING staff").
+		Bind(params).Row(&staff)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return staff, err
+}
+
+// consume spends a client's token (consumeToken). The same statement
+// checks that the token's client is eligible (a client who is not keeps
+// the token unused; a staff invite has no client and is never spent here)
+// and reads the client's row, so that a sign-in is this one statement. It
+// returns nil when this call did not win or the client is not eligible.
+func (s *Store) consume(where string, params dbx.Params, by Requester, eligible Eligible) (ClientRow, error) {
+	params = s.consumeParams(params, by)
 	// Correlated, so that SQLite looks up the one client by id rather
 	// than listing every eligible client first.
 	allowed := eligible.Clients.AndWhere(dbx.NewExp("[[clients.id]] = [[login_tokens.client]]")).Build()
@@ -198,8 +234,7 @@ func (s *Store) consume(where string, params dbx.Params, by Requester, eligible 
 	}
 	var row string
 	err := s.statements.run(s.App.NonconcurrentDB(),
-		"UPDATE login_tokens SET used = {:now}, updated = {:now}, redeemed_ip = {:ip}, redeemed_ua = {:agent} "+
-			"WHERE "+where+" AND "+openToken+" AND EXISTS ("+allowed.SQL()+") "+
+		consumeToken+where+" AND EXISTS ("+allowed.SQL()+") "+
 			"RETURNING (SELECT json_object("+strings.Join(pairs, ", ")+") FROM clients WHERE clients.id = login_tokens.client)",
 		params, func(q *dbx.Query) error { return q.Row(&row) })
 	if errors.Is(err, sql.ErrNoRows) {
