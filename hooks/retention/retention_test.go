@@ -229,3 +229,34 @@ func TestPruningUnderLoadKeepsSignInsAndMail(t *testing.T) {
 		t.Errorf("no sign-in went through while pruning ran (its first to last batch): it held the writer throughout")
 	}
 }
+
+// TestOlderDataDirIsConvertedToIncrementalVacuum: a data dir made before
+// Portico asked for incremental vacuum is converted by the next serve,
+// before it answers, and keeps its clients.
+func TestOlderDataDirIsConvertedToIncrementalVacuum(t *testing.T) {
+	env := testenv.Start(t)
+	env.NewClient("Ada Client", "ada@example.com", false)
+	for _, statement := range []string{"PRAGMA auto_vacuum = NONE", "VACUUM"} {
+		if _, err := env.App.NonconcurrentDB().NewQuery(statement).Execute(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mode := func() int {
+		var mode int
+		if err := env.App.NonconcurrentDB().NewQuery("PRAGMA auto_vacuum").Row(&mode); err != nil {
+			t.Fatal(err)
+		}
+		return mode
+	}
+	if mode() != 0 {
+		t.Fatalf("could not make an old-style data dir: auto_vacuum = %d", mode())
+	}
+
+	env.Restart()
+	if got := mode(); got != 2 {
+		t.Fatalf("after serve started on an old data dir, auto_vacuum = %d; want 2 (incremental)", got)
+	}
+	if env.Count(schema.Clients, "email = 'ada@example.com'") != 1 {
+		t.Fatal("the client is gone after the conversion")
+	}
+}
