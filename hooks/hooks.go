@@ -12,10 +12,13 @@
 package hooks
 
 import (
+	"time"
+
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/core"
 
 	"portico/hooks/appointments"
+	"portico/hooks/audit"
 	"portico/hooks/clients"
 	"portico/hooks/intake"
 	"portico/hooks/join"
@@ -36,6 +39,7 @@ type Portal struct {
 	Background *web.Background
 	Practice   *practice.Settings
 	Reminders  *reminders.Reminders
+	Audit      *audit.Trail
 }
 
 // Register hangs every Portico capability on app and returns the portal.
@@ -95,6 +99,14 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	remind.Register()
 	app.RootCmd.AddCommand(remind.Command())
 
+	// Audit trail: record hooks and one route middleware recording who saw
+	// and changed which client's data, append-only and hash-chained;
+	// GET /api/portal/audit, /api/audit/{entries,export,verify}, the
+	// nightly prune and `portico audit verify|export|prune`.
+	trail := audit.New(app, audit.Config{Now: config.Now, Retention: time.Duration(config.AuditRetentionDays) * 24 * time.Hour})
+	trail.Register()
+	app.RootCmd.AddCommand(trail.Command())
+
 	// Pages: the portal from pb_public, /s/{token}, security headers on every response.
 	pages.Register(app)
 
@@ -102,5 +114,5 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// data-dir errors, certificates kept out of backups.
 	serve.Register(app)
 
-	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind}
+	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Audit: trail}
 }
