@@ -50,6 +50,7 @@ type Config struct {
 type Trail struct {
 	app    core.App
 	config Config
+	batch  *batcher
 }
 
 // New returns the audit trail of app.
@@ -57,12 +58,15 @@ func New(app core.App, config Config) *Trail {
 	if config.Retention <= 0 {
 		config.Retention = DefaultRetention
 	}
-	return &Trail{app: app, config: config}
+	return &Trail{app: app, config: config, batch: &batcher{app: app, now: config.Now}}
 }
 
 // Register binds the record hooks, the route middleware, the trail's own
 // routes, the append-only guards and the nightly prune.
 func (t *Trail) Register() {
+	if !recording {
+		return
+	}
 	t.guardAppendOnly()
 	t.recordReads()
 	t.recordChanges()
@@ -135,8 +139,13 @@ func (entry Entry) about(record *core.Record) Entry {
 	return entry
 }
 
-// append writes entry now, inside app's transaction if it is in one.
+// append writes entry now: inside app's transaction if it is in one, so
+// it commits with the change it records, or else with the entries of
+// other requests arriving at the same time.
 func (t *Trail) append(app core.App, entry Entry) error {
-	_, err := appendEntry(app, entry, t.config.Now())
-	return err
+	if app.IsTransactional() {
+		_, err := appendEntry(app, entry, t.config.Now())
+		return err
+	}
+	return t.batch.append(entry)
 }

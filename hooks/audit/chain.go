@@ -75,13 +75,21 @@ func jsonList(ids []string) string {
 	return string(raw)
 }
 
-// appendEntry numbers entry after the chain's tip, links and hashes it and
-// stores it. Reading the tip and inserting share one write transaction
-// (PocketBase has a single writer connection), and the unique seq and
-// prev_hash indexes refuse a fork even if that ever changed; inside a
-// caller's transaction the entry commits or rolls back with its change.
+// appendEntry numbers entry after the chain's tip, links, hashes and
+// stores it, inside app's transaction if it is in one.
 func appendEntry(app core.App, entry Entry, at time.Time) (Entry, error) {
-	err := app.RunInTransaction(func(tx core.App) error {
+	entries := []Entry{entry}
+	err := appendEntries(app, entries, at)
+	return entries[0], err
+}
+
+// appendEntries appends entries in order, filling in their numbers and
+// hashes. Reading the tip and inserting share one write transaction
+// (PocketBase has a single writer connection), and the unique seq index
+// refuses a fork even if that ever changed; inside a caller's transaction
+// the entries commit or roll back with its change.
+func appendEntries(app core.App, entries []Entry, at time.Time) error {
+	return app.RunInTransaction(func(tx core.App) error {
 		var tip struct {
 			Seq  int64  `db:"seq"`
 			Hash string `db:"hash"`
@@ -90,29 +98,37 @@ func appendEntry(app core.App, entry Entry, at time.Time) (Entry, error) {
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		entry.Id = core.GenerateDefaultRandomId()
-		entry.Seq = tip.Seq + 1
-		entry.At = schema.DateTime(at).String()
-		entry.PrevHash = tip.Hash
-		if entry.Shown == "" {
-			entry.Shown = "[]"
-		}
-		if entry.Fields == "" {
-			entry.Fields = "[]"
-		}
-		entry.Hash = entry.ContentHash()
-		_, err = tx.DB().NewQuery("INSERT INTO " + Collection + " (" + columns + ") VALUES ({:id}, {:seq}, {:at}, " +
+		insert := tx.DB().NewQuery("INSERT INTO " + Collection + " (" + columns + ") VALUES ({:id}, {:seq}, {:at}, " +
 			"{:actor_type}, {:actor_id}, {:actor_name}, {:role}, {:action}, {:client}, {:shown}, {:record_collection}, " +
-			"{:record_id}, {:fields}, {:detail}, {:ip}, {:user_agent}, {:prev_hash}, {:hash})").Bind(dbx.Params{
-			"id": entry.Id, "seq": entry.Seq, "at": entry.At, "actor_type": entry.ActorType, "actor_id": entry.ActorId,
-			"actor_name": entry.ActorName, "role": entry.Role, "action": entry.Action, "client": entry.Client,
-			"shown": entry.Shown, "record_collection": entry.RecordCollection, "record_id": entry.RecordId,
-			"fields": entry.Fields, "detail": entry.Detail, "ip": entry.IP, "user_agent": entry.UserAgent,
-			"prev_hash": entry.PrevHash, "hash": entry.Hash,
-		}).Execute()
-		return err
+			"{:record_id}, {:fields}, {:detail}, {:ip}, {:user_agent}, {:prev_hash}, {:hash})").Prepare()
+		defer insert.Close()
+		for i := range entries {
+			entry := &entries[i]
+			entry.Id = core.GenerateDefaultRandomId()
+			entry.Seq = tip.Seq + 1
+			entry.At = schema.DateTime(at).String()
+			entry.PrevHash = tip.Hash
+			if entry.Shown == "" {
+				entry.Shown = "[]"
+			}
+			if entry.Fields == "" {
+				entry.Fields = "[]"
+			}
+			entry.Hash = entry.ContentHash()
+			_, err := insert.Bind(dbx.Params{
+				"id": entry.Id, "seq": entry.Seq, "at": entry.At, "actor_type": entry.ActorType, "actor_id": entry.ActorId,
+				"actor_name": entry.ActorName, "role": entry.Role, "action": entry.Action, "client": entry.Client,
+				"shown": entry.Shown, "record_collection": entry.RecordCollection, "record_id": entry.RecordId,
+				"fields": entry.Fields, "detail": entry.Detail, "ip": entry.IP, "user_agent": entry.UserAgent,
+				"prev_hash": entry.PrevHash, "hash": entry.Hash,
+			}).Execute()
+			if err != nil {
+				return err
+			}
+			tip.Seq, tip.Hash = entry.Seq, entry.Hash
+		}
+		return nil
 	})
-	return entry, err
 }
 
 // Broken is the first entry at which the chain does not hold.
