@@ -3,6 +3,7 @@
 //
 //	go run ./bench            # the full run, a few minutes
 //	go run ./bench -quick     # a smoke run that proves the benchmark works
+//	go run ./bench -trail     # only the audit trail rows: CPU per request with and without
 //
 // Portico runs as a practice runs it: the release binary, started on a
 // prepared data dir, mailing a go-smtp server inside the benchmark. In

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pocketbase/dbx"
@@ -53,9 +54,13 @@ type Entry struct {
 	Hash             string `db:"hash" json:"hash"`
 }
 
-// columns is every stored column, in the order the hash covers them.
-const columns = "id, seq, at, actor_type, actor_id, actor_name, role, action, client, shown, " +
-	"record_collection, record_id, fields, detail, ip, user_agent, prev_hash, hash"
+// columnNames is every stored column, in the order the hash covers them
+// and an export's CSV header names them.
+var columnNames = []string{"id", "seq", "at", "actor_type", "actor_id", "actor_name", "role", "action", "client", "shown",
+	"record_collection", "record_id", "fields", "detail", "ip", "user_agent", "prev_hash", "hash"}
+
+// columns is columnNames as SQL lists them.
+var columns = strings.Join(columnNames, ", ")
 
 // ContentHash is the SHA-256 of everything in the entry but its own hash,
 // the previous entry's hash included: that is what makes a chain.
@@ -75,60 +80,89 @@ func jsonList(ids []string) string {
 	return string(raw)
 }
 
-// appendEntry numbers entry after the chain's tip, links, hashes and
-// stores it, inside app's transaction if it is in one.
+// tip is the chain's last entry, which the next one follows.
+type tip struct {
+	Seq  int64  `db:"seq"`
+	Hash string `db:"hash"`
+}
+
+// readTip returns the chain's last entry, or the zero tip of an empty log.
+func readTip(db dbx.Builder) (tip, error) {
+	var last tip
+	err := db.NewQuery("SELECT seq, hash FROM " + Collection + " ORDER BY seq DESC LIMIT 1").One(&last)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = nil
+	}
+	return last, err
+}
+
+// link numbers, dates, chains and hashes entries after last and returns
+// the new tip.
+func link(entries []Entry, last tip, at time.Time) tip {
+	for i := range entries {
+		entry := &entries[i]
+		entry.Id = core.GenerateDefaultRandomId()
+		entry.Seq = last.Seq + 1
+		entry.At = schema.DateTime(at).String()
+		entry.PrevHash = last.Hash
+		if entry.Shown == "" {
+			entry.Shown = "[]"
+		}
+		if entry.Fields == "" {
+			entry.Fields = "[]"
+		}
+		entry.Hash = entry.ContentHash()
+		last = tip{Seq: entry.Seq, Hash: entry.Hash}
+	}
+	return last
+}
+
+// insertQuery is one INSERT of n entries; bind gives it their values.
+// One statement is one SQLite transaction, whatever n is.
+func insertQuery(db dbx.Builder, n int) *dbx.Query {
+	rows := make([]string, n)
+	for i := range rows {
+		placeholders := make([]string, len(columnNames))
+		for j, name := range columnNames {
+			placeholders[j] = fmt.Sprintf("{:%s%d}", name, i)
+		}
+		rows[i] = "(" + strings.Join(placeholders, ", ") + ")"
+	}
+	return db.NewQuery("INSERT INTO " + Collection + " (" + columns + ") VALUES " + strings.Join(rows, ", "))
+}
+
+// bind is the parameters of insertQuery for entries.
+func bind(entries []Entry) dbx.Params {
+	params := dbx.Params{}
+	for i, entry := range entries {
+		for j, value := range entry.row() {
+			params[fmt.Sprintf("%s%d", columnNames[j], i)] = value
+		}
+		params[fmt.Sprintf("seq%d", i)] = entry.Seq
+	}
+	return params
+}
+
+// appendEntry appends entry inside app's transaction, so that it commits
+// or rolls back with the change it records.
 func appendEntry(app core.App, entry Entry, at time.Time) (Entry, error) {
 	entries := []Entry{entry}
-	err := appendEntries(app, entries, at)
+	err := app.RunInTransaction(func(tx core.App) error {
+		last, err := readTip(tx.DB())
+		if err != nil {
+			return err
+		}
+		link(entries, last, at)
+		_, err = insertQuery(tx.DB(), 1).Bind(bind(entries)).Execute()
+		return err
+	})
 	return entries[0], err
 }
 
-// appendEntries appends entries in order, filling in their numbers and
-// hashes. Reading the tip and inserting share one write transaction
-// (PocketBase has a single writer connection), and the unique seq index
-// refuses a fork even if that ever changed; inside a caller's transaction
-// the entries commit or roll back with its change.
-func appendEntries(app core.App, entries []Entry, at time.Time) error {
-	return app.RunInTransaction(func(tx core.App) error {
-		var tip struct {
-			Seq  int64  `db:"seq"`
-			Hash string `db:"hash"`
-		}
-		err := tx.DB().NewQuery("SELECT seq, hash FROM " + Collection + " ORDER BY seq DESC LIMIT 1").One(&tip)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		insert := tx.DB().NewQuery("INSERT INTO " + Collection + " (" + columns + ") VALUES ({:id}, {:seq}, {:at}, " +
-			"{:actor_type}, {:actor_id}, {:actor_name}, {:role}, {:action}, {:client}, {:shown}, {:record_collection}, " +
-			"{:record_id}, {:fields}, {:detail}, {:ip}, {:user_agent}, {:prev_hash}, {:hash})").Prepare()
-		defer insert.Close()
-		for i := range entries {
-			entry := &entries[i]
-			entry.Id = core.GenerateDefaultRandomId()
-			entry.Seq = tip.Seq + 1
-			entry.At = schema.DateTime(at).String()
-			entry.PrevHash = tip.Hash
-			if entry.Shown == "" {
-				entry.Shown = "[]"
-			}
-			if entry.Fields == "" {
-				entry.Fields = "[]"
-			}
-			entry.Hash = entry.ContentHash()
-			_, err := insert.Bind(dbx.Params{
-				"id": entry.Id, "seq": entry.Seq, "at": entry.At, "actor_type": entry.ActorType, "actor_id": entry.ActorId,
-				"actor_name": entry.ActorName, "role": entry.Role, "action": entry.Action, "client": entry.Client,
-				"shown": entry.Shown, "record_collection": entry.RecordCollection, "record_id": entry.RecordId,
-				"fields": entry.Fields, "detail": entry.Detail, "ip": entry.IP, "user_agent": entry.UserAgent,
-				"prev_hash": entry.PrevHash, "hash": entry.Hash,
-			}).Execute()
-			if err != nil {
-				return err
-			}
-			tip.Seq, tip.Hash = entry.Seq, entry.Hash
-		}
-		return nil
-	})
+// isSeqConflict is the unique seq index refusing a second entry with the
+// same number: another writer appended after the tip this one knew.
+func isSeqConflict(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: "+Collection+".seq")
 }
 
 // Broken is the first entry at which the chain does not hold.

@@ -19,10 +19,6 @@ const (
 
 var contentTypes = map[string]string{FormatCSV: "text/csv; charset=utf-8", FormatJSON: "application/json"}
 
-// csvHeader is the first row of a CSV export: the stored column names.
-var csvHeader = []string{"id", "seq", "at", "actor_type", "actor_id", "actor_name", "role", "action", "client", "shown",
-	"record_collection", "record_id", "fields", "detail", "ip", "user_agent", "prev_hash", "hash"}
-
 func (e Entry) row() []string {
 	return []string{e.Id, strconv.FormatInt(e.Seq, 10), e.At, e.ActorType, e.ActorId, e.ActorName, e.Role, e.Action, e.Client,
 		e.Shown, e.RecordCollection, e.RecordId, e.Fields, e.Detail, e.IP, e.UserAgent, e.PrevHash, e.Hash}
@@ -38,7 +34,7 @@ func WriteEntries(w io.Writer, format string, entries []Entry) error {
 		return encoder.Encode(entries)
 	}
 	out := csv.NewWriter(w)
-	if err := out.Write(csvHeader); err != nil {
+	if err := out.Write(columnNames); err != nil {
 		return err
 	}
 	for _, entry := range entries {
@@ -61,8 +57,8 @@ func ReadEntries(r io.Reader, format string) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(rows) == 0 || fmt.Sprint(rows[0]) != fmt.Sprint(csvHeader) {
-		return nil, fmt.Errorf("not a Portico audit export: the first row should be %v", csvHeader)
+	if len(rows) == 0 || fmt.Sprint(rows[0]) != fmt.Sprint(columnNames) {
+		return nil, fmt.Errorf("not a Portico audit export: the first row should be %v", columnNames)
 	}
 	for i, row := range rows[1:] {
 		seq, err := strconv.ParseInt(row[1], 10, 64)
