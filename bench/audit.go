@@ -72,7 +72,8 @@ func (b *bench) trailRun(run int, binaries map[string]string, p *practice, reque
 		must(b.tb, err)
 		portico, _, err := startPortico(binaries[variant], p.env.Dir, addr, b.releaseEnv())
 		must(b.tb, err)
-		measured := &bench{tb: b.tb, sizes: b.sizes, figures: figures{}, mail: b.mail, load: newLoader(portico.url), pid: portico.pid()}
+		variantTarget := target{load: newLoader(portico.url), pid: portico.pid()}
+		measured := &bench{tb: b.tb, sizes: b.sizes, figures: figures{}, mail: b.mail, portico: variantTarget}
 
 		// /proc counts CPU in 10 ms ticks: enough views to make them fine.
 		views := make([]call, 0, viewPasses*len(requests.clients))
@@ -81,11 +82,11 @@ func (b *bench) trailRun(run int, binaries map[string]string, p *practice, reque
 				views = append(views, call{"/api/collections/" + schema.Clients + "/records/" + id, get{auth: requests.token}})
 			}
 		}
-		measured.measure("client-page", 8, views, http.StatusOK)
-		measured.redeem(8, measured.loginLinks(p.clients))
+		measured.measure(variantTarget, "client-page", 8, views, http.StatusOK)
+		measured.redeem(variantTarget, 8, measured.loginLinks(p.clients))
 		portico.stop()
 
-		for _, failure := range measured.load.failureReport() {
+		for _, failure := range variantTarget.load.failureReport() {
 			b.tb.fail(fmt.Sprintf("%s build: %s", variant, failure))
 		}
 		b.figures.add("trail/client-page/"+variant, measured.figures.median("client-page/cpu"))

@@ -28,8 +28,10 @@ import (
 	"portico/hooks/practice"
 	"portico/hooks/ratelimit"
 	"portico/hooks/reminders"
+	"portico/hooks/retention"
 	"portico/hooks/serve"
 	"portico/hooks/signin"
+	"portico/hooks/staff"
 	"portico/hooks/web"
 )
 
@@ -40,6 +42,7 @@ type Portal struct {
 	Practice   *practice.Settings
 	Reminders  *reminders.Reminders
 	Audit      *audit.Trail
+	Retention  *retention.Retention
 }
 
 // Register hangs every Portico capability on app and returns the portal.
@@ -99,6 +102,12 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	remind.Register()
 	app.RootCmd.AddCommand(remind.Command())
 
+	// Staff: password + emailed code sign-in, sessions, lockout, invites,
+	// frozen submitted packets; /api/staff/...; `portico staff`.
+	team := staff.New(app, config.Now, mail, ratelimit.New(config.Now), config.InviteTTL)
+	team.Register()
+	app.RootCmd.AddCommand(team.Command())
+
 	// Audit trail: record hooks and one route middleware recording who saw
 	// and changed which client's data, append-only and hash-chained;
 	// GET /api/portal/audit, /api/audit/{entries,export,verify}, the
@@ -107,6 +116,14 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	trail.Register()
 	app.RootCmd.AddCommand(trail.Command())
 
+	// Retention: deletes used and expired tokens and delivered mail after
+	// config.Retention, in small batches; the portico_retention cron job
+	// and `portico retention run`. Its own package, since it prunes the
+	// tables of several capabilities by one policy and on one schedule.
+	prune := retention.New(app, config.Now, config.Retention)
+	prune.Register()
+	app.RootCmd.AddCommand(prune.Command())
+
 	// Pages: the portal from pb_public, /s/{token}, security headers on every response.
 	pages.Register(app)
 
@@ -114,5 +131,5 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// data-dir errors, certificates kept out of backups.
 	serve.Register(app)
 
-	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Audit: trail}
+	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Audit: trail, Retention: prune}
 }

@@ -280,30 +280,89 @@ func TestClientSeesOnlyWhoSawTheirOwnRecord(t *testing.T) {
 
 func TestOnlyTheOwnerReadsThePracticeTrail(t *testing.T) {
 	env := testenv.Start(t)
-	ada, token := clientSeenByAdmin(t, env)
+	ada, superuser := clientSeenByAdmin(t, env)
+	_, owner := env.StaffSession("owner", nil)
+	_, clinician := env.StaffSession("clinician", env.NewClinician())
+	_, frontDesk := env.StaffSession("front_desk", nil)
+	callers := testenv.Callers{"nobody": "", "client": env.SessionOf(ada), "owner": owner,
+		"clinician": clinician, "front desk": frontDesk, "superuser": superuser}
 
-	routes := []string{"/api/audit/entries", "/api/audit/entries?client=" + ada.Id, "/api/audit/export?format=json", "/api/audit/verify"}
-	for _, route := range routes {
-		for _, who := range []struct {
-			name, token string
-			want        int
-		}{{"nobody", "", http.StatusUnauthorized}, {"a client", env.SessionOf(ada), http.StatusForbidden}, {"the owner", token, http.StatusOK}} {
-			if r := env.Do(http.MethodGet, route, nil, "Authorization", who.token); r.Status != who.want {
-				t.Errorf("%s reading %s: %s; want %d", who.name, route, r, who.want)
-			}
-		}
+	var rows []testenv.Access
+	for _, path := range []string{"/api/audit/entries", "/api/audit/entries?client=" + ada.Id, "/api/audit/export?format=json", "/api/audit/verify"} {
+		rows = append(rows, testenv.Access{Name: "GET " + path, Method: http.MethodGet, Path: path, Allowed: []string{"owner", "superuser"}})
 	}
-	testenv.StaffRolesReach(t, env, "/api/audit/entries", map[string]int{
-		audit.RoleOwner: http.StatusOK, "clinician": http.StatusForbidden, "front_desk": http.StatusForbidden,
-	})
+	rows = append(rows, testenv.Access{Name: "the log through the records API", Method: http.MethodGet,
+		Path: "/api/collections/" + audit.Collection + "/records", Marker: ada.Id, Allowed: []string{"superuser"}})
+	env.CheckAccess(t, callers, rows)
 
-	r := env.Do(http.MethodGet, "/api/audit/entries?action=view&client="+ada.Id, nil, "Authorization", token)
+	r := env.Do(http.MethodGet, "/api/audit/entries?action=view&client="+ada.Id, nil, "Authorization", owner)
 	entries, _ := r.JSON["entries"].([]any)
 	if len(entries) != 1 {
-		t.Errorf("the filtered trail holds %d entries; want Ada's one view: %s", len(entries), r)
+		t.Errorf("the owner's filtered trail holds %d entries; want Ada's one view: %s", len(entries), r)
 	}
-	if n := len(env.AuditEntriesFor(audit.ActionExport, "")); n != 1 {
-		t.Errorf("the log holds %d exports of itself; want 1", n)
+	if n := len(env.AuditEntriesFor(audit.ActionExport, "")); n != 2 {
+		t.Errorf("the log holds %d exports of itself; want 2, the owner's and the superuser's", n)
+	}
+}
+
+func TestStaffSignInsAndReadsAreRecorded(t *testing.T) {
+	env := testenv.Start(t)
+	clinicians := env.NewClinician()
+	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
+	ada.Set("clinicians", []string{clinicians.Id})
+	if err := env.App.Save(ada); err != nil {
+		t.Fatal(err)
+	}
+	assignment, _ := env.Assign(ada, env.NewForm("New client", clientForm))
+	lee, token := env.StaffSession("clinician", clinicians)
+
+	signIns := env.AuditEntriesFor(audit.ActionSignIn, "")
+	if len(signIns) != 1 || signIns[0].ActorType != audit.ActorStaff || signIns[0].ActorId != lee.Id || signIns[0].Role != "clinician" {
+		t.Fatalf("a staff sign-in (password, then code) recorded %+v; want one sign-in by the clinician", signIns)
+	}
+
+	if r := env.Do(http.MethodGet, "/api/staff/packets/"+assignment.Id, nil, "Authorization", token); r.Status != http.StatusOK {
+		t.Fatalf("the clinician opening Ada's packet: %s", r)
+	}
+	viewed := onlyEntry(t, env, audit.ActionView, ada.Id, "after the clinician opened the packet")
+	if viewed.ActorId != lee.Id || viewed.RecordId != assignment.Id {
+		t.Errorf("the packet view recorded %+v; want the clinician and the packet", viewed)
+	}
+
+	// Wrong passwords until the account locks, then the right one.
+	for range 5 {
+		env.Post("/api/collections/staff/auth-with-password", map[string]string{"identity": lee.Email, "password": "not it"})
+	}
+	env.Post("/api/collections/staff/auth-with-password", map[string]string{"identity": lee.Email, "password": lee.Password})
+	var reasons []string
+	for _, entry := range env.AuditEntriesFor(audit.ActionSignInFailed, "") {
+		if entry.ActorId == lee.Id {
+			reasons = append(reasons, entry.Detail)
+		}
+	}
+	want := []string{"wrong password", "wrong password", "wrong password", "wrong password", "wrong password", "locked"}
+	if !slices.Equal(reasons, want) {
+		t.Errorf("five wrong passwords and then the right one recorded %q; want %q", reasons, want)
+	}
+
+	// The client reads it in plain words.
+	r := env.Do(http.MethodGet, "/api/portal/audit", nil, "Authorization", env.SessionOf(ada))
+	if !strings.Contains(string(r.Body), lee.GetString("name")+`","role":"Clinician","what":"viewed your intake form"`) {
+		t.Errorf("Ada's page reads %s; want the clinician by name and role viewing her intake form", r.Body)
+	}
+}
+
+func TestRoleChangesAreRecorded(t *testing.T) {
+	env := testenv.Start(t)
+	_, owner := env.StaffSession("owner", nil)
+	member := env.NewStaff("front_desk", nil)
+	r := env.Do(http.MethodPatch, "/api/collections/staff/records/"+member.Id, map[string]any{"role": "clinician"}, "Authorization", owner)
+	if r.Status != http.StatusOK {
+		t.Fatalf("the owner changing a role: %s", r)
+	}
+	changes := env.AuditEntriesFor(audit.ActionUpdate, "")
+	if len(changes) != 1 || changes[0].RecordId != member.Id || changes[0].Fields != `["role"]` || changes[0].Role != "owner" {
+		t.Errorf("the role change recorded %+v; want one update of the member's role by the owner", changes)
 	}
 }
 

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"reflect"
 	"slices"
 
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/hook"
 
 	"portico/hooks/schema"
 )
@@ -27,6 +29,10 @@ const (
 	ActionRestore       = "backup_restore"
 	ActionExport        = "audit_export"
 	ActionPrint         = "print"
+	ActionPacketReopen  = "packet_reopened"
+	ActionStaffUnlock   = "staff_unlocked"
+	ActionStaffInvite   = "staff_invited"
+	ActionSignOut       = "sign_out"
 	ActionDraftSaved    = "draft_saved"
 	ActionPacketSubmit  = "packet_submitted"
 	ActionTrailViewed   = "audit_view"
@@ -219,34 +225,44 @@ func (t *Trail) recordSignIns() {
 			return entry, true
 		})
 	})
-	t.app.OnRecordAuthWithPasswordRequest().BindFunc(func(e *core.RecordAuthWithPasswordRequestEvent) error {
-		err := e.Next()
-		if err == nil || errors.Is(err, apis.ErrMFA) {
-			return err
-		}
-		who := actor{kind: actorKind(e.Collection)}
-		reason := "unknown account"
-		if e.Record != nil {
-			who = actorOf(e.Record)
-			switch {
-			case !e.Record.GetDateTime("locked").IsZero():
-				reason = "locked"
-			case !e.Record.ValidatePassword(e.Password):
-				reason = "wrong password"
-			default:
-				reason = "refused"
-			}
-		}
-		entry := requestBy(e.RequestEvent, who, ActionSignInFailed)
-		if e.Record != nil {
-			entry = entry.about(e.Record)
-		}
-		entry.Detail = reason
-		if appendErr := t.append(e.App, entry); appendErr != nil {
-			return errors.Join(err, appendErr)
-		}
-		return err
+	// Before every other password hook, so that a refusal by one of them
+	// (the staff lockout, its rate limit) is recorded too.
+	t.app.OnRecordAuthWithPasswordRequest().Bind(&hook.Handler[*core.RecordAuthWithPasswordRequestEvent]{
+		Id:       "portico.audit.password",
+		Priority: -1,
+		Func:     t.recordPasswordFailure,
 	})
+}
+
+func (t *Trail) recordPasswordFailure(e *core.RecordAuthWithPasswordRequestEvent) error {
+	err := e.Next()
+	if err == nil || errors.Is(err, apis.ErrMFA) {
+		return err
+	}
+	who := actor{kind: actorKind(e.Collection)}
+	reason := "unknown account"
+	if e.Record != nil {
+		who = actorOf(e.Record)
+		switch {
+		case apis.ToApiError(err).Status == http.StatusTooManyRequests:
+			reason = "too many tries"
+		case !e.Record.GetDateTime("locked").IsZero():
+			reason = "locked"
+		case !e.Record.ValidatePassword(e.Password):
+			reason = "wrong password"
+		default:
+			reason = "refused"
+		}
+	}
+	entry := requestBy(e.RequestEvent, who, ActionSignInFailed)
+	if e.Record != nil {
+		entry = entry.about(e.Record)
+	}
+	entry.Detail = reason
+	if appendErr := t.append(e.App, entry); appendErr != nil {
+		return errors.Join(err, appendErr)
+	}
+	return err
 }
 
 // actorKind is the kind of person an auth collection's members are.

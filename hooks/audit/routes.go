@@ -16,7 +16,7 @@ import (
 type watchedRoute struct {
 	action string
 	// collection holds the record the {id} path value names, whose client
-	// the entry concerns.
+	// the entry concerns; "" for a route that names no record.
 	collection string
 	// byClient routes are the client's own actions; the others are reads
 	// by staff, recorded for anyone but a client.
@@ -34,6 +34,11 @@ type watchedRoute struct {
 // data adds its line here.
 var watchedRoutes = map[string]watchedRoute{
 	"GET /api/portal/intake/{id}/print":   {action: ActionPrint, collection: schema.IntakeAssignments},
+	"GET /api/staff/packets/{id}":         {action: ActionView, collection: schema.IntakeAssignments},
+	"POST /api/staff/packets/{id}/reopen": {action: ActionPacketReopen, collection: schema.IntakeAssignments},
+	"POST /api/staff/members/{id}/unlock": {action: ActionStaffUnlock, collection: StaffCollection},
+	"POST /api/staff/invites":             {action: ActionStaffInvite},
+	"POST /api/staff/sign-out":            {action: ActionSignOut},
 	"PUT /api/portal/intake/{id}":         {action: ActionDraftSaved, collection: schema.IntakeAssignments, byClient: true, fields: []string{"answers"}},
 	"POST /api/portal/intake/{id}/submit": {action: ActionPacketSubmit, collection: schema.IntakeAssignments, byClient: true, fields: []string{"answers", "state"}},
 
@@ -73,11 +78,14 @@ func (t *Trail) recordRoutes(e *core.RequestEvent) error {
 		if err != nil || status >= http.StatusBadRequest {
 			return Entry{}, false
 		}
-		record, findErr := e.App.FindRecordById(route.collection, e.Request.PathValue("id"))
-		if findErr != nil {
-			return Entry{}, false
+		entry := request(e, route.action)
+		if route.collection != "" {
+			record, findErr := e.App.FindRecordById(route.collection, e.Request.PathValue("id"))
+			if findErr != nil {
+				return Entry{}, false
+			}
+			entry = entry.about(record)
 		}
-		entry := request(e, route.action).about(record)
 		entry.Fields = jsonList(route.fields)
 		return entry, true
 	})

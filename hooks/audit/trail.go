@@ -96,7 +96,7 @@ var verbs = map[string]string{
 	ActionCreate: "added", ActionUpdate: "changed", ActionDelete: "removed",
 	ActionDraftSaved: "saved a draft of", ActionPacketSubmit: "sent",
 	ActionSignIn: "signed in", ActionSignInFailed: "could not sign in", ActionExport: "exported the audit trail of",
-	ActionTrailViewed: "looked at the audit trail of",
+	ActionTrailViewed: "looked at the audit trail of", ActionPacketReopen: "reopened",
 }
 
 // describe says what an entry records, as "viewed your intake form".

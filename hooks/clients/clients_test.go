@@ -34,16 +34,16 @@ func TestClientReachesOnlyItsOwnRecord(t *testing.T) {
 		{"anyone lists clients", http.MethodGet, records, nil, "", http.StatusOK},
 		{"ada views bob", http.MethodGet, records + "/" + bob.Id, nil, adaToken, http.StatusNotFound},
 		{"ada updates bob", http.MethodPatch, records + "/" + bob.Id, map[string]string{"name": "Mallory"}, adaToken, http.StatusNotFound},
-		{"ada deletes bob", http.MethodDelete, records + "/" + bob.Id, nil, adaToken, http.StatusForbidden},
-		{"ada deletes herself", http.MethodDelete, records + "/" + ada.Id, nil, adaToken, http.StatusForbidden},
-		{"ada creates a client", http.MethodPost, records, map[string]any{"name": "X", "email": "x@example.com", "portal_access": true, "password": "12345678", "passwordConfirm": "12345678"}, adaToken, http.StatusForbidden},
+		{"ada deletes bob", http.MethodDelete, records + "/" + bob.Id, nil, adaToken, http.StatusNotFound},
+		{"ada deletes herself", http.MethodDelete, records + "/" + ada.Id, nil, adaToken, http.StatusNotFound},
+		{"ada creates a client", http.MethodPost, records, map[string]any{"name": "X", "email": "x@example.com", "portal_access": true, "password": "12345678", "passwordConfirm": "12345678"}, adaToken, http.StatusBadRequest},
 		{"ada changes her email", http.MethodPatch, records + "/" + ada.Id, map[string]string{"email": "evil@example.com"}, adaToken, http.StatusNotFound},
 		{"ada turns off her own access flag", http.MethodPatch, records + "/" + ada.Id, map[string]bool{"portal_access": false}, adaToken, http.StatusNotFound},
 		{"ada sets a password", http.MethodPatch, records + "/" + ada.Id, map[string]string{"password": "12345678", "passwordConfirm": "12345678"}, adaToken, http.StatusNotFound},
 		{"ada updates her phone", http.MethodPatch, records + "/" + ada.Id, map[string]string{"phone": "555-0100"}, adaToken, http.StatusOK},
 		{"nobody views ada", http.MethodGet, records + "/" + ada.Id, nil, "", http.StatusNotFound},
 		{"ada reads login tokens", http.MethodGet, "/api/collections/login_tokens/records", nil, adaToken, http.StatusForbidden},
-		{"ada reads the outbox", http.MethodGet, "/api/collections/mail_outbox/records", nil, adaToken, http.StatusForbidden},
+		{"ada reads the outbox (an empty list: mail is staff's)", http.MethodGet, "/api/collections/mail_outbox/records", nil, adaToken, http.StatusOK},
 		{"ada signs in with a password", http.MethodPost, "/api/collections/clients/auth-with-password", map[string]string{"identity": "ada@example.com", "password": "x"}, "", http.StatusForbidden},
 		{"anyone asks PocketBase to verify ada", http.MethodPost, "/api/collections/clients/request-verification", map[string]string{"email": "ada@example.com"}, "", http.StatusNoContent},
 		{"anyone asks PocketBase to verify nobody", http.MethodPost, "/api/collections/clients/request-verification", map[string]string{"email": "nobody@example.com"}, "", http.StatusNoContent},
@@ -130,7 +130,9 @@ func TestNewClientGetsInvite(t *testing.T) {
 }
 
 // TestNoRawTokenInLogs reads PocketBase's request log after a whole
-// sign-in: the link's token must not be there.
+// sign-in: the link's token must not be there. The landing page and the
+// refused second redeem are logged; the sign-in routes' successes are not
+// (the token's row records them).
 func TestNoRawTokenInLogs(t *testing.T) {
 	env := testenv.Start(t)
 	env.NewClient("Ada Client", "ada@example.com", true)
@@ -157,12 +159,15 @@ func TestNoRawTokenInLogs(t *testing.T) {
 			if strings.Contains(string(raw), "/api/portal/") || strings.Contains(string(raw), "/s/") {
 				signInRequests++
 			}
+			if entry.Data["url"] == "/api/portal/redeem" && entry.Data["status"] == float64(http.StatusOK) {
+				t.Fatalf("the request log has a row for a successful redeem: %s", raw)
+			}
 		}
-		if signInRequests >= 4 {
+		if signInRequests >= 2 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d request log entries after a sign-in; want at least 4", signInRequests)
+			t.Fatalf("only %d request log entries after a sign-in; want the landing page and the refused redeem", signInRequests)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -103,39 +103,3 @@ func RunPortico(t testing.TB, binary, dir string, args ...string) (string, int) 
 	}
 	return string(out), 0
 }
-
-// StaffRolesReach signs in one staff member per role in want and checks
-// the status each gets for GET path. Until the staff capability creates
-// the staff collection, it makes one as that capability will: an auth
-// collection with a role field.
-func StaffRolesReach(t testing.TB, env *Env, path string, want map[string]int) {
-	t.Helper()
-	collection, err := env.App.FindCollectionByNameOrId("staff")
-	if err != nil {
-		collection = core.NewAuthCollection("staff")
-		collection.Fields.Add(
-			&core.TextField{Name: "name"},
-			&core.SelectField{Name: "role", Values: []string{"owner", "clinician", "front_desk"}, MaxSelect: 1},
-		)
-		if err := env.App.Save(collection); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for role, status := range want {
-		member := core.NewRecord(collection)
-		member.SetEmail(role + "@harbor.test")
-		member.SetPassword("a long staff password")
-		member.Set("name", "Staff "+role)
-		member.Set("role", role)
-		if err := env.App.Save(member); err != nil {
-			t.Fatalf("creating the %s: %v", role, err)
-		}
-		token, err := member.NewAuthToken()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r := env.Do("GET", path, nil, "Authorization", token); r.Status != status {
-			t.Errorf("the %s reading %s: %s; want %d", role, path, r, status)
-		}
-	}
-}

@@ -54,6 +54,9 @@ type Env struct {
 	addr   string
 	server *http.Server
 	served chan error
+
+	routes    []Route // what the OnServe hooks added; see Routes
+	routesErr error
 }
 
 // Start runs Portico on a fresh data dir. configure, if given, adjusts the
@@ -90,7 +93,7 @@ func (env *Env) boot(listener net.Listener) {
 	t := env.T
 	t.Helper()
 
-	app := pocketbase.NewWithConfig(pocketbase.Config{DefaultDataDir: env.Dir, HideStartBanner: true})
+	app := pocketbase.NewWithConfig(hooks.PocketBaseConfig(pocketbase.Config{DefaultDataDir: env.Dir, HideStartBanner: true}))
 	portal := hooks.Register(app, env.Config)
 	if err := app.Bootstrap(); err != nil {
 		t.Fatal(err)
@@ -108,6 +111,7 @@ func (env *Env) boot(listener net.Listener) {
 		t.Fatal(err)
 	}
 
+	env.recordRoutes(app)
 	app.OnServe().BindFunc(func(e *core.ServeEvent) error {
 		e.Listener = listener
 		e.InstallerFunc = nil
