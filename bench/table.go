@@ -156,6 +156,20 @@ func (b *bench) printTable(w io.Writer) {
 		}
 	}
 
+	if b.inProcess {
+		t.row("Audit trail", "not measured: -inprocess runs one build; the trail rows compare two", "", nil)
+	} else {
+		for _, row := range []struct{ name, figure string }{
+			{"trail/client-page", "Staff client-page view (`GET /api/collections/clients/records/{id}`, superuser), 8 concurrent"},
+			{"trail/redeem", "`POST /api/portal/redeem`, 8 concurrent"},
+		} {
+			with, without := m(row.name+"/"+withTrail), m(row.name+"/"+withoutTrail)
+			more := (with/without - 1) * 100
+			t.row(row.figure+": CPU per request with the audit trail / without", fmt.Sprintf("%.3f ms / %.3f ms · %+.1f %%", with, without, more),
+				"< 10 % more", check(more < 10))
+		}
+	}
+
 	for _, page := range pages {
 		kb := m("page" + page.path)
 		t.row(page.name+", all assets, as transferred", fmt.Sprintf("%.1f KB", kb), "< 60 KB, no other origin", check(kb < 60 && len(b.foreign) == 0))

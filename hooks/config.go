@@ -36,6 +36,11 @@ type Config struct {
 	// MailRetryBase is the first retry delay of a message the mail server
 	// did not take; each further attempt doubles it.
 	MailRetryBase time.Duration
+
+	// AuditRetentionDays is how long audit entries are kept before the
+	// nightly prune removes them (leaving a checkpoint); six years by
+	// default, HIPAA's retention for documentation.
+	AuditRetentionDays int
 }
 
 // DefaultConfig is what Portico runs with when the environment says nothing.
@@ -49,6 +54,8 @@ func DefaultConfig() Config {
 		RateWindow:      15 * time.Minute,
 		Retention:       30 * 24 * time.Hour,
 		MailRetryBase:   30 * time.Second,
+
+		AuditRetentionDays: 6 * 365,
 	}
 }
 
@@ -80,8 +87,9 @@ func ConfigFromEnv() (Config, error) {
 	}
 
 	counts := map[string]*int{
-		"PORTICO_LINKS_PER_ADDRESS": &config.LinksPerAddress,
-		"PORTICO_LINKS_PER_IP":      &config.LinksPerIP,
+		"PORTICO_LINKS_PER_ADDRESS":    &config.LinksPerAddress,
+		"PORTICO_LINKS_PER_IP":         &config.LinksPerIP,
+		"PORTICO_AUDIT_RETENTION_DAYS": &config.AuditRetentionDays,
 	}
 	for name, target := range counts {
 		if raw := os.Getenv(name); raw != "" {
