@@ -1,6 +1,8 @@
 package staff
 
 import (
+	"database/sql"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -30,9 +32,6 @@ const (
 	sessionKey = "portico.staffSession"
 	// seenEvery bounds writes: last_seen moves at most twice a minute.
 	seenEvery = 30 * time.Second
-
-	defaultIdle  = 15 * time.Minute
-	defaultLimit = 12 * time.Hour
 )
 
 // Reasons a session ended, as the sign-in page explains them.
@@ -61,19 +60,9 @@ func (s *Staff) registerSessions() {
 }
 
 // sessionLimits are the practice's idle time and session limit.
-func (s *Staff) sessionLimits(app core.App) (idle, limit time.Duration) {
-	idle, limit = defaultIdle, defaultLimit
-	practice, err := app.FindFirstRecordByFilter(schema.Practice, "id != ''")
-	if err != nil {
-		return idle, limit
-	}
-	if minutes := practice.GetInt("staff_idle_minutes"); minutes > 0 {
-		idle = time.Duration(minutes) * time.Minute
-	}
-	if hours := practice.GetInt("staff_session_hours"); hours > 0 {
-		limit = time.Duration(hours) * time.Hour
-	}
-	return idle, limit
+func (s *Staff) sessionLimits() (idle, limit time.Duration, err error) {
+	practice, err := s.settings.Get()
+	return practice.StaffIdle, practice.StaffSessionLimit, err
 }
 
 // startSession gives each sign-in its own session row and a token naming
@@ -97,7 +86,10 @@ func (s *Staff) startSession(e *core.RecordAuthRequestEvent) error {
 	if err := e.App.Save(session); err != nil {
 		return err
 	}
-	_, limit := s.sessionLimits(e.App)
+	_, limit, err := s.sessionLimits()
+	if err != nil {
+		return err
+	}
 	if e.Token, err = sessionToken(e.Record, session.Id, limit); err != nil {
 		return err
 	}
@@ -131,7 +123,11 @@ func (s *Staff) checkSession(e *core.RequestEvent) error {
 	}
 	claims, _ := security.ParseUnverifiedJWT(requestToken(e))
 	sessionId, _ := claims[sessionClaim].(string)
-	if why := s.touch(e.App, sessionId, e.Auth.Id); why != "" {
+	why, err := s.touch(e.App, sessionId, e.Auth.Id)
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	if why != "" {
 		return sessionEnded(e, why)
 	}
 	e.Set(sessionKey, sessionId)
@@ -139,19 +135,25 @@ func (s *Staff) checkSession(e *core.RequestEvent) error {
 }
 
 // touch moves the session's last activity to now, or ends it and says why.
-func (s *Staff) touch(app core.App, sessionId, staffId string) string {
+func (s *Staff) touch(app core.App, sessionId, staffId string) (string, error) {
 	if sessionId == "" {
-		return endedNoSession // a token PocketBase made elsewhere, such as impersonation
+		return endedNoSession, nil // a token PocketBase made elsewhere, such as impersonation
 	}
 	session, err := app.FindRecordById(schema.StaffSessions, sessionId)
-	if err != nil || session.GetString("staff") != staffId {
-		return endedNoSession
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && session.GetString("staff") != staffId) {
+		return endedNoSession, nil
 	}
-	if why := session.GetString("ended_why"); session.GetString("ended") != "" {
-		return why
+	if err != nil {
+		return "", err
+	}
+	if session.GetString("ended") != "" {
+		return session.GetString("ended_why"), nil
+	}
+	idle, limit, err := s.sessionLimits()
+	if err != nil {
+		return "", err
 	}
 	now := s.now()
-	idle, limit := s.sessionLimits(app)
 	why := ""
 	switch {
 	case now.Sub(session.GetDateTime("started").Time()) >= limit:
@@ -161,16 +163,13 @@ func (s *Staff) touch(app core.App, sessionId, staffId string) string {
 	case now.Sub(session.GetDateTime("last_seen").Time()) >= seenEvery:
 		session.Set("last_seen", now)
 	default:
-		return ""
+		return "", nil
 	}
 	if why != "" {
 		session.Set("ended", now)
 		session.Set("ended_why", why)
 	}
-	if err := app.Save(session); err != nil {
-		app.Logger().Error("staff session: recording activity", "error", err)
-	}
-	return why
+	return why, app.Save(session)
 }
 
 // sessionEnded answers 401 with the reason in plain words.
@@ -192,7 +191,10 @@ func sessionEnded(e *core.RequestEvent, why string) error {
 // handleSession tells a workspace page who is signed in and how long the
 // session may sit idle. Asking counts as activity.
 func (s *Staff) handleSession(e *core.RequestEvent) error {
-	idle, limit := s.sessionLimits(e.App)
+	idle, limit, err := s.sessionLimits()
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
 	session, err := e.App.FindRecordById(schema.StaffSessions, sessionOf(e))
 	if err != nil {
 		return sessionEnded(e, endedNoSession)

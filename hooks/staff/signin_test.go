@@ -130,3 +130,24 @@ func TestSessionEndsWhenIdleAtItsLimitAndOnSignOut(t *testing.T) {
 		t.Fatalf("refreshing a signed-out token: %s; want 401", r)
 	}
 }
+
+func TestCodeMailsAreRateLimited(t *testing.T) {
+	env := testenv.Start(t)
+	owner := env.NewStaff("owner", nil)
+	for _, address := range []string{owner.Email, "nobody@harbor.test"} {
+		var last testenv.Response
+		for i := 0; i < 6; i++ {
+			last = env.Post("/api/collections/staff/request-otp", map[string]string{"email": address})
+		}
+		if last.Status != http.StatusTooManyRequests {
+			t.Errorf("the sixth code mail asked for %s: %s; want 429, the same for any address", address, last)
+		}
+	}
+	for i := 0; i < 5; i++ {
+		env.Mail.Next(owner.Email, wait)
+	}
+	// The sixth was refused before any code was made, so no sixth mail is on its way.
+	if n := env.Count("mail_outbox", "recipient = '"+owner.Email+"'"); n != 5 {
+		t.Errorf("%d code mails queued for %s; want 5", n, owner.Email)
+	}
+}
