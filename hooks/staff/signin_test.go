@@ -151,3 +151,21 @@ func TestCodeMailsAreRateLimited(t *testing.T) {
 		t.Errorf("%d code mails queued for %s; want 5", n, owner.Email)
 	}
 }
+
+// TestThePracticeKeepsAnOwner: the last owner can neither step down nor
+// be deleted, so someone can always invite and unlock.
+func TestThePracticeKeepsAnOwner(t *testing.T) {
+	env := testenv.Start(t)
+	owner, token := env.StaffSession("owner", nil)
+	path := "/api/collections/staff/records/" + owner.Id
+	if r := env.Do(http.MethodPatch, path, map[string]string{"role": "front_desk"}, "Authorization", token); r.Status != http.StatusBadRequest || !strings.Contains(r.JSON["message"].(string), "at least one owner") {
+		t.Fatalf("the only owner stepping down: %s; want 400 saying the practice needs an owner", r)
+	}
+	if err := env.App.Delete(owner.Record); err == nil {
+		t.Fatalf("the only owner was deleted")
+	}
+	second := env.NewStaff("owner", nil)
+	if r := env.Do(http.MethodPatch, path, map[string]string{"role": "front_desk"}, "Authorization", token); r.Status != http.StatusOK {
+		t.Fatalf("stepping down with another owner, %s, in place: %s", second.Email, r)
+	}
+}
