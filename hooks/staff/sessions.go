@@ -45,6 +45,31 @@ const (
 func (s *Staff) registerSessions() {
 	s.app.OnRecordAuthRequest(schema.Staff).BindFunc(s.startSession)
 
+	// A realtime connection outlives the request that subscribed it: it
+	// keeps the session's id, and closes once that session has ended.
+	s.app.OnRealtimeSubscribeRequest().BindFunc(func(e *core.RealtimeSubscribeRequestEvent) error {
+		if id := sessionOf(e.RequestEvent); id != "" {
+			e.Client.Set(sessionKey, id)
+		}
+		return e.Next()
+	})
+	s.app.OnRealtimeMessageSend().BindFunc(func(e *core.RealtimeMessageEvent) error {
+		id, _ := e.Client.Get(sessionKey).(string)
+		auth, _ := e.Client.Get(apis.RealtimeClientAuthKey).(*core.Record)
+		if id == "" || auth == nil {
+			return e.Next()
+		}
+		_, why, err := s.verdict(e.App, id, auth.Id)
+		if err != nil {
+			return err
+		}
+		if why != "" {
+			e.Client.Unset(apis.RealtimeClientAuthKey)
+			return errSessionEnded
+		}
+		return e.Next()
+	})
+
 	s.app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 			Id:       "portico.staffSession",
@@ -136,22 +161,37 @@ func (s *Staff) checkSession(e *core.RequestEvent) error {
 
 // touch moves the session's last activity to now, or ends it and says why.
 func (s *Staff) touch(app core.App, sessionId, staffId string) (string, error) {
+	session, why, err := s.verdict(app, sessionId, staffId)
+	if err != nil || why != "" || session == nil {
+		return why, err
+	}
+	if s.now().Sub(session.GetDateTime("last_seen").Time()) < seenEvery {
+		return "", nil
+	}
+	session.Set("last_seen", s.now())
+	return "", app.Save(session)
+}
+
+// verdict reads the session and says why it has ended by now ("" while it
+// is open), recording the end the first time it is seen. Reading is not
+// activity: only touch moves last_seen.
+func (s *Staff) verdict(app core.App, sessionId, staffId string) (*core.Record, string, error) {
 	if sessionId == "" {
-		return endedNoSession, nil // a token PocketBase made elsewhere, such as impersonation
+		return nil, endedNoSession, nil // a token PocketBase made elsewhere, such as impersonation
 	}
 	session, err := app.FindRecordById(schema.StaffSessions, sessionId)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && session.GetString("staff") != staffId) {
-		return endedNoSession, nil
+		return nil, endedNoSession, nil
 	}
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	if session.GetString("ended") != "" {
-		return session.GetString("ended_why"), nil
+		return session, session.GetString("ended_why"), nil
 	}
 	idle, limit, err := s.sessionLimits()
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	now := s.now()
 	why := ""
@@ -160,17 +200,16 @@ func (s *Staff) touch(app core.App, sessionId, staffId string) (string, error) {
 		why = endedLimit
 	case now.Sub(session.GetDateTime("last_seen").Time()) >= idle:
 		why = endedIdle
-	case now.Sub(session.GetDateTime("last_seen").Time()) >= seenEvery:
-		session.Set("last_seen", now)
 	default:
-		return "", nil
+		return session, "", nil
 	}
-	if why != "" {
-		session.Set("ended", now)
-		session.Set("ended_why", why)
-	}
-	return why, app.Save(session)
+	session.Set("ended", now)
+	session.Set("ended_why", why)
+	return session, why, app.Save(session)
 }
+
+// errSessionEnded closes a realtime connection whose session has ended.
+var errSessionEnded = errors.New("the staff session has ended")
 
 // sessionEnded answers 401 with the reason in plain words.
 func sessionEnded(e *core.RequestEvent, why string) error {
