@@ -25,44 +25,30 @@ import (
 // Portico's packet routes, which check the role.
 func init() {
 	m.Register(func(app core.App) error {
-		return applyRules(app, staffRules(), true)
-	}, func(app core.App) error {
-		return applyRules(app, rulesBeforeStaff(), false)
-	})
-}
-
-// applyRules sets each collection's list, view, create, update and delete
-// rules, the clients' manage rule, and whether the fields staff must not
-// reach through the records API are hidden.
-func applyRules(app core.App, rules map[string][5]*string, forStaff bool) error {
-	for name, rule := range rules {
-		collection, err := app.FindCollectionByNameOrId(name)
-		if err != nil {
-			return err
-		}
-		collection.ListRule = rule[0]
-		collection.ViewRule = rule[1]
-		collection.CreateRule = rule[2]
-		collection.UpdateRule = rule[3]
-		collection.DeleteRule = rule[4]
-		if name == "clients" {
-			collection.ManageRule = nil
-			if forStaff {
+		for name, rules := range staffRules() {
+			collection, err := app.FindCollectionByNameOrId(name)
+			if err != nil {
+				return err
+			}
+			collection.ListRule = rules[0]
+			collection.ViewRule = rules[1]
+			collection.CreateRule = rules[2]
+			collection.UpdateRule = rules[3]
+			collection.DeleteRule = rules[4]
+			if name == "clients" {
 				collection.ManageRule = types.Pointer(anyOf(ruleOwner, ruleFrontDesk))
 			}
-		}
-		for _, field := range hiddenFromStaff[name] {
-			f := collection.Fields.GetByName(field)
-			if f == nil {
-				return fmt.Errorf("%s has no field %s", name, field)
+			if err := hideFields(collection, hiddenFromStaff[name]...); err != nil {
+				return err
 			}
-			f.SetHidden(forStaff)
+			if err := app.Save(collection); err != nil {
+				return err
+			}
 		}
-		if err := app.Save(collection); err != nil {
-			return err
-		}
-	}
-	return nil
+		return nil
+	}, func(app core.App) error {
+		return fmt.Errorf("the staff rules migration cannot be reverted: restore a backup instead")
+	})
 }
 
 const (
@@ -102,23 +88,15 @@ var hiddenFromStaff = map[string][]string{
 	"intake_responses": {"answers"},
 }
 
-// rulesBeforeStaff are the rules 1764_000001-000023 left: clients reach
-// their own records, superusers everything else.
-func rulesBeforeStaff() map[string][5]*string {
-	p := types.Pointer[string]
-	self := clientSelf + " && " + notSet("email", "emailVisibility", "verified", "portal_access", "password", "passwordConfirm")
-	none := [5]*string{}
-	return map[string][5]*string{
-		"clients":            {p(clientSelf), p(clientSelf), nil, p(self), nil},
-		"login_tokens":       none,
-		"mail_outbox":        none,
-		"practice":           {p(ruleClient), p(ruleClient), nil, nil, nil},
-		"clinicians":         none,
-		"appointments":       none,
-		"intake_forms":       none,
-		"intake_assignments": {p(clientOwns), p(clientOwns), nil, nil, nil},
-		"intake_responses":   {p(clientOwns), p(clientOwns), nil, nil, nil},
+func hideFields(collection *core.Collection, names ...string) error {
+	for _, name := range names {
+		field := collection.Fields.GetByName(name)
+		if field == nil {
+			return fmt.Errorf("%s has no field %s", collection.Name, name)
+		}
+		field.SetHidden(true)
 	}
+	return nil
 }
 
 // staffRules gives, per collection, the list, view, create, update and
