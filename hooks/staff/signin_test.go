@@ -56,7 +56,7 @@ func TestWrongPasswordsLockTheAccountUntilTheOwnerUnlocks(t *testing.T) {
 	}
 }
 
-func TestPasswordTriesAreRateLimitedPerAddress(t *testing.T) {
+func TestPasswordTriesAreRateLimitedPerIP(t *testing.T) {
 	env := testenv.Start(t)
 	var last testenv.Response
 	for i := 0; i < 21; i++ {
