@@ -104,7 +104,7 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 
 	// Staff: password + emailed code sign-in, sessions, lockout, invites,
 	// frozen submitted packets; /api/staff/...; `portico staff`.
-	team := staff.New(app, config.Now, mail, ratelimit.New(config.Now), config.InviteTTL)
+	team := staff.New(app, config.Now, settings, mail, ratelimit.New(config.Now), config.InviteTTL)
 	team.Register()
 	app.RootCmd.AddCommand(team.Command())
 
