@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// call is one request of a burst: a JSON POST.
+// call is one request of a burst: a JSON POST, or a GET when body is nil.
 type call struct {
 	path string
 	body any
@@ -110,11 +110,15 @@ func (l *loader) send(concurrency int, calls []call, want int, answer func(i int
 }
 
 func (l *loader) post(c call) (int, []byte, error) {
-	encoded, err := json.Marshal(c.body)
-	if err != nil {
-		return 0, nil, err
+	method, request := http.MethodGet, io.Reader(nil)
+	if c.body != nil {
+		encoded, err := json.Marshal(c.body)
+		if err != nil {
+			return 0, nil, err
+		}
+		method, request = http.MethodPost, bytes.NewReader(encoded)
 	}
-	req, err := http.NewRequest(http.MethodPost, l.url+c.path, bytes.NewReader(encoded))
+	req, err := http.NewRequest(method, l.url+c.path, request)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -69,6 +69,7 @@ func (b *bench) printTable(w io.Writer) {
 	t := &table{}
 
 	t.row("Floor: a request refused before any database work (malformed address), 32 concurrent", speed("floor"), "", nil)
+	t.row("Framework: `GET /api/portal/practice` (PocketBase's router and middleware, a JSON answer, no database, no log row), 32 concurrent", speed("framework"), "", nil)
 	limits := map[string]float64{"redeem": 1.5, "login-code": 2}
 	for _, route := range []string{"redeem", "login-code"} {
 		for _, c := range concurrencies {
