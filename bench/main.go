@@ -43,6 +43,7 @@ type sizes struct {
 func main() {
 	runs := flag.Int("runs", 3, "measure every figure this many times; the table shows medians")
 	quick := flag.Bool("quick", false, "smoke run: one small run, to prove the benchmark still works")
+	skipReminders := flag.Bool("skip-reminders", false, "leave out the reminder benchmarks (go test -bench in hooks/reminders measures them on its own)")
 	inProcess := flag.Bool("inprocess", false, "run Portico inside the benchmark instead of as the release binary (no footprint figures)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the sign-in load to this file (implies -inprocess)")
 	limitDir := flag.String("limit-dir", "", "serve the bare limit on this data dir (the benchmark starts it so)")
@@ -69,7 +70,7 @@ func main() {
 	b.command = strings.Join(append([]string{"go run ./bench"}, os.Args[1:]...), " ")
 
 	module := moduleDir(tb)
-	if !*quick {
+	if !*quick && !*skipReminders {
 		log.Printf("running the reminder benchmarks in hooks/reminders (%d runs)", s.runs)
 		b.remindersMeasured, err = b.reminders(module, s.runs)
 		must(tb, err)
