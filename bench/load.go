@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// call is one request of a burst: a JSON POST of body, or a GET when
-// body is a get.
+// call is one request of a burst: a JSON POST of body, a GET as a
+// signed-in caller when body is a get, or a plain GET when body is nil.
 type call struct {
 	path string
 	body any
@@ -116,7 +116,7 @@ func (l *loader) send(concurrency int, calls []call, want int, answer func(i int
 func (l *loader) do(c call) (int, []byte, error) {
 	reading, isGet := c.body.(get)
 	method, payload := http.MethodGet, io.Reader(nil)
-	if !isGet {
+	if !isGet && c.body != nil {
 		encoded, err := json.Marshal(c.body)
 		if err != nil {
 			return 0, nil, err

@@ -69,6 +69,7 @@ func (b *bench) printTable(w io.Writer) {
 	t := &table{}
 
 	t.row("Floor: a request refused before any database work (malformed address), 32 concurrent", speed("floor"), "", nil)
+	t.row("Framework: `GET /api/portal/practice` (PocketBase's router and middleware, a JSON answer, no database, no log row), 32 concurrent", speed("framework"), "", nil)
 	limits := map[string]float64{"redeem": 1.5, "login-code": 2}
 	for _, route := range []string{"redeem", "login-code"} {
 		for _, c := range concurrencies {
@@ -123,7 +124,7 @@ func (b *bench) printTable(w io.Writer) {
 	case b.quick:
 		t.row("Reminders", "not measured: -quick skips the reminder benchmarks", "", nil)
 	case !b.remindersMeasured:
-		t.row("Reminders", "not measured: this tree has no reminder benchmarks yet (the appointments branch)", "", nil)
+		t.row("Reminders", "not measured: -skip-reminders, or no reminder benchmarks in hooks/reminders", "", nil)
 	default:
 		t.row("Reminders: one sweep over 100,000 appointments (`BenchmarkReminderSweep100k`)",
 			fmt.Sprintf("%.2f s · %.0f appointments/s", sweep, 100_000/sweep), "", nil)
