@@ -5,6 +5,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"portico/hooks/backup"
 )
 
 // Config holds what an operator sets at deploy time. What a clinician
@@ -30,6 +32,9 @@ type Config struct {
 	// MailRetryBase is the first retry delay of a message the mail server
 	// did not take; each further attempt doubles it.
 	MailRetryBase time.Duration
+
+	// Backup is where and how the data is replicated off the machine.
+	Backup backup.Config
 }
 
 // DefaultConfig is what Portico runs with when the environment says nothing.
@@ -49,6 +54,10 @@ func DefaultConfig() Config {
 func ConfigFromEnv() (Config, error) {
 	config := DefaultConfig()
 	config.SMTPURL = os.Getenv("PORTICO_SMTP_URL")
+	var err error
+	if config.Backup, err = backup.ConfigFromEnv(); err != nil {
+		return config, err
+	}
 
 	durations := map[string]*time.Duration{
 		"PORTICO_SIGNIN_TTL":  &config.SignInTTL,

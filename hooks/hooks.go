@@ -9,6 +9,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/routine"
 
+	"portico/hooks/backup"
 	"portico/hooks/outbox"
 )
 
@@ -17,6 +18,7 @@ type Portal struct {
 	App    core.App
 	Config Config
 	Outbox *outbox.Outbox
+	Backup *backup.Service
 
 	limits     *rateLimiter
 	background chan struct{} // one slot per job afterResponse may run at once
@@ -47,6 +49,7 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	p.registerPages()
 	p.registerCommands(app)
 	p.registerTLS(app)
+	p.Backup = backup.Register(app, config.Backup, p.Outbox)
 
 	return p
 }
