@@ -3,6 +3,7 @@ package backup_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/filesystem"
 	"github.com/spf13/pflag"
 
 	"portico/hooks"
@@ -213,4 +215,138 @@ func hasJob(app core.App, id string) bool {
 		}
 	}
 	return false
+}
+
+// TestWeeklyDrillMailsTheOwner runs the drill as its cron job would: the
+// owner gets the record count and the checks, and, once the replica is
+// gone, a mail that says the drill failed.
+func TestWeeklyDrillMailsTheOwner(t *testing.T) {
+	replicaDir := filepath.Join(t.TempDir(), "replica")
+	env := testenv.Start(t, replicatingTo("file://"+replicaDir))
+	newOwner(t, env, "owner@harbor.test")
+	for _, email := range []string{"ada@example.com", "ben@example.com", "cy@example.com"} {
+		env.NewClient("Client "+email, email, true)
+	}
+
+	report, err := env.Portal.Backup.Drill(context.Background())
+	if err != nil || !report.Passed {
+		t.Fatalf("the drill failed on a healthy replica: %v", err)
+	}
+	if report.Records < 3 || report.Tables == 0 {
+		t.Errorf("the drill restored %d records in %d tables; want at least the 3 clients", report.Records, report.Tables)
+	}
+	passed := env.Mail.Next("owner@harbor.test", 10*time.Second)
+	if passed.Subject != "Backup drill passed" || !strings.Contains(passed.Text, "Restored ") || !strings.Contains(passed.Text, "checks passed") {
+		t.Errorf("the owner's drill mail says %q:\n%s\nwant a pass with the records restored", passed.Subject, passed.Text)
+	}
+	for _, clear := range []string{"ada@example.com", "Client "} {
+		if strings.Contains(passed.Text, clear) {
+			t.Errorf("the drill mail names a client (%q): it must hold counts only", clear)
+		}
+	}
+
+	if err := os.RemoveAll(replicaDir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Portal.Backup.Drill(context.Background()); err == nil {
+		t.Fatal("the drill passed with the replica deleted")
+	}
+	failed := env.Mail.Next("owner@harbor.test", 10*time.Second)
+	if !strings.Contains(failed.Subject, "FAILED") || !strings.Contains(failed.Text, "The portal itself is running") {
+		t.Errorf("after a failed drill the owner's mail says %q:\n%s\nwant FAILED and that the portal runs on", failed.Subject, failed.Text)
+	}
+	if out, _ := run(t, env, "backup", "status"); !strings.Contains(out, "last drill   FAILED") {
+		t.Errorf("backup status after a failed drill says:\n%s\nwant the failed drill", out)
+	}
+}
+
+func newOwner(t *testing.T, env *testenv.Env, email string) {
+	t.Helper()
+	superusers, err := env.App.FindCollectionByNameOrId(core.CollectionNameSuperusers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := core.NewRecord(superusers)
+	owner.SetEmail(email)
+	owner.SetRandomPassword()
+	if err := env.App.Save(owner); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUploadedFilesAreRestored uploads a file whose name and bytes hold the
+// canary, finds neither in the replica, and gets the same bytes back at
+// the same place after a restore.
+func TestUploadedFilesAreRestored(t *testing.T) {
+	replicaDir := filepath.Join(t.TempDir(), "replica")
+	env := testenv.Start(t, replicatingTo("file://"+replicaDir))
+	documents := core.NewBaseCollection("test_documents")
+	documents.Fields.Add(&core.FileField{Name: "scan", MaxSelect: 1, MaxSize: 1 << 20})
+	if err := env.App.Save(documents); err != nil {
+		t.Fatal(err)
+	}
+	content := []byte("%PDF-1.4 intake form of " + canary)
+	upload, err := filesystem.NewFileFromBytes(content, "intake-"+canary+".pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	document := core.NewRecord(documents)
+	document.Set("scan", upload)
+	if err := env.App.Save(document); err != nil {
+		t.Fatal(err)
+	}
+	sync(t, env)
+
+	for name, object := range readTree(t, replicaDir) {
+		for _, clear := range [][]byte{[]byte(canary), []byte("canary_7f3a9c"), content} {
+			if bytes.Contains(object, clear) || strings.Contains(name, "canary") {
+				t.Errorf("the replica's %s shows the uploaded file's name or bytes in clear", name)
+			}
+		}
+	}
+	// PocketBase keeps each file's content type in a sidecar: two objects.
+	if out, _ := run(t, env, "backup", "status"); !strings.Contains(out, "2 uploaded files copied") {
+		t.Errorf("backup status says:\n%s\nwant the uploaded file and its attributes copied", out)
+	}
+
+	restored := restoreInto(t, env)
+	key := document.BaseFilesPath() + "/" + document.GetString("scan")
+	fsys, err := restored.App.NewFilesystem()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fsys.Close()
+	reader, err := fsys.GetReader(key)
+	if err != nil {
+		t.Fatalf("the restored portal has no uploaded file %s: %v", key, err)
+	}
+	defer reader.Close()
+	got, _ := io.ReadAll(reader)
+	if !bytes.Equal(got, content) {
+		t.Errorf("the restored file holds %q; want %q", got, content)
+	}
+}
+
+// TestKeyCommandShowsOnlyTheFingerprint: `portico backup key` names the key
+// and where it lives, never the secret.
+func TestKeyCommandShowsOnlyTheFingerprint(t *testing.T) {
+	env := testenv.Start(t, replicatingTo("file://"+filepath.Join(t.TempDir(), "replica")))
+	out, err := run(t, env, "backup", "key")
+	if err != nil {
+		t.Fatalf("portico backup key: %v", err)
+	}
+	keyFile := filepath.Join(filepath.Dir(env.Dir), "portico-backup.key")
+	secret, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatalf("serve made no key beside the data dir: %v", err)
+	}
+	if strings.Contains(out, "AGE-SECRET-KEY") || !strings.Contains(out, "fingerprint") || !strings.Contains(out, keyFile) {
+		t.Errorf("portico backup key printed:\n%s\nwant the fingerprint and %s, never the secret", out, keyFile)
+	}
+	if info, _ := os.Stat(keyFile); info.Mode().Perm() != 0o600 {
+		t.Errorf("the key file is mode %v; want 0600", info.Mode().Perm())
+	}
+	if !bytes.Contains(secret, []byte("AGE-SECRET-KEY-1")) {
+		t.Errorf("the key file does not hold an age identity:\n%s", secret)
+	}
 }

@@ -307,7 +307,9 @@ func (s *Service) Sync(ctx context.Context) error {
 	if err := db.SyncAndWait(ctx); err != nil {
 		return err
 	}
-	return s.copyFiles(ctx)
+	err := s.copyFiles(ctx)
+	s.writeStatus()
+	return err
 }
 
 // report keeps err for status and logs it; replication goes on.
