@@ -64,8 +64,8 @@ func replicatingTo(url string) func(*hooks.Config) {
 	return func(c *hooks.Config) { c.Backup.ReplicaURL = url }
 }
 
-// sync waits until the replica has every committed transaction and file.
-func sync(t *testing.T, env *testenv.Env) {
+// syncReplica waits until the replica has every committed transaction and file.
+func syncReplica(t *testing.T, env *testenv.Env) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -120,7 +120,7 @@ func TestBucketHoldsOnlyCiphertext(t *testing.T) {
 		t.Run(r.name, func(t *testing.T) {
 			env := testenv.Start(t, replicatingTo(r.url))
 			env.NewClient("Canary Client", canary, true)
-			sync(t, env)
+			syncReplica(t, env)
 
 			objects := r.read()
 			if len(objects) == 0 {
@@ -148,11 +148,11 @@ func TestBucketHoldsOnlyCiphertext(t *testing.T) {
 func TestRestoreAsOfAnEarlierMoment(t *testing.T) {
 	env := testenv.Start(t, replicatingTo("file://"+filepath.Join(t.TempDir(), "replica")))
 	env.NewClient("Ada Client", "ada@example.com", false)
-	sync(t, env)
+	syncReplica(t, env)
 	between := time.Now().UTC()
 	time.Sleep(10 * time.Millisecond) // LTX timestamps are in milliseconds
 	env.NewClient("Ben Client", "ben@example.com", false)
-	sync(t, env)
+	syncReplica(t, env)
 
 	before := restoreInto(t, env, "--at", between.Format(time.RFC3339Nano))
 	if before.Count("clients", "") != 1 || before.Count("clients", "email = 'ada@example.com'") != 1 {
@@ -173,7 +173,7 @@ func TestUsedSignInLinkStaysUsedAfterRestore(t *testing.T) {
 	if r := env.Post("/api/portal/redeem", map[string]string{"token": token}); r.Status != 200 {
 		t.Fatalf("redeeming the invite: %s", r)
 	}
-	sync(t, env)
+	syncReplica(t, env)
 
 	restored := restoreInto(t, env)
 	if r := restored.Post("/api/portal/redeem", map[string]string{"token": token}); r.Status != 410 || r.JSON["reason"] != "used" {
@@ -295,7 +295,7 @@ func TestUploadedFilesAreRestored(t *testing.T) {
 	if err := env.App.Save(document); err != nil {
 		t.Fatal(err)
 	}
-	sync(t, env)
+	syncReplica(t, env)
 
 	for name, object := range readTree(t, replicaDir) {
 		for _, clear := range [][]byte{[]byte(canary), []byte("canary_7f3a9c"), content} {
