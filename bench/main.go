@@ -35,6 +35,7 @@ type sizes struct {
 	clients  int // sign-ins per round, and N of the login-link bursts
 	otpUsers int // PocketBase OTP sign-ins per round: bcrypt makes each slow
 	startups int // start-ups timed
+	kills    int // kill -9 rounds of the replicating portal
 }
 
 func main() {
@@ -42,13 +43,14 @@ func main() {
 	quick := flag.Bool("quick", false, "smoke run: one small run, to prove the benchmark still works")
 	inProcess := flag.Bool("inprocess", false, "run Portico inside the benchmark instead of as the release binary (no footprint figures)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the sign-in load to this file (implies -inprocess)")
+	restoreGB := flag.Bool("restore-gb", false, "also time the restore of a 1 GB database (several minutes)")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("bench: ")
 
-	s := sizes{runs: *runs, clients: 1000, otpUsers: 100, startups: 5}
+	s := sizes{runs: *runs, clients: 1000, otpUsers: 100, startups: 5, kills: 20}
 	if *quick {
-		s = sizes{runs: 1, clients: 50, otpUsers: 5, startups: 1}
+		s = sizes{runs: 1, clients: 50, otpUsers: 5, startups: 1, kills: 2}
 	}
 	if *cpuProfile != "" {
 		*inProcess = true
@@ -57,7 +59,7 @@ func main() {
 	tb := &benchTB{}
 	defer tb.close()
 	var err error
-	b := &bench{tb: tb, sizes: s, figures: figures{}, inProcess: *inProcess, quick: *quick}
+	b := &bench{tb: tb, sizes: s, figures: figures{}, inProcess: *inProcess, quick: *quick, restoreGB: *restoreGB}
 	b.command = strings.Join(append([]string{"go run ./bench"}, os.Args[1:]...), " ")
 
 	module := moduleDir(tb)
@@ -87,8 +89,8 @@ func main() {
 	b.pid = os.Getpid()
 	if !b.inProcess {
 		practice.env.Stop()
-		portico := b.startRelease(binary, practice.env.Dir, addr)
-		url, b.pid = portico.url, portico.pid()
+		b.portico = b.startRelease(binary, practice.env.Dir, addr)
+		url, b.pid = b.portico.url, b.portico.pid()
 	}
 	b.load = newLoader(url)
 
@@ -109,6 +111,15 @@ func main() {
 	for run := range s.runs {
 		log.Printf("run %d of %d", run+1, s.runs)
 		b.signInRun(practice)
+		if !b.inProcess {
+			b.replicatedSignInRun(practice, binary, addr)
+		}
+	}
+	if !b.inProcess {
+		b.killRuns(binary, s.kills)
+		for _, size := range b.rtoSizes() {
+			b.restoreTime(binary, size)
+		}
 	}
 
 	b.printTable(os.Stdout)
@@ -120,10 +131,7 @@ func main() {
 // startRelease times the release binary's start-up on the prepared data
 // dir, then starts it for the load and reads its idle memory.
 func (b *bench) startRelease(binary, dataDir, addr string) *process {
-	env := []string{
-		"PORTICO_SMTP_URL=" + b.mail.URL(),
-		fmt.Sprintf("PORTICO_LINKS_PER_ADDRESS=%d", linksPerAddress),
-	}
+	env := b.baseEnv()
 	log.Printf("timing %d start-ups", b.sizes.startups)
 	for range b.sizes.startups {
 		portico, took, err := startPortico(binary, dataDir, addr, env)
@@ -134,12 +142,31 @@ func (b *bench) startRelease(binary, dataDir, addr string) *process {
 
 	portico, _, err := startPortico(binary, dataDir, addr, env)
 	must(b.tb, err)
-	b.tb.Cleanup(portico.stop)
+	b.tb.Cleanup(func() { b.portico.stop() })
 	time.Sleep(2 * time.Second) // past start-up's one-off work
 	idle, err := residentBytes(portico.pid())
 	must(b.tb, err)
 	b.figures.add("rss/idle", float64(idle)/(1<<20))
 	return portico
+}
+
+// baseEnv is the release binary's environment for the sign-in load.
+func (b *bench) baseEnv() []string {
+	return []string{
+		"PORTICO_SMTP_URL=" + b.mail.URL(),
+		fmt.Sprintf("PORTICO_LINKS_PER_ADDRESS=%d", linksPerAddress),
+	}
+}
+
+// rtoSizes are the database sizes, in MB, whose restore is timed.
+func (b *bench) rtoSizes() []int {
+	switch {
+	case b.quick:
+		return []int{10}
+	case b.restoreGB:
+		return []int{100, 1024}
+	}
+	return []int{100}
 }
 
 // signInRun measures one run of every sign-in figure. Each round mails a
@@ -170,11 +197,13 @@ func (b *bench) floor() {
 // measure sends a round of requests and records its rate, latencies and
 // the processor time Portico spent per request, while sampling its memory.
 func (b *bench) measure(name string, concurrency int, calls []call, want int) {
+	name = b.variant + name
 	peak := peakRSS(b.pid)
-	cpu := cpuTime(b.pid)
+	cpu, written := cpuTime(b.pid), writtenBytes(b.pid)
 	r := b.load.send(concurrency, calls, want, nil)
 	if !b.inProcess {
 		b.figures.add(name+"/cpu", ms(cpuTime(b.pid)-cpu)/float64(r.requests))
+		b.figures.add(name+"/written", float64(writtenBytes(b.pid)-written)/float64(r.requests))
 	}
 	b.loadPeak = max(b.loadPeak, peak())
 	b.record(name, r)
@@ -187,13 +216,16 @@ type bench struct {
 	command   string
 	inProcess bool
 	quick     bool
+	restoreGB bool
 
 	remindersMeasured bool // the tree has the reminder benchmarks
 
 	mail     *testenv.MailServer
 	load     *loader
-	pid      int   // Portico's process, whose memory is read
-	loadPeak int64 // highest memory reading during this run's sign-ins
+	portico  *process // the release binary, when not in process
+	variant  string   // prefix of the figures measured now: "" or "replicated/"
+	pid      int      // Portico's process, whose memory is read
+	loadPeak int64    // highest memory reading during this run's sign-ins
 
 	figures figures
 	foreign []string // URLs the portal pages load from other origins

@@ -36,9 +36,10 @@ type Config struct {
 	ReplicaURL string
 
 	// KeyFile holds the practice's age identity. Empty means
-	// portico-backup.key beside the data dir: outside it, so zip backups,
-	// copies of the data dir and a restore over it never carry the key
-	// that opens the replica.
+	// portico-backup.key among systemd's credentials when the unit loads
+	// it (LoadCredential=), else beside the data dir: outside it either
+	// way, so zip backups, copies of the data dir and a restore over it
+	// never carry the key that opens the replica.
 	KeyFile string
 
 	// ZipSchedule keeps PocketBase's scheduled zip backups running beside
@@ -103,7 +104,17 @@ func (cfg Config) keyPath(dataDir string) string {
 	if cfg.KeyFile != "" {
 		return cfg.KeyFile
 	}
+	if credentials := os.Getenv("CREDENTIALS_DIRECTORY"); credentials != "" {
+		if path := filepath.Join(credentials, KeyFileName); fileExists(path) {
+			return path
+		}
+	}
 	return filepath.Join(filepath.Dir(filepath.Clean(dataDir)), KeyFileName)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // replicaClient is Litestream's client for the replica URL, unsealed.

@@ -27,14 +27,30 @@ func (s *Service) backupCommand() *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error {
 			return s.printStatus(c.Context(), c.OutOrStdout())
 		},
-	}, &cobra.Command{
-		Use:   "key",
-		Short: "Shows the backup key's fingerprint and where it is kept (never the key)",
+	}, s.keyCommand())
+	return command
+}
+
+// keyCommand is `portico backup key [--new FILE]`.
+func (s *Service) keyCommand() *cobra.Command {
+	var newKey string
+	command := &cobra.Command{
+		Use:   "key [--new FILE]",
+		Short: "Shows the backup key's fingerprint and where it is kept (never the key); --new makes a key",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if newKey != "" {
+				k, err := createKey(newKey, s.cfg.Now())
+				if err != nil {
+					return err
+				}
+				explainNewKey(c.OutOrStdout(), k)
+				return nil
+			}
 			return s.printKey(c.OutOrStdout())
 		},
-	})
+	}
+	command.Flags().StringVar(&newKey, "new", "", "make a new backup key in FILE (never over an existing file) and print it once, for a key kept outside the service's reach (systemd LoadCredential=, a container secret)")
 	return command
 }
 

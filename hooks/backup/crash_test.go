@@ -1,13 +1,11 @@
 package backup_test
 
 import (
-	"math/rand/v2"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,42 +31,19 @@ func TestKillNineThenRestoreFromTheReplica(t *testing.T) {
 			root := t.TempDir()
 			dataDir := filepath.Join(root, "pb_data")
 			env := testenv.ProcessEnv("PORTICO_REPLICA_URL="+r.url, "PORTICO_SMTP_URL=smtp://"+closedAddr(t))
-			if out, err := testenv.RunBinary(binary, env, "superuser", "upsert", "owner@harbor.test", "owner-password-1", "--dir", dataDir); err != nil {
+			if out, err := testenv.RunBinary(binary, env, "superuser", "upsert", testenv.SuperuserEmail, testenv.SuperuserPassword, "--dir", dataDir); err != nil {
 				t.Fatalf("superuser upsert: %v\n%s", err, out)
 			}
 			load := &testenv.ClientLoad{}
 			for round := range killRounds {
-				addr := closedAddr(t)
-				serve := testenv.StartProcess(t, binary, env, "serve", "--dir", dataDir, "--http", addr)
-				load.URL = "http://" + addr
-				if err := serve.WaitHealthy(load.URL); err != nil {
-					t.Fatal(err)
-				}
-				token, err := testenv.SuperuserToken(load.URL, "owner@harbor.test", "owner-password-1")
-				if err != nil {
-					t.Fatal(err)
-				}
-				load.Token = token
-				if round == 0 {
-					if err := load.AddClient("Canary Client", canary); err != nil {
-						t.Fatal(err)
-					}
-				}
-
-				killAt := int64(load.Acked() + 5 + rand.IntN(20))
-				var acked atomic.Int64
-				acked.Store(int64(load.Acked()))
-				var kill sync.Once
-				load.Run(4, func() {
-					if acked.Add(1) >= killAt {
-						kill.Do(serve.Kill)
+				restored := filepath.Join(root, fmt.Sprintf("restored-%d", round))
+				check, err := testenv.KillRound(t, binary, env, dataDir, restored, load, func() {
+					if round == 0 {
+						if err := load.AddClient("Canary Client", canary); err != nil {
+							t.Error(err)
+						}
 					}
 				})
-				serve.Kill()
-
-				restored := filepath.Join(root, "restored-"+string(rune('a'+round)))
-				restoreFromReplica(t, binary, env, root, restored)
-				check, err := load.Check(restored)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -82,7 +57,9 @@ func TestKillNineThenRestoreFromTheReplica(t *testing.T) {
 			if err := os.RemoveAll(dataDir); err != nil {
 				t.Fatal(err)
 			}
-			restoreFromReplica(t, binary, env, root, dataDir)
+			if out, err := testenv.RunBinary(binary, env, "restore", "--to", dataDir, "--dir", filepath.Join(root, "scratch")); err != nil {
+				t.Fatalf("portico restore: %v\n%s", err, out)
+			}
 			check, err := load.Check(dataDir)
 			if err != nil {
 				t.Fatal(err)
@@ -124,16 +101,6 @@ func countLoadMail(env *testenv.Env) int {
 		}
 	}
 	return len(recipients)
-}
-
-// restoreFromReplica runs `portico restore` as an operator would on a new
-// machine, the key beside the new data dir.
-func restoreFromReplica(t *testing.T, binary string, env []string, root, dir string) {
-	t.Helper()
-	out, err := testenv.RunBinary(binary, env, "restore", "--to", dir, "--dir", filepath.Join(root, "scratch"))
-	if err != nil {
-		t.Fatalf("portico restore: %v\n%s", err, out)
-	}
 }
 
 // closedAddr is a loopback address nothing listens on now.

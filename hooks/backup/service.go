@@ -204,9 +204,10 @@ func (s *Service) openReplica(dataDir string, create bool) (*key, *sealedClient,
 		if !empty {
 			return nil, nil, fmt.Errorf("the replica %s holds copies sealed with a key that is not at %s: put the practice's backup key there (or set PORTICO_BACKUP_KEY_FILE)", redact(s.cfg.ReplicaURL), path)
 		}
-		if k, err = createKey(path, s.cfg.Now()); err == nil {
-			explainNewKey(os.Stderr, k)
+		if k, err = createKey(path, s.cfg.Now()); err != nil {
+			return nil, nil, fmt.Errorf("%w; make one with `portico backup key --new FILE` and set PORTICO_BACKUP_KEY_FILE=FILE (or load it with systemd's LoadCredential=%s:FILE)", err, KeyFileName)
 		}
+		explainNewKey(os.Stderr, k)
 	}
 	if err != nil {
 		return nil, nil, err

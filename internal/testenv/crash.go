@@ -7,10 +7,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
+	"testing"
 	"time"
 
 	_ "modernc.org/sqlite" // reads a restored data.db as a file
@@ -89,7 +92,7 @@ func (l *ClientLoad) AddClient(name, email string) error {
 	req, _ := http.NewRequest(http.MethodPost, l.URL+"/api/collections/clients/records", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", l.Token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := loadClient.Do(req)
 	if err != nil {
 		return err
 	}
@@ -99,6 +102,10 @@ func (l *ClientLoad) AddClient(name, email string) error {
 	}
 	return nil
 }
+
+// loadClient bounds each addition, so a load whose portal was killed mid
+// request always ends.
+var loadClient = &http.Client{Timeout: 30 * time.Second}
 
 // CrashCheck is what a restore kept of a load cut short by a kill.
 type CrashCheck struct {
@@ -213,4 +220,55 @@ func (l *ClientLoad) Acked() int {
 		}
 	}
 	return n
+}
+
+// Superuser is the account a kill round signs in with.
+const (
+	SuperuserEmail    = "owner@harbor.test"
+	SuperuserPassword = "owner-password-1"
+)
+
+// KillRound serves dataDir with the release binary and env, adds clients
+// from four workers, kills the process with SIGKILL after a random number
+// (5 to 24) of acknowledged additions, restores the replica alone into
+// restoreDir with `portico restore`, and checks what came back. before,
+// if not nil, runs once the portal answers, with the load signed in.
+func KillRound(t testing.TB, binary string, env []string, dataDir, restoreDir string, load *ClientLoad, before func()) (CrashCheck, error) {
+	t.Helper()
+	addr := freeLoopbackAddr(t)
+	serve := StartProcess(t, binary, env, "serve", "--dir", dataDir, "--http", addr)
+	load.URL = "http://" + addr
+	if err := serve.WaitHealthy(load.URL); err != nil {
+		return CrashCheck{}, err
+	}
+	token, err := SuperuserToken(load.URL, SuperuserEmail, SuperuserPassword)
+	if err != nil {
+		return CrashCheck{}, err
+	}
+	load.Token = token
+	if before != nil {
+		before()
+	}
+
+	killAt := int64(load.Acked() + 5 + rand.IntN(20))
+	var acked atomic.Int64
+	acked.Store(int64(load.Acked()))
+	var kill sync.Once
+	load.Run(4, func() {
+		if acked.Add(1) >= killAt {
+			kill.Do(serve.Kill)
+		}
+	})
+	serve.Kill()
+
+	if out, err := RunBinary(binary, env, "restore", "--to", restoreDir, "--dir", filepath.Join(t.TempDir(), "scratch")); err != nil {
+		return CrashCheck{}, fmt.Errorf("portico restore: %v\n%s", err, out)
+	}
+	return load.Check(restoreDir)
+}
+
+// freeLoopbackAddr is a loopback address nothing listens on now.
+func freeLoopbackAddr(t testing.TB) string {
+	t.Helper()
+	return fmt.Sprintf("127.0.0.1:%d", freePorts(t, 1)[0])
 }
