@@ -27,6 +27,7 @@ import (
 	"github.com/benbjohnson/litestream"
 	_ "github.com/benbjohnson/litestream/file" // file:// replicas
 	_ "github.com/benbjohnson/litestream/s3"   // s3:// replicas
+	"github.com/pocketbase/pocketbase/tools/cron"
 )
 
 // Config is what an operator sets to turn replication on.
@@ -79,6 +80,11 @@ func ConfigFromEnv() (Config, error) {
 		cfg.ZipSchedule = true
 	default:
 		return cfg, fmt.Errorf("PORTICO_ZIP_BACKUPS=%q: want scheduled (keep the dashboard's schedule beside replication) or off", zip)
+	}
+	if cfg.DrillSchedule != "" {
+		if _, err := cron.NewSchedule(cfg.DrillSchedule); err != nil {
+			return cfg, fmt.Errorf("PORTICO_BACKUP_DRILL=%q: want a cron expression in UTC such as \"0 3 * * 0\" (Sundays 03:00): %w", cfg.DrillSchedule, err)
+		}
 	}
 	if cfg.ReplicaURL != "" {
 		if _, err := replicaClient(cfg.ReplicaURL); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"portico/hooks"
+	"portico/hooks/backup"
 	"portico/internal/testenv"
 )
 
@@ -348,5 +349,23 @@ func TestKeyCommandShowsOnlyTheFingerprint(t *testing.T) {
 	}
 	if !bytes.Contains(secret, []byte("AGE-SECRET-KEY-1")) {
 		t.Errorf("the key file does not hold an age identity:\n%s", secret)
+	}
+}
+
+// TestBadBackupSettingsSayWhatIsWrong: each wrong variable stops the
+// command with one line naming it, before anything is written.
+func TestBadBackupSettingsSayWhatIsWrong(t *testing.T) {
+	for _, c := range []struct{ name, value, want string }{
+		{"PORTICO_REPLICA_URL", "ftp://example.com/backups", "want s3://bucket/path or file:///path"},
+		{"PORTICO_BACKUP_DRILL", "every sunday", "want a cron expression"},
+		{"PORTICO_ZIP_BACKUPS", "yes", "want scheduled"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv(c.name, c.value)
+			_, err := backup.ConfigFromEnv()
+			if err == nil || !strings.Contains(err.Error(), c.name) || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%s=%q: error %v; want one line naming it and saying %q", c.name, c.value, err, c.want)
+			}
+		})
 	}
 }
