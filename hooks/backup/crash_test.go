@@ -25,7 +25,7 @@ const killRounds = 3
 // served, and every queued invite goes out exactly once. The canary
 // client never appears in clear in the bucket.
 func TestKillNineThenRestoreFromTheReplica(t *testing.T) {
-	binary := testenv.Binary(t)
+	binary := testenv.BuildPortico(t)
 	for _, r := range replicas(t) {
 		t.Run(r.name, func(t *testing.T) {
 			root := t.TempDir()

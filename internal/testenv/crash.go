@@ -13,7 +13,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	_ "modernc.org/sqlite" // reads a restored data.db as a file
@@ -249,10 +248,10 @@ const (
 // (5 to 24) of acknowledged additions, restores the replica alone into
 // restoreDir with `portico restore`, and checks what came back. before,
 // if not nil, runs once the portal answers, with the load signed in.
-func KillRound(t testing.TB, binary string, env []string, dataDir, restoreDir string, load *ClientLoad, before func()) (CrashCheck, error) {
+func KillRound(t TB, binary string, env []string, dataDir, restoreDir string, load *ClientLoad, before func()) (CrashCheck, error) {
 	t.Helper()
 	addr := freeLoopbackAddr(t)
-	serve := StartProcess(t, binary, env, "serve", "--dir", dataDir, "--http", addr)
+	serve := StartPorticoEnv(t, binary, env, "serve", "--dir", dataDir, "--http", addr)
 	load.URL = "http://" + addr
 	if err := serve.WaitHealthy(load.URL); err != nil {
 		return CrashCheck{}, err
@@ -284,7 +283,7 @@ func KillRound(t testing.TB, binary string, env []string, dataDir, restoreDir st
 }
 
 // freeLoopbackAddr is a loopback address nothing listens on now.
-func freeLoopbackAddr(t testing.TB) string {
+func freeLoopbackAddr(t TB) string {
 	t.Helper()
 	return fmt.Sprintf("127.0.0.1:%d", freePorts(t, 1)[0])
 }

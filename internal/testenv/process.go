@@ -8,25 +8,130 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
-	"testing"
 	"time"
 )
 
-// Binary builds the portico binary with .ci/build, as the Dockerfile does,
-// and returns its path.
-func Binary(t testing.TB) string {
+// RepoRoot is the module's root, found from the test's working directory.
+func RepoRoot(t TB) string {
 	t.Helper()
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	dir, err := os.Getwd()
 	if err != nil {
-		t.Fatalf("go env GOMOD: %v", err)
+		t.Fatal(err)
 	}
-	root := filepath.Dir(string(bytes.TrimSpace(gomod)))
-	binary := filepath.Join(t.TempDir(), "portico")
-	if out, err := exec.Command(filepath.Join(root, ".ci", "build"), binary).CombinedOutput(); err != nil {
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// BuildPortico builds the portico binary with .ci/build, as the Dockerfile does.
+func BuildPortico(t TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	// The unreadable-data-dir case runs the binary as nobody.
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	binary := filepath.Join(dir, "portico")
+	build := exec.Command(filepath.Join(RepoRoot(t), ".ci", "build"), binary)
+	build.Dir = RepoRoot(t)
+	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf(".ci/build: %v\n%s", err, out)
 	}
 	return binary
+}
+
+// Process is a portico command (usually `serve`) running in the background.
+type Process struct {
+	T      TB
+	Cmd    *exec.Cmd
+	Output *SyncBuffer
+	Exited chan struct{}
+}
+
+// StartPortico runs binary with args until the test ends.
+func StartPortico(t TB, binary string, args ...string) *Process {
+	t.Helper()
+	return StartPorticoEnv(t, binary, nil, args...)
+}
+
+// StartPorticoEnv runs binary with args in the environment env (nil: this
+// process's) until the test ends.
+func StartPorticoEnv(t TB, binary string, env []string, args ...string) *Process {
+	t.Helper()
+	p := &Process{T: t, Cmd: exec.Command(binary, args...), Output: &SyncBuffer{}, Exited: make(chan struct{})}
+	p.Cmd.Env = env
+	p.Cmd.Stdout, p.Cmd.Stderr = p.Output, p.Output
+	if err := p.Cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.Cmd.Wait()
+		close(p.Exited)
+	}()
+	t.Cleanup(p.Stop)
+	return p
+}
+
+// Stop ends portico as systemd would, with SIGTERM.
+func (p *Process) Stop() {
+	select {
+	case <-p.Exited:
+		return
+	default:
+	}
+	p.Cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.Exited:
+	case <-time.After(15 * time.Second):
+		p.Cmd.Process.Kill()
+		p.T.Errorf("portico did not stop within 15s of SIGTERM:\n%s", p.Output)
+	}
+}
+
+// Kill ends portico with SIGKILL, as a power cut or the OOM killer would,
+// and waits until it is gone.
+func (p *Process) Kill() {
+	select {
+	case <-p.Exited:
+		return
+	default:
+	}
+	p.Cmd.Process.Signal(syscall.SIGKILL)
+	<-p.Exited
+}
+
+// WaitHealthy waits until the portal at url answers /api/health.
+func (p *Process) WaitHealthy(url string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(url + "/api/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-p.Exited:
+			return fmt.Errorf("portico exited while starting:\n%s", p.Output)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("portico did not answer /api/health within 30s (%v):\n%s", err, p.Output)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // ProcessEnv is this process's environment with extra variables set, for
@@ -49,74 +154,20 @@ func RunBinary(binary string, env []string, args ...string) (string, error) {
 	return string(out), err
 }
 
-// Process is a portico command running in the background, its output kept
-// in a file that outlives a kill.
-type Process struct {
-	t      testing.TB
-	cmd    *exec.Cmd
-	log    string
-	exited chan struct{}
+// SyncBuffer collects a process's output while the test reads it.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
-// StartProcess starts binary with args and env; the test's end stops it.
-func StartProcess(t testing.TB, binary string, env []string, args ...string) *Process {
-	t.Helper()
-	log, err := os.CreateTemp(t.TempDir(), "portico-*.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer log.Close()
-	p := &Process{t: t, cmd: exec.Command(binary, args...), log: log.Name(), exited: make(chan struct{})}
-	p.cmd.Env = env
-	p.cmd.Stdout, p.cmd.Stderr = log, log
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(p.Kill)
-	return p
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
 }
 
-// Output is what the process has printed so far.
-func (p *Process) Output() string {
-	raw, _ := os.ReadFile(p.log)
-	return string(raw)
-}
-
-// Kill ends the process with SIGKILL, as a power cut or the OOM killer
-// would, and waits until it is gone.
-func (p *Process) Kill() {
-	select {
-	case <-p.exited:
-		return
-	default:
-	}
-	p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.exited
-}
-
-// WaitHealthy waits until the portal at url answers /api/health.
-func (p *Process) WaitHealthy(url string) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(url + "/api/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-p.exited:
-			return fmt.Errorf("portico exited while starting:\n%s", p.Output())
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("portico did not answer /api/health within 30s (%v):\n%s", err, p.Output())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -128,7 +128,7 @@ func weedBinary(t testing.TB) string {
 }
 
 // freePorts returns n loopback ports free at this moment.
-func freePorts(t testing.TB, n int) []int {
+func freePorts(t TB, n int) []int {
 	t.Helper()
 	var ports []int
 	var listeners []net.Listener
