@@ -14,6 +14,8 @@ import (
 	"github.com/superfly/ltx"
 
 	"portico/hooks/outbox"
+	"portico/hooks/schema"
+	"portico/hooks/staff"
 )
 
 // DrillReport is the outcome of one restore drill.
@@ -136,19 +138,23 @@ func compareCounts(restored, live tableCounts) error {
 	return errors.New("the restored copy differs from the live database: " + strings.Join(diffs, "; "))
 }
 
-// mailOwner sends the report to the practice's owner: the first superuser,
-// who installed Portico.
+// mailOwner sends the report to the practice's owner: the first staff
+// member with the owner role, else the first superuser, who installed
+// Portico.
 func (s *Service) mailOwner(report DrillReport) error {
 	if s.mail == nil {
 		return nil
 	}
-	owners, err := s.app.FindRecordsByFilter(core.CollectionNameSuperusers,
-		"email != {:installer}", "created", 1, 0, map[string]any{"installer": core.DefaultInstallerEmail})
+	owners, err := s.app.FindRecordsByFilter(schema.Staff, "role = {:owner}", "created", 1, 0, map[string]any{"owner": staff.RoleOwner})
+	if err != nil || len(owners) == 0 {
+		owners, err = s.app.FindRecordsByFilter(core.CollectionNameSuperusers,
+			"email != {:installer}", "created", 1, 0, map[string]any{"installer": core.DefaultInstallerEmail})
+	}
 	if err != nil {
 		return err
 	}
 	if len(owners) == 0 {
-		return errors.New("no owner to mail: create a superuser (portico superuser upsert EMAIL PASSWORD)")
+		return errors.New("no owner to mail: add a staff member with the owner role")
 	}
 	subject := "Backup drill passed"
 	text := "This week Portico restored the practice's off-site copy into a scratch folder and checked it.\n\n" +
