@@ -57,6 +57,9 @@ func (s *Service) Drill(ctx context.Context) (DrillReport, error) {
 
 func (s *Service) drill(ctx context.Context) (DrillReport, error) {
 	var report DrillReport
+	if err := s.started(ctx); err != nil {
+		return report, err
+	}
 	s.mu.Lock()
 	client, k := s.client, s.key
 	s.mu.Unlock()

@@ -56,9 +56,11 @@ type Service struct {
 	db        *litestream.DB
 	problem   problem
 	lastDrill *DrillReport
+	stopped   bool
 
-	stop chan struct{}
-	done chan struct{}
+	ready chan struct{} // closed once replication has started, or failed to
+	stop  chan struct{}
+	done  chan struct{}
 }
 
 // problem is the last thing that went wrong with replication.
@@ -130,14 +132,32 @@ func (s *Service) stopZipSchedule() {
 	s.app.Logger().Info("scheduled zip backups are off while replication runs; set PORTICO_ZIP_BACKUPS=scheduled to keep them")
 }
 
-// start begins replication. It never fails serve: a replica that cannot be
-// reached, or a key that is missing, is logged and kept for status.
+// start begins replication in the background, so a slow or unreachable
+// bucket never delays the portal's start. It never fails serve: a replica
+// that cannot be reached, or a key that is missing, is logged and kept for
+// status.
 func (s *Service) start() {
-	if err := s.open(); err != nil {
-		s.report(fmt.Errorf("replication is not running: %w", err))
+	s.ready, s.stop, s.done = make(chan struct{}), make(chan struct{}), make(chan struct{})
+	routine.FireAndForget(func() {
+		if err := s.open(); err != nil {
+			s.report(fmt.Errorf("replication is not running: %w", err))
+		}
+		close(s.ready)
+		s.loop()
+	})
+}
+
+// started waits until replication has started or failed to.
+func (s *Service) started(ctx context.Context) error {
+	if s.ready == nil {
+		return errors.New("replication runs inside serve only")
 	}
-	s.stop, s.done = make(chan struct{}), make(chan struct{})
-	routine.FireAndForget(s.loop)
+	select {
+	case <-s.ready:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (s *Service) open() error {
@@ -286,6 +306,7 @@ func (s *Service) close() {
 	s.copyFiles(ctx)
 	s.mu.Lock()
 	store := s.store
+	s.stopped = true
 	s.mu.Unlock()
 	if store != nil {
 		if err := store.Close(ctx); err != nil {
@@ -299,6 +320,9 @@ func (s *Service) close() {
 // Sync sends every committed transaction and uploaded file to the replica
 // and returns once the replica has them.
 func (s *Service) Sync(ctx context.Context) error {
+	if err := s.started(ctx); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	db := s.db
 	s.mu.Unlock()
@@ -379,7 +403,7 @@ func (s *Service) currentStatus() status {
 		st.Key = s.key.Fingerprint()
 	}
 	if s.db != nil {
-		st.Running = s.stop != nil
+		st.Running = !s.stopped
 		if pos, err := s.db.Pos(); err == nil {
 			st.LocalTXID = uint64(pos.TXID)
 		}
