@@ -30,22 +30,21 @@ func replicaEnv(dir string) []string {
 // replicatedSignInRun measures one sign-in run again with replication on,
 // on the same data dir, right after the baseline run: the two figures
 // come from the same machine moments apart.
-func (b *bench) replicatedSignInRun(practice *practice, binary, addr string) {
-	b.portico.stop()
+func (b *bench) replicatedSignInRun(practice *practice, binary, addr string, run int) {
+	b.release.stop()
 	replicaDir := b.tb.TempDir()
-	env := append([]string{"PORTICO_SMTP_URL=" + b.mail.URL(), fmt.Sprintf("PORTICO_LINKS_PER_ADDRESS=%d", linksPerAddress)}, replicaEnv(replicaDir)...)
-	replicated, _, err := startPortico(binary, practice.env.Dir, addr, env)
+	replicated, _, err := startPortico(binary, practice.env.Dir, addr, append(b.baseEnv(), replicaEnv(replicaDir)...))
 	must(b.tb, err)
 	must(b.tb, waitReplicated(practice.env.Dir, 5*time.Minute))
-	b.pid, b.variant = replicated.pid(), "replicated/"
-	b.signInRun(practice)
+	baseline := b.portico
+	b.portico = target{name: "replicated/", load: baseline.load, pid: replicated.pid()}
+	b.signInRun(practice, run)
 	replicated.stop()
 	b.figures.add("replicated/replica-bytes", float64(treeSize(filepath.Join(replicaDir, "replica"))))
 
-	b.variant = ""
-	b.portico, _, err = startPortico(binary, practice.env.Dir, addr, b.baseEnv())
+	b.release, _, err = startPortico(binary, practice.env.Dir, addr, b.baseEnv())
 	must(b.tb, err)
-	b.pid = b.portico.pid()
+	b.portico = target{load: baseline.load, pid: b.release.pid()}
 }
 
 // waitReplicated waits until serve on dataDir reports the replica holds its
@@ -89,7 +88,7 @@ func treeSize(root string) int64 {
 func (b *bench) killRuns(binary string, kills int) {
 	root := b.tb.TempDir()
 	dataDir := filepath.Join(root, "pb_data")
-	env := testenv.ProcessEnv(append(replicaEnv(root), "PORTICO_SMTP_URL="+b.mail.URL())...)
+	env := append(replicaEnv(root), "PORTICO_SMTP_URL="+b.mail.URL())
 	out, err := testenv.RunBinary(binary, env, "superuser", "upsert", testenv.SuperuserEmail, testenv.SuperuserPassword, "--dir", dataDir)
 	if err != nil {
 		b.tb.Fatalf("superuser upsert: %v\n%s", err, out)
@@ -113,7 +112,7 @@ func (b *bench) killRuns(binary string, kills int) {
 func (b *bench) restoreTime(binary string, sizeMB int) {
 	root := b.tb.TempDir()
 	dataDir := filepath.Join(root, "pb_data")
-	env := testenv.ProcessEnv(replicaEnv(root)...)
+	env := replicaEnv(root)
 	out, err := testenv.RunBinary(binary, env, "superuser", "upsert", testenv.SuperuserEmail, testenv.SuperuserPassword, "--dir", dataDir)
 	if err != nil {
 		b.tb.Fatalf("superuser upsert: %v\n%s", err, out)

@@ -35,7 +35,10 @@ type sizes struct {
 	clients  int // sign-ins per round, and N of the login-link bursts
 	otpUsers int // PocketBase OTP sign-ins per round: bcrypt makes each slow
 	startups int // start-ups timed
-	kills    int // kill -9 rounds of the replicating portal
+
+	practices       []int // the larger practices code sign-in is measured in, clients
+	retentionRounds int   // rounds of sign-ins, each followed by pruning
+	kills           int   // kill -9 rounds of the replicating portal
 }
 
 func main() {
@@ -44,13 +47,18 @@ func main() {
 	inProcess := flag.Bool("inprocess", false, "run Portico inside the benchmark instead of as the release binary (no footprint figures)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the sign-in load to this file (implies -inprocess)")
 	restoreGB := flag.Bool("restore-gb", false, "also time the restore of a 1 GB database (several minutes)")
+	limitDir := flag.String("limit-dir", "", "serve the bare limit on this data dir (the benchmark starts it so)")
+	limitHTTP := flag.String("limit-http", "", "the bare limit's address, with -limit-dir")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("bench: ")
+	if *limitDir != "" {
+		log.Fatal(serveLimit(*limitDir, *limitHTTP))
+	}
 
-	s := sizes{runs: *runs, clients: 1000, otpUsers: 100, startups: 5, kills: 20}
+	s := sizes{runs: *runs, clients: 1000, otpUsers: 100, startups: 5, practices: []int{10_000, 50_000}, retentionRounds: 5, kills: 20}
 	if *quick {
-		s = sizes{runs: 1, clients: 50, otpUsers: 5, startups: 1, kills: 2}
+		s = sizes{runs: 1, clients: 50, otpUsers: 5, startups: 1, practices: []int{200}, retentionRounds: 2, kills: 2}
 	}
 	if *cpuProfile != "" {
 		*inProcess = true
@@ -64,7 +72,7 @@ func main() {
 
 	module := moduleDir(tb)
 	if !*quick {
-		log.Printf("running the reminder benchmarks in hooks/ (%d runs)", s.runs)
+		log.Printf("running the reminder benchmarks in hooks/reminders (%d runs)", s.runs)
 		b.remindersMeasured, err = b.reminders(module, s.runs)
 		must(tb, err)
 	}
@@ -86,13 +94,19 @@ func main() {
 	b.mail = practice.env.Mail
 
 	url := practice.env.URL
-	b.pid = os.Getpid()
+	b.portico = target{pid: os.Getpid()}
 	if !b.inProcess {
 		practice.env.Stop()
-		b.portico = b.startRelease(binary, practice.env.Dir, addr)
-		url, b.pid = b.portico.url, b.portico.pid()
+		b.release = b.startRelease(binary, practice.env.Dir, addr)
+		url, b.portico.pid = b.release.url, b.release.pid()
 	}
-	b.load = newLoader(url)
+	b.portico.load = newLoader(url)
+	limitAddr, err := freeAddr()
+	must(tb, err)
+	bare, err := startLimit(practice.env.Dir, limitAddr)
+	must(tb, err)
+	tb.Cleanup(bare.stop)
+	b.limit = target{name: "limit/", load: newLoader(bare.url), pid: bare.pid()}
 
 	for _, page := range pages {
 		weight, foreign, err := pageWeight(url, page.path)
@@ -110,9 +124,9 @@ func main() {
 	}
 	for run := range s.runs {
 		log.Printf("run %d of %d", run+1, s.runs)
-		b.signInRun(practice)
+		b.signInRun(practice, run)
 		if !b.inProcess {
-			b.replicatedSignInRun(practice, binary, addr)
+			b.replicatedSignInRun(practice, binary, addr, run)
 		}
 	}
 	if !b.inProcess {
@@ -121,9 +135,13 @@ func main() {
 			b.restoreTime(binary, size)
 		}
 	}
+	b.largerPractices(practice)
+	if !b.inProcess {
+		b.dataDirGrowth(practice, binary)
+	}
 
 	b.printTable(os.Stdout)
-	if len(b.load.failureReport()) > 0 {
+	if len(b.failureReport()) > 0 {
 		tb.fail("some requests got unexpected answers (listed above): the figures are not to be trusted")
 	}
 }
@@ -142,8 +160,8 @@ func (b *bench) startRelease(binary, dataDir, addr string) *process {
 
 	portico, _, err := startPortico(binary, dataDir, addr, env)
 	must(b.tb, err)
-	b.tb.Cleanup(func() { b.portico.stop() })
-	time.Sleep(2 * time.Second) // past start-up's one-off work
+	b.tb.Cleanup(func() { b.release.stop() }) // the one running at the end
+	time.Sleep(2 * time.Second)               // past start-up's one-off work
 	idle, err := residentBytes(portico.pid())
 	must(b.tb, err)
 	b.figures.add("rss/idle", float64(idle)/(1<<20))
@@ -171,12 +189,22 @@ func (b *bench) rtoSizes() []int {
 
 // signInRun measures one run of every sign-in figure. Each round mails a
 // fresh link and code to every client, so each sign-in uses a new token.
-func (b *bench) signInRun(practice *practice) {
+// Portico and the bare limit take turns, the one going first alternating
+// from run to run, so that both see the same machine.
+func (b *bench) signInRun(practice *practice, run int) {
 	b.loadPeak = 0
 	b.floor()
+	pair := []target{b.portico, b.limit}
+	if run%2 == 1 {
+		pair[0], pair[1] = pair[1], pair[0]
+	}
 	for _, concurrency := range concurrencies {
-		b.redeem(concurrency, b.loginLinks(practice.clients))
-		b.loginCodes(concurrency, b.loginLinks(practice.clients))
+		for _, t := range pair {
+			b.redeem(t, concurrency, b.loginLinks(practice.clients))
+		}
+		for _, t := range pair {
+			b.loginCodes(t, concurrency, b.loginLinks(practice.clients))
+		}
 		b.authWithOTPs(concurrency, b.requestOTPs(practice.otpUsers))
 	}
 	b.figures.add("rss/load", float64(b.loadPeak)/(1<<20))
@@ -191,22 +219,29 @@ func (b *bench) floor() {
 	for i := range calls {
 		calls[i] = call{"/api/portal/login-link", map[string]string{"email": "not an address"}}
 	}
-	b.measure("floor", 32, calls, http.StatusBadRequest)
+	b.measure(b.portico, "floor", 32, calls, http.StatusBadRequest)
 }
 
-// measure sends a round of requests and records its rate, latencies and
-// the processor time Portico spent per request, while sampling its memory.
-func (b *bench) measure(name string, concurrency int, calls []call, want int) {
-	name = b.variant + name
-	peak := peakRSS(b.pid)
-	cpu, written := cpuTime(b.pid), writtenBytes(b.pid)
-	r := b.load.send(concurrency, calls, want, nil)
-	if !b.inProcess {
-		b.figures.add(name+"/cpu", ms(cpuTime(b.pid)-cpu)/float64(r.requests))
-		b.figures.add(name+"/written", float64(writtenBytes(b.pid)-written)/float64(r.requests))
+// target is a server the benchmark drives: Portico, or the bare limit.
+type target struct {
+	name string // figure prefix: "" for Portico, "limit/" for the bare limit
+	load *loader
+	pid  int // its process, whose processor time and memory are read
+}
+
+// measure sends a round of requests to t and records its rate, latencies
+// and the processor time t spent per request, while sampling Portico's
+// memory.
+func (b *bench) measure(t target, name string, concurrency int, calls []call, want int) {
+	peak := peakRSS(b.portico.pid)
+	cpu, written := cpuTime(t.pid), writtenBytes(t.pid)
+	r := t.load.send(concurrency, calls, want, nil)
+	if !b.inProcess || t.pid != os.Getpid() {
+		b.figures.add(t.name+name+"/cpu", ms(cpuTime(t.pid)-cpu)/float64(r.requests))
+		b.figures.add(t.name+name+"/written", float64(writtenBytes(t.pid)-written)/float64(r.requests))
 	}
 	b.loadPeak = max(b.loadPeak, peak())
-	b.record(name, r)
+	b.record(t.name+name, r)
 }
 
 // bench is one benchmark's state and findings.
@@ -221,14 +256,22 @@ type bench struct {
 	remindersMeasured bool // the tree has the reminder benchmarks
 
 	mail     *testenv.MailServer
-	load     *loader
-	portico  *process // the release binary, when not in process
-	variant  string   // prefix of the figures measured now: "" or "replicated/"
-	pid      int      // Portico's process, whose memory is read
+	portico  target
+	limit    target
+	release  *process // Portico's release binary, when not in process
 	loadPeak int64    // highest memory reading during this run's sign-ins
 
 	figures figures
 	foreign []string // URLs the portal pages load from other origins
+}
+
+// failureReport lists the unexpected answers of Portico and the bare limit.
+func (b *bench) failureReport() []string {
+	report := b.portico.load.failureReport()
+	for _, line := range b.limit.load.failureReport() {
+		report = append(report, "bare limit: "+line)
+	}
+	return report
 }
 
 // record keeps a burst's rate and latencies under name.

@@ -30,7 +30,7 @@ func TestKillNineThenRestoreFromTheReplica(t *testing.T) {
 		t.Run(r.name, func(t *testing.T) {
 			root := t.TempDir()
 			dataDir := filepath.Join(root, "pb_data")
-			env := testenv.ProcessEnv("PORTICO_REPLICA_URL="+r.url, "PORTICO_SMTP_URL=smtp://"+closedAddr(t))
+			env := []string{"PORTICO_REPLICA_URL=" + r.url, "PORTICO_SMTP_URL=smtp://" + closedAddr(t)}
 			if out, err := testenv.RunBinary(binary, env, "superuser", "upsert", testenv.SuperuserEmail, testenv.SuperuserPassword, "--dir", dataDir); err != nil {
 				t.Fatalf("superuser upsert: %v\n%s", err, out)
 			}

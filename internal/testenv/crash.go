@@ -251,7 +251,7 @@ const (
 func KillRound(t TB, binary string, env []string, dataDir, restoreDir string, load *ClientLoad, before func()) (CrashCheck, error) {
 	t.Helper()
 	addr := freeLoopbackAddr(t)
-	serve := StartPorticoEnv(t, binary, env, "serve", "--dir", dataDir, "--http", addr)
+	serve := StartPorticoWith(t, binary, env, "serve", "--dir", dataDir, "--http", addr)
 	load.URL = "http://" + addr
 	if err := serve.WaitHealthy(load.URL); err != nil {
 		return CrashCheck{}, err

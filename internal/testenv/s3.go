@@ -159,14 +159,10 @@ func (s *S3) ReplicaURL(bucket, path string) string {
 	return fmt.Sprintf("s3://%s/%s?endpoint=%s&region=%s&forcePathStyle=true", bucket, path, s.Endpoint, s.Region)
 }
 
-// Env is the environment a Portico process needs to reach the bucket.
-func (s *S3) Env() []string {
-	return []string{"AWS_ACCESS_KEY_ID=" + s.AccessKey, "AWS_SECRET_ACCESS_KEY=" + s.SecretKey}
-}
-
-// SetEnv gives this test process the bucket's credentials. It also clears
-// AWS_CA_BUNDLE: the AWS SDK cannot add it to the HTTP client Litestream
-// brings, and refuses to start ("unable to add custom RootCAs").
+// SetEnv gives this test process, and the portico processes it starts,
+// the bucket's credentials. It also clears AWS_CA_BUNDLE: the AWS SDK
+// cannot add it to the HTTP client Litestream brings, and refuses to start
+// ("unable to add custom RootCAs").
 func (s *S3) SetEnv(t testing.TB) {
 	t.Setenv("AWS_ACCESS_KEY_ID", s.AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", s.SecretKey)
