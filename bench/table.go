@@ -132,6 +132,8 @@ func (b *bench) printTable(w io.Writer) {
 			fmt.Sprintf("%.1f s", delivered), "< 30 s", check(delivered < 30))
 	}
 
+	b.backupRows(t)
+
 	if b.inProcess {
 		t.row("Footprint", "not measured: -inprocess runs Portico inside the benchmark", "", nil)
 	} else {
