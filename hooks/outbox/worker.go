@@ -55,16 +55,19 @@ func (o *Outbox) Start() {
 	}()
 }
 
-// Stop ends the worker after the message it is sending, and waits for it.
+// Stop ends the worker and waits for it. A message being sent is cut
+// off and stays pending, to go out after the restart: a silent mail server
+// must not hold a SIGTERM past the 10 seconds Docker and systemd give.
 func (o *Outbox) Stop() {
 	o.once.Do(func() { close(o.stop) })
 	if !o.started.Load() {
 		return // a command such as invite only queues
 	}
+	o.closeConn()
 	select {
 	case <-o.done:
-	case <-time.After(30 * time.Second):
-		o.app.Logger().Warn("outbox: worker did not stop within 30s")
+	case <-time.After(5 * time.Second):
+		o.app.Logger().Warn("outbox: worker did not stop within 5s")
 	}
 }
 
