@@ -257,7 +257,6 @@ func (c deadlineConn) SetDeadline(t time.Time) error {
 	return c.Conn.SetDeadline(t)
 }
 
-
 func (t *smtpTransport) Send(meta core.MetaConfig, msg queued) error {
 	body, err := compose(meta, msg)
 	if err != nil {
