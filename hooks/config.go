@@ -29,6 +29,10 @@ type Config struct {
 	LinksPerIP      int
 	RateWindow      time.Duration
 
+	// Retention is how long used and expired login tokens and delivered
+	// or given-up mail are kept before the retention job deletes them.
+	Retention time.Duration
+
 	// MailRetryBase is the first retry delay of a message the mail server
 	// did not take; each further attempt doubles it.
 	MailRetryBase time.Duration
@@ -43,6 +47,7 @@ func DefaultConfig() Config {
 		LinksPerAddress: 5,
 		LinksPerIP:      30,
 		RateWindow:      15 * time.Minute,
+		Retention:       30 * 24 * time.Hour,
 		MailRetryBase:   30 * time.Second,
 	}
 }
@@ -62,6 +67,7 @@ func ConfigFromEnv() (Config, error) {
 		"PORTICO_SIGNIN_TTL":  &config.SignInTTL,
 		"PORTICO_INVITE_TTL":  &config.InviteTTL,
 		"PORTICO_RATE_WINDOW": &config.RateWindow,
+		"PORTICO_RETENTION":   &config.Retention,
 	}
 	for name, target := range durations {
 		if raw := os.Getenv(name); raw != "" {
