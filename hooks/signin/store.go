@@ -138,7 +138,9 @@ func (s *Store) find(where string, params dbx.Params) (Token, error) {
 
 // clientByEmail is the id of the client with the address {:email}; the
 // clients' full email index answers it (migration 1764_000090).
-const clientByEmail = "(SELECT id FROM clients WHERE email = {:email})"
+// COLLATE NOCASE: addresses compare without case, and the clients email
+// index answers only a comparison in its collation (1764_000030).
+const clientByEmail = "(SELECT id FROM clients WHERE email = {:email} COLLATE NOCASE)"
 
 // MatchCode returns the open token of the client with address email that
 // code belongs to, or false. A wrong code counts against every open token
