@@ -7,6 +7,7 @@ package outbox
 import (
 	"errors"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -81,6 +82,34 @@ type Outbox struct {
 
 	// sendMu keeps a manual Deliver and the worker from sending one batch twice.
 	sendMu sync.Mutex
+
+	// conn is the open mail server connection, which Stop closes so that
+	// a server that went silent cannot hold a shutdown.
+	connMu sync.Mutex
+	conn   net.Conn
+}
+
+func (o *Outbox) holdConn(conn net.Conn) {
+	o.connMu.Lock()
+	defer o.connMu.Unlock()
+	o.conn = conn
+	if o.stopped() {
+		conn.Close()
+	}
+}
+
+func (o *Outbox) forgetConn() {
+	o.connMu.Lock()
+	defer o.connMu.Unlock()
+	o.conn = nil
+}
+
+func (o *Outbox) closeConn() {
+	o.connMu.Lock()
+	defer o.connMu.Unlock()
+	if o.conn != nil {
+		o.conn.Close()
+	}
 }
 
 // New returns an outbox for app; call Start to run its worker.
@@ -118,15 +147,15 @@ func (o *Outbox) RunWithServe() {
 		return e.Next()
 	})
 	o.app.OnTerminate().Bind(&hook.Handler[*core.TerminateEvent]{
-		// First in the chain, but it stops the worker only once the rest
-		// of the chain (PocketBase's server shutdown, the background jobs
-		// that queue mail) has run, so the last requests' mail is queued.
+		// Last in the chain, once PocketBase's server shutdown and the
+		// background jobs that queue mail have run, so the last requests'
+		// mail is queued; and before PocketBase closes the database, which
+		// the worker still writes to as it stops.
 		Func: func(e *core.TerminateEvent) error {
-			err := e.Next()
 			o.Stop()
-			return err
+			return e.Next()
 		},
-		Priority: -10000,
+		Priority: 10000,
 	})
 }
 

@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -164,49 +165,96 @@ func (o *Outbox) openTransport() (transport, error) {
 	if !configured {
 		return &consoleTransport{o: o}, nil
 	}
-	return dialSMTP(server)
+	return o.dialSMTP(server)
 }
+
+// Deadlines of one SMTP conversation. They replace go-smtp's own (5
+// minutes a command, 12 for a message), which would let a server that
+// accepts and then says nothing hold the worker, and a SIGTERM, that long.
+const (
+	smtpDialTimeout    = 10 * time.Second
+	smtpCommandTimeout = 30 * time.Second
+	smtpMessageTimeout = 2 * time.Minute
+)
 
 type smtpTransport struct {
 	client *smtp.Client
+	o      *Outbox
 }
 
-func dialSMTP(server Server) (*smtpTransport, error) {
+// dialSMTP opens a conversation with server, every step within the
+// deadlines above, and one that Stop can cut off.
+func (o *Outbox) dialSMTP(server Server) (*smtpTransport, error) {
 	addr := net.JoinHostPort(server.Host, strconv.Itoa(server.Port))
+	fail := func(client *smtp.Client, format string, args ...any) (*smtpTransport, error) {
+		client.Close()
+		o.forgetConn()
+		return nil, fmt.Errorf("mail server %s: "+format, append([]any{addr}, args...)...)
+	}
 	tlsConfig := &tls.Config{ServerName: server.Host, MinVersion: tls.VersionTLS12}
 
-	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
-	if err != nil {
-		return nil, fmt.Errorf("mail server %s: %w", addr, err)
-	}
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Minute))
-
-	var client *smtp.Client
-	switch {
-	case server.TLS:
-		client = smtp.NewClient(tls.Client(conn, tlsConfig))
-	case server.StartTLS:
-		client, err = smtp.NewClientStartTLS(conn, tlsConfig)
-	default:
-		client = smtp.NewClient(conn)
-	}
-	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("mail server %s: %w", addr, err)
-	}
-	if server.LocalName != "" {
-		if err := client.Hello(server.LocalName); err != nil {
-			client.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), smtpDialTimeout)
+	defer cancel()
+	go func() {
+		select {
+		case <-o.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	dial := func() (net.Conn, error) {
+		conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+		if err != nil {
 			return nil, fmt.Errorf("mail server %s: %w", addr, err)
 		}
+		// go-smtp sets its own deadline before each step: this caps them all.
+		conn = deadlineConn{Conn: conn, limit: smtpMessageTimeout}
+		if server.TLS {
+			conn = tls.Client(conn, tlsConfig)
+		}
+		o.holdConn(conn)
+		return conn, nil
 	}
-	if server.Username != "" {
-		if err := client.Auth(sasl.NewPlainClient("", server.Username, server.Password)); err != nil {
-			client.Close()
-			return nil, fmt.Errorf("mail server %s: sign-in: %w", addr, err)
+	conn, err := dial()
+	if err != nil {
+		return nil, err
+	}
+
+	var client *smtp.Client
+	if server.StartTLS {
+		if client, err = smtp.NewClientStartTLS(conn, tlsConfig); err != nil {
+			o.forgetConn()
+			return nil, fmt.Errorf("mail server %s: %w", addr, err)
+		}
+	} else {
+		client = smtp.NewClient(conn)
+		if server.LocalName != "" {
+			if err := client.Hello(server.LocalName); err != nil {
+				return fail(client, "%w", err)
+			}
 		}
 	}
-	return &smtpTransport{client: client}, nil
+	client.CommandTimeout = smtpCommandTimeout
+	client.SubmissionTimeout = smtpMessageTimeout
+	if server.Username != "" {
+		if err := client.Auth(sasl.NewPlainClient("", server.Username, server.Password)); err != nil {
+			return fail(client, "sign-in: %w", err)
+		}
+	}
+	return &smtpTransport{client: client, o: o}, nil
+}
+
+// deadlineConn caps every deadline set on it at limit from now.
+type deadlineConn struct {
+	net.Conn
+	limit time.Duration
+}
+
+func (c deadlineConn) SetDeadline(t time.Time) error {
+	if latest := time.Now().Add(c.limit); t.IsZero() || t.After(latest) {
+		t = latest
+	}
+	return c.Conn.SetDeadline(t)
 }
 
 func (t *smtpTransport) Send(meta core.MetaConfig, msg queued) error {
@@ -227,6 +275,7 @@ func (t *smtpTransport) DeliveredState() string { return "sent" }
 func (t *smtpTransport) Close() {
 	_ = t.client.Quit()
 	_ = t.client.Close()
+	t.o.forgetConn()
 }
 
 // consoleTransport is the development catcher: with no mail server

@@ -55,16 +55,25 @@ func (o *Outbox) Start() {
 	}()
 }
 
-// Stop ends the worker after the message it is sending, and waits for it.
+// Stop ends the worker and waits for it. A message being sent is cut
+// off and stays pending, to go out after the restart: a silent mail server
+// must not hold a SIGTERM past the 10 seconds Docker and systemd give.
 func (o *Outbox) Stop() {
 	o.once.Do(func() { close(o.stop) })
 	if !o.started.Load() {
 		return // a command such as invite only queues
 	}
+	// A healthy server finishes the message in hand; a silent one is cut off.
 	select {
 	case <-o.done:
-	case <-time.After(30 * time.Second):
-		o.app.Logger().Warn("outbox: worker did not stop within 30s")
+		return
+	case <-time.After(3 * time.Second):
+	}
+	o.closeConn()
+	select {
+	case <-o.done:
+	case <-time.After(5 * time.Second):
+		o.app.Logger().Warn("outbox: worker did not stop within 8s")
 	}
 }
 
@@ -142,6 +151,9 @@ func (o *Outbox) deliverBatch(due []queued) error {
 
 		var smtpErr *smtp.SMTPError
 		switch {
+		case sendErr != nil && o.stopped():
+			// Cut off by Stop: no attempt of the message's own failed.
+			return o.unclaim(msg.Id)
 		case sendErr == nil:
 			err = o.markDelivered(msg, transport.DeliveredState())
 		case errors.As(sendErr, &smtpErr) && smtpErr.Code >= 500:
@@ -179,6 +191,15 @@ func (o *Outbox) claim(id string) (bool, error) {
 		dbx.Params{"id": id},
 	)
 	return rows == 1, err
+}
+
+// unclaim puts a message Stop cut off back in the queue as it was.
+func (o *Outbox) unclaim(id string) error {
+	_, err := o.exec(
+		"UPDATE mail_outbox SET state = 'pending', updated = {:updated} WHERE id = {:id} AND state = 'sending'",
+		dbx.Params{"id": id},
+	)
+	return err
 }
 
 func (o *Outbox) markDelivered(msg queued, state string) error {

@@ -1,0 +1,60 @@
+package outbox_test
+
+import (
+	"net"
+	"testing"
+	"time"
+
+	"github.com/pocketbase/pocketbase/core"
+
+	"portico/internal/testenv"
+)
+
+// TestSilentMailServerDoesNotHoldShutdown points Portico at a server that
+// accepts the connection and then says nothing, and stops it with SIGTERM
+// while the worker waits for the greeting.
+func TestSilentMailServerDoesNotHoldShutdown(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	accepted := make(chan net.Conn, 10)
+	go func() {
+		for {
+			conn, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- conn // held open, never answered
+		}
+	}()
+
+	portico := testenv.Serve(t, testenv.BuildPortico(t), "PORTICO_SMTP_URL=smtp://"+silent.Addr().String()+"?from=hello@harbor.test")
+	portico.Invite("ada@example.org", "Ada Client")
+	select {
+	case conn := <-accepted:
+		defer conn.Close()
+	case <-time.After(30 * time.Second):
+		t.Fatal("Portico never connected to the mail server")
+	}
+
+	started := time.Now()
+	portico.Stop()
+	if took := time.Since(started); took > 10*time.Second {
+		t.Errorf("SIGTERM took %s to stop Portico while the mail server was silent; Docker and systemd kill it after 10s", took.Round(time.Second))
+	}
+
+	app := core.NewBaseApp(core.BaseAppConfig{DataDir: portico.Dir})
+	if err := app.Bootstrap(); err != nil {
+		t.Fatal(err)
+	}
+	defer app.ResetBootstrapState()
+	var state string
+	if err := app.DB().NewQuery("SELECT state FROM mail_outbox WHERE recipient = 'ada@example.org'").Row(&state); err != nil {
+		t.Fatal(err)
+	}
+	if state != "pending" {
+		t.Errorf("the invite cut off by the shutdown is %q; want pending, to go out after the restart\n%s", state, portico.Output)
+	}
+}
