@@ -29,6 +29,7 @@ import (
 	"portico/hooks/signin"
 	"portico/hooks/staff"
 	"portico/hooks/web"
+	"portico/hooks/workspace"
 )
 
 // Portal is the running application, as tests and the benchmark reach it.
@@ -101,6 +102,9 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	team := staff.New(app, config.Now, mail, ratelimit.New(config.Now), config.InviteTTL)
 	team.Register()
 	app.RootCmd.AddCommand(team.Command())
+
+	// Workspace: the Schedule and Clients pages' routes, /api/staff/{schedule,appointments,clients}.
+	workspace.New(app, config.Now, settings, people).Register()
 
 	// Pages: the portal from pb_public, /s/{token}, security headers on every response.
 	pages.Register(app)

@@ -48,25 +48,32 @@ func New(app core.App, now func() time.Time, settings *practice.Settings, mail *
 
 // Register binds the record hooks and the portal's routes.
 func (a *Appointments) Register() {
+	// Each save checks for overlaps and writes in one transaction, so two
+	// bookings made at the same moment cannot both take the same hour.
 	a.app.OnRecordCreate(schema.Appointments).BindFunc(func(e *core.RecordEvent) error {
-		if err := a.prepare(e.App, e.Record); err != nil {
-			return err
-		}
-		return e.Next()
+		return e.App.RunInTransaction(func(tx core.App) error {
+			e.App = tx
+			if err := a.prepare(tx, e.Record); err != nil {
+				return err
+			}
+			if err := e.Next(); err != nil {
+				return err
+			}
+			return a.confirm(tx, e.Record)
+		})
 	})
 
 	a.app.OnRecordUpdate(schema.Appointments).BindFunc(func(e *core.RecordEvent) error {
-		if err := a.prepare(e.App, e.Record); err != nil {
-			return err
-		}
-		change := Change(e.Record)
-		if change == ChangeNone {
-			return e.Next()
-		}
-		e.Record.Set("sequence", e.Record.GetInt("sequence")+1)
 		// The new row, the withdrawn reminders and the notice commit together.
 		return e.App.RunInTransaction(func(tx core.App) error {
 			e.App = tx
+			if err := a.prepare(tx, e.Record); err != nil {
+				return err
+			}
+			change := Change(e.Record)
+			if change != ChangeNone {
+				e.Record.Set("sequence", e.Record.GetInt("sequence")+1)
+			}
 			if err := e.Next(); err != nil {
 				return err
 			}
@@ -120,8 +127,8 @@ func Change(record *core.Record) string {
 	switch {
 	case status == schema.StatusCancelled && was != schema.StatusCancelled:
 		return ChangeCancelled
-	case status == schema.StatusCancelled || status == schema.StatusCompleted:
-		return ChangeNone
+	case status != schema.StatusScheduled:
+		return ChangeNone // completed or a no-show: the session is over
 	case was == schema.StatusCancelled || !record.GetDateTime("starts").Equal(original.GetDateTime("starts")):
 		return ChangeMoved
 	}
@@ -166,7 +173,24 @@ func (a *Appointments) prepare(app core.App, record *core.Record) error {
 				"This clinician has no video room yet: add one to the clinician before booking telehealth.")}
 		}
 	}
+	if err := a.refuseOverlap(app, record); err != nil {
+		return err
+	}
 	return join.Prepare(app, record)
+}
+
+// confirm mails the client of a new appointment still to come its
+// confirmation with the calendar file.
+func (a *Appointments) confirm(app core.App, record *core.Record) error {
+	if record.GetString("status") != schema.StatusScheduled || !record.GetDateTime("starts").Time().After(a.now()) {
+		return nil
+	}
+	loaded, err := schema.LoadAppointment(app, record)
+	if err != nil {
+		return err
+	}
+	_, err = a.Notify(app, loaded, Notice{Kind: NoticeBooked, DedupeKey: "booked:" + loaded.Id})
+	return err
 }
 
 // tellClientOfChange mails the client a notice of a move or cancellation
