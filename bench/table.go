@@ -8,10 +8,13 @@ import (
 	"strings"
 )
 
-// pages are the portal pages whose weight is measured.
+// pages are the portal and workspace pages whose weight is measured.
 var pages = []struct{ name, path string }{
 	{"Sign-in page", "/"},
 	{"Portal home", "/portal/"},
+	{"Staff schedule", "/staff/schedule.html"},
+	{"Staff client list", "/staff/clients.html"},
+	{"Staff client page", "/staff/client.html"},
 }
 
 // figures holds every measurement by name, one value per run.
@@ -129,6 +132,16 @@ func (b *bench) printTable(w io.Writer) {
 			fmt.Sprintf("%.2f s · %.0f appointments/s", sweep, 100_000/sweep), "", nil)
 		t.row("Reminders: 10,000 due, sweep to delivered at the SMTP server (`BenchmarkTenThousandRemindersDelivered`)",
 			fmt.Sprintf("%.1f s", delivered), "< 30 s", check(delivered < 30))
+	}
+
+	switch {
+	case b.quick:
+		t.row("Week view", "not measured: -quick skips the week view benchmarks", "", nil)
+	case b.weekMeasured:
+		t.row("Week view, 500 appointments: `GET /api/staff/schedule?days=7` as the owner (`BenchmarkWeekViewAnswer500`)",
+			fmt.Sprintf("%.1f ms", m("workspace/week-answer")*1000), "", nil)
+		t.row("Week view, 500 appointments: open to all rendered in headless Chromium (`BenchmarkWeekViewRender500`)",
+			fmt.Sprintf("%.0f ms", m("workspace/week-render")*1000), "", nil)
 	}
 
 	if b.inProcess {
