@@ -48,27 +48,23 @@ func New(app core.App, now func() time.Time, settings *practice.Settings, mail *
 
 // Register binds the record hooks and the portal's routes.
 func (a *Appointments) Register() {
-	// The save, the overlap check and the notice run in one transaction
-	// that takes SQLite's write lock before anything else (writeFirst),
-	// so two bookings made at the same moment are checked one after the
-	// other and cannot both take the same hour.
+	// prepare refuses an overlap before the row is written. Creating is
+	// not one transaction with the check: a transaction that reads first
+	// fails with "database is locked" (SQLITE_BUSY_SNAPSHOT) whenever
+	// another connection, such as the outbox marking a mail sent, commits
+	// in between, and a booking must not fail for that.
 	a.app.OnRecordCreate(schema.Appointments).BindFunc(func(e *core.RecordEvent) error {
 		if err := a.prepare(e.App, e.Record); err != nil {
 			return err
 		}
-		return e.App.RunInTransaction(func(tx core.App) error {
-			if err := writeFirst(tx); err != nil {
-				return err
-			}
-			e.App = tx
-			if err := e.Next(); err != nil {
-				return err
-			}
-			if err := a.refuseOverlap(tx, e.Record); err != nil {
-				return err
-			}
-			return a.confirm(tx, e.Record)
-		})
+		if err := e.Next(); err != nil {
+			return err
+		}
+		if err := a.confirm(e.App, e.Record); err != nil {
+			// The appointment stands either way; the schedule can resend by moving it.
+			e.App.Logger().Error("appointments: queueing the confirmation", "appointment", e.Record.Id, "error", err)
+		}
+		return nil
 	})
 
 	a.app.OnRecordUpdate(schema.Appointments).BindFunc(func(e *core.RecordEvent) error {
@@ -76,19 +72,14 @@ func (a *Appointments) Register() {
 			return err
 		}
 		change := Change(e.Record)
-		if change != ChangeNone {
-			e.Record.Set("sequence", e.Record.GetInt("sequence")+1)
+		if change == ChangeNone {
+			return e.Next()
 		}
+		e.Record.Set("sequence", e.Record.GetInt("sequence")+1)
 		// The new row, the withdrawn reminders and the notice commit together.
 		return e.App.RunInTransaction(func(tx core.App) error {
-			if err := writeFirst(tx); err != nil {
-				return err
-			}
 			e.App = tx
 			if err := e.Next(); err != nil {
-				return err
-			}
-			if err := a.refuseOverlap(tx, e.Record); err != nil {
 				return err
 			}
 			return a.tellClientOfChange(tx, e.Record, change)
@@ -103,18 +94,6 @@ func (a *Appointments) Register() {
 		portal.GET("/{id}/calendar", a.handleCalendar)
 		return e.Next()
 	})
-}
-
-// writeFirst makes tx a writer before it reads: a statement that writes
-// (even no row) takes the database's write lock, waiting its turn if
-// another connection holds it. A transaction whose first statement reads
-// works from that moment's snapshot instead, and its first write fails
-// with "database is locked" (SQLITE_BUSY_SNAPSHOT, which no wait cures)
-// whenever another connection committed in between, such as the outbox
-// marking a mail sent.
-func writeFirst(tx core.App) error {
-	_, err := tx.DB().NewQuery("UPDATE {{" + schema.Appointments + "}} SET id = id WHERE id = ''").Execute()
-	return err
 }
 
 // localStartLayout is how clinicians type a start in the practice's time zone.
@@ -198,6 +177,9 @@ func (a *Appointments) prepare(app core.App, record *core.Record) error {
 			return validation.Errors{"clinician": validation.NewError("validation_no_video_room",
 				"This clinician has no video room yet: add one to the clinician before booking telehealth.")}
 		}
+	}
+	if err := a.refuseOverlap(app, record); err != nil {
+		return err
 	}
 	return join.Prepare(app, record)
 }

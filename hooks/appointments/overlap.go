@@ -21,7 +21,9 @@ const longestAppointment = 600 * time.Minute
 // scheduled one of the same clinician or the same client, naming the
 // other, whoever saves it: the workspace, the records API or the
 // dashboard. Back-to-back appointments (one ends as the next starts) are
-// fine; cancelled, completed and missed ones free their time.
+// fine; cancelled, completed and missed ones free their time. The check
+// and the write are not one transaction (see Register): two bookings of
+// the same hour within the same few milliseconds could both pass.
 func (a *Appointments) refuseOverlap(app core.App, record *core.Record) error {
 	if record.GetString("status") != schema.StatusScheduled {
 		return nil
