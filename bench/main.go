@@ -78,6 +78,9 @@ func main() {
 		log.Printf("running the reminder benchmarks in hooks/reminders (%d runs)", s.runs)
 		b.remindersMeasured, err = b.reminders(module, s.runs)
 		must(tb, err)
+		log.Printf("running the week view benchmarks in hooks/workspace (%d runs)", s.runs)
+		b.weekMeasured, err = b.goBenchmarks(module, "./hooks/workspace", workspaceBenchmarks, s.runs)
+		must(tb, err)
 	}
 
 	addr, err := freeAddr()
@@ -281,6 +284,7 @@ type bench struct {
 	restoreGB bool
 
 	remindersMeasured bool // the tree has the reminder benchmarks
+	weekMeasured      bool // the tree has the week view benchmarks
 
 	mail     *testenv.MailServer
 	portico  target

@@ -8,10 +8,13 @@ import (
 	"strings"
 )
 
-// pages are the portal pages whose weight is measured.
+// pages are the portal and workspace pages whose weight is measured.
 var pages = []struct{ name, path string }{
 	{"Sign-in page", "/"},
 	{"Portal home", "/portal/"},
+	{"Staff schedule", "/staff/schedule.html"},
+	{"Staff client list", "/staff/clients.html"},
+	{"Staff client page", "/staff/client.html"},
 }
 
 // figures holds every measurement by name, one value per run.
@@ -133,6 +136,15 @@ func (b *bench) printTable(w io.Writer) {
 	}
 
 	b.backupRows(t)
+	switch {
+	case b.quick:
+		t.row("Week view", "not measured: -quick skips the week view benchmarks", "", nil)
+	case b.weekMeasured:
+		t.row("Week view, 500 appointments: `GET /api/staff/schedule?days=7` as the owner (`BenchmarkWeekViewAnswer500`)",
+			fmt.Sprintf("%.1f ms", m("workspace/week-answer")*1000), "", nil)
+		t.row("Week view, 500 appointments: open to all rendered in headless Chromium (`BenchmarkWeekViewRender500`)",
+			fmt.Sprintf("%.0f ms", m("workspace/week-render")*1000), "", nil)
+	}
 
 	if b.inProcess {
 		t.row("Footprint", "not measured: -inprocess runs Portico inside the benchmark", "", nil)

@@ -34,6 +34,7 @@ import (
 	"portico/hooks/signin"
 	"portico/hooks/staff"
 	"portico/hooks/web"
+	"portico/hooks/workspace"
 )
 
 // Portal is the running application, as tests and the benchmark reach it.
@@ -117,6 +118,8 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	trail := audit.New(app, audit.Config{Now: config.Now, Retention: time.Duration(config.AuditRetentionDays) * 24 * time.Hour})
 	trail.Register()
 	app.RootCmd.AddCommand(trail.Command())
+	// Workspace: the Schedule and Clients pages' routes, /api/staff/{schedule,appointments,clients}.
+	workspace.New(app, config.Now, settings, people).Register()
 
 	// Retention: deletes used and expired tokens and delivered mail after
 	// config.Retention, in small batches; the portico_retention cron job

@@ -48,11 +48,23 @@ func New(app core.App, now func() time.Time, settings *practice.Settings, mail *
 
 // Register binds the record hooks and the portal's routes.
 func (a *Appointments) Register() {
+	// prepare refuses an overlap before the row is written. Creating is
+	// not one transaction with the check: a transaction that reads first
+	// fails with "database is locked" (SQLITE_BUSY_SNAPSHOT) whenever
+	// another connection, such as the outbox marking a mail sent, commits
+	// in between, and a booking must not fail for that.
 	a.app.OnRecordCreate(schema.Appointments).BindFunc(func(e *core.RecordEvent) error {
 		if err := a.prepare(e.App, e.Record); err != nil {
 			return err
 		}
-		return e.Next()
+		if err := e.Next(); err != nil {
+			return err
+		}
+		if err := a.confirm(e.App, e.Record); err != nil {
+			// The appointment stands either way; the schedule can resend by moving it.
+			e.App.Logger().Error("appointments: queueing the confirmation", "appointment", e.Record.Id, "error", err)
+		}
+		return nil
 	})
 
 	a.app.OnRecordUpdate(schema.Appointments).BindFunc(func(e *core.RecordEvent) error {
@@ -120,8 +132,8 @@ func Change(record *core.Record) string {
 	switch {
 	case status == schema.StatusCancelled && was != schema.StatusCancelled:
 		return ChangeCancelled
-	case status == schema.StatusCancelled || status == schema.StatusCompleted:
-		return ChangeNone
+	case status != schema.StatusScheduled:
+		return ChangeNone // completed or a no-show: the session is over
 	case was == schema.StatusCancelled || !record.GetDateTime("starts").Equal(original.GetDateTime("starts")):
 		return ChangeMoved
 	}
@@ -166,7 +178,24 @@ func (a *Appointments) prepare(app core.App, record *core.Record) error {
 				"This clinician has no video room yet: add one to the clinician before booking telehealth.")}
 		}
 	}
+	if err := a.refuseOverlap(app, record); err != nil {
+		return err
+	}
 	return join.Prepare(app, record)
+}
+
+// confirm mails the client of a new appointment still to come its
+// confirmation with the calendar file.
+func (a *Appointments) confirm(app core.App, record *core.Record) error {
+	if record.GetString("status") != schema.StatusScheduled || !record.GetDateTime("starts").Time().After(a.now()) {
+		return nil
+	}
+	loaded, err := schema.LoadAppointment(app, record)
+	if err != nil {
+		return err
+	}
+	_, err = a.Notify(app, loaded, Notice{Kind: NoticeBooked, DedupeKey: "booked:" + loaded.Id})
+	return err
 }
 
 // tellClientOfChange mails the client a notice of a move or cancellation

@@ -20,7 +20,8 @@ func TestBrowserJoinFromPortal(t *testing.T) {
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	clinician := env.NewClinician()
 	now := env.Clock.Now()
-	env.Book(client, clinician, now.Add(10*time.Minute), "telehealth")               // in its window
+	soon := env.Book(client, clinician, now.Add(10*time.Minute), "telehealth")       // in its window
+	env.Change(soon, "duration_minutes", 5)                                          // over before the next: no overlap
 	env.Book(client, clinician, now.Add(15*time.Minute+3*time.Second), "telehealth") // opens in 3 seconds
 	env.Book(client, clinician, now.Add(26*time.Hour), "in person")
 	tab := testenv.Browser(t)

@@ -15,12 +15,13 @@ import (
 
 // Kinds of appointment mail, as the outbox records them.
 const (
+	NoticeBooked    = "appointment_booked"
 	NoticeReminder  = "appointment_reminder"
 	NoticeMoved     = "appointment_moved"
 	NoticeCancelled = "appointment_cancelled"
 )
 
-// Notice is one appointment mail: a reminder, a move or a cancellation,
+// Notice is one appointment mail: a confirmation, a reminder, a move or a cancellation,
 // queued once under its dedupe key.
 type Notice struct {
 	Kind      string
@@ -62,6 +63,9 @@ func (a *Appointments) Notify(app core.App, appointment *schema.Appointment, not
 		letter.Paragraphs = []string{"Your appointment with " + clinician + " is cancelled. The calendar file attached removes it from your calendar."}
 		letter.Details = letter.Details[:1]
 		letter.Footer = settings.ContactLine("If you did not expect this, please get in touch")
+	case NoticeBooked:
+		subject = "Booked: your appointment on " + short
+		letter.Paragraphs = []string{"Your appointment with " + clinician + " is booked. The calendar file attached adds it to your calendar."}
 	case NoticeMoved:
 		subject = "New time: your appointment on " + short
 		letter.Paragraphs = []string{"Your appointment with " + clinician + " has a new time. The calendar file attached updates your calendar."}

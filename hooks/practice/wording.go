@@ -49,3 +49,9 @@ func (p Practice) ContactLine(lead string) string {
 	}
 	return lead + ": " + strings.Join(ways, " or ") + "."
 }
+
+// Span writes an appointment's time as staff read it on the schedule, in
+// the practice's zone: "Tuesday 9 March, 10:00-10:50".
+func Span(starts, ends time.Time, zone *time.Location) string {
+	return starts.In(zone).Format("Monday 2 January, 15:04") + "-" + ends.In(zone).Format("15:04")
+}

@@ -21,6 +21,9 @@ func TestEachReminderFiresOnceWithCalendarAndJoinLink(t *testing.T) {
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	starts := env.Clock.Now().Add(72 * time.Hour).Truncate(time.Minute)
 	appointment := env.Book(client, env.NewClinician(), starts, "telehealth")
+	if booked := env.Mail.Next("ada@example.com", testenv.Wait); !strings.HasPrefix(booked.Subject, "Booked: your appointment on ") {
+		t.Fatalf("the first mail after booking is %q; want the confirmation", booked.Subject)
+	}
 
 	if n := env.Reminded(appointment); n != 0 {
 		t.Fatalf("three days ahead %d reminders were queued; want none yet", n)
@@ -105,7 +108,7 @@ func TestConcurrentSweepsTwoProcessesAndRestartQueueNoDuplicate(t *testing.T) {
 	clinician := env.NewClinician()
 	const count = 40
 	for i := range count {
-		env.Book(client, clinician, env.Clock.Now().Add(time.Hour+time.Duration(i)*time.Minute), "telehealth")
+		env.Book(client, clinician, env.Clock.Now().Add(time.Hour+time.Duration(i)*time.Hour), "telehealth") // one an hour: no overlaps
 	}
 
 	// A second process on the same data dir, as `portico reminders run` beside `serve`.
@@ -147,7 +150,7 @@ func TestConcurrentSweepsTwoProcessesAndRestartQueueNoDuplicate(t *testing.T) {
 	if got := env.Count("mail_outbox", "kind = 'appointment_reminder'"); got != count {
 		t.Fatalf("after a crash and restart %d reminders are queued for %d appointments", got, count)
 	}
-	for range count {
+	for range 2 * count { // each appointment's confirmation and one reminder
 		env.Mail.Next("ada@example.com", testenv.Wait)
 	}
 	env.NoMailTo("ada@example.com")
@@ -245,6 +248,9 @@ func TestReminderShowsLocalTimeAcrossDaylightSaving(t *testing.T) {
 			// The 48-hour reminder is sent across the clock change.
 			env.Clock.Set(c.local.Add(-47 * time.Hour))
 			appointment := env.Book(client, clinician, c.local, "in person")
+			if booked := env.Mail.Next("ada@example.com", testenv.Wait); !strings.Contains(booked.Text, "When: "+c.want) {
+				t.Errorf("the confirmation does not say %q:\n%s", c.want, booked.Text)
+			}
 			if n := env.Reminded(appointment); n != 1 {
 				t.Fatalf("sweep queued %d reminders; want 1", n)
 			}

@@ -23,7 +23,7 @@ func (a *Appointment) Ends() time.Time {
 	return a.Starts().Add(time.Duration(a.GetInt("duration_minutes")) * time.Minute)
 }
 
-// Status is scheduled, cancelled or completed.
+// Status is scheduled, cancelled, completed or no_show.
 func (a *Appointment) Status() string { return a.GetString("status") }
 
 // Telehealth reports whether the session is by video.

@@ -36,6 +36,7 @@ const (
 	StatusScheduled = "scheduled"
 	StatusCancelled = "cancelled"
 	StatusCompleted = "completed"
+	StatusNoShow    = "no_show"
 )
 
 // Intake assignment statuses, as the dashboard shows them.

@@ -27,7 +27,7 @@ func TestNamesMatchTheMigrations(t *testing.T) {
 		values            []string
 	}{
 		{schema.Appointments, "kind", []string{schema.KindTelehealth, schema.KindInPerson}},
-		{schema.Appointments, "status", []string{schema.StatusScheduled, schema.StatusCancelled, schema.StatusCompleted}},
+		{schema.Appointments, "status", []string{schema.StatusScheduled, schema.StatusCancelled, schema.StatusCompleted, schema.StatusNoShow}},
 		{schema.IntakeAssignments, "status", []string{schema.PacketAssigned, schema.PacketInProgress, schema.PacketSubmitted}},
 		{schema.LoginTokens, "purpose", []string{schema.PurposeSignIn, schema.PurposeInvite, schema.PurposeIntake, schema.PurposeStaffInvite}},
 		{schema.Staff, "role", []string{staff.RoleOwner, staff.RoleClinician, staff.RoleFrontDesk}},

@@ -197,7 +197,12 @@ func TestEachRoleReachesOnlyWhatItsWorkNeeds(t *testing.T) {
 	newClient := func() any {
 		return map[string]any{"name": "New Client", "email": unique("new") + "@example.com", "password": "x-unused-password", "passwordConfirm": "x-unused-password"}
 	}
-	booking := map[string]any{"client": p.ada.Id, "clinician": p.lee.Id, "starts": "2031-01-06 15:00:00.000Z", "duration_minutes": 50, "kind": "in person"}
+	// Each caller books its own hour: the same one twice would be an overlap.
+	bookings := 0
+	booking := func() any {
+		bookings++
+		return map[string]any{"client": p.ada.Id, "clinician": p.lee.Id, "starts": fmt.Sprintf("2031-01-06 %02d:00:00.000Z", bookings), "duration_minutes": 50, "kind": "in person"}
+	}
 	hidden := []string{privateNote, secretAnswer, signedConsent, "text_body", "html_body", "token_hash", "code_hmac"}
 	everyoneSignedIn := append([]string{"client", "other client"}, staffRoles...)
 

@@ -123,3 +123,21 @@ func Prop(t testing.TB, component *ical.Component, name string) string {
 	}
 	return p.Value
 }
+
+// NewRecord saves a record of collection with fields, as the dashboard
+// would, through every record hook.
+func (env *Env) NewRecord(collection string, fields map[string]any) *core.Record {
+	env.T.Helper()
+	c, err := env.App.FindCollectionByNameOrId(collection)
+	if err != nil {
+		env.T.Fatal(err)
+	}
+	record := core.NewRecord(c)
+	for name, value := range fields {
+		record.Set(name, value)
+	}
+	if err := env.App.Save(record); err != nil {
+		env.T.Fatalf("saving %s: %v", collection, err)
+	}
+	return record
+}

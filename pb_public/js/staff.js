@@ -23,8 +23,8 @@ import { element } from "./questions.js";
 // shows as "coming soon"; its page is /staff/PAGE.html once ready.
 export const PAGES = [
   { page: "home", label: "Home", ready: true },
-  { page: "schedule", label: "Schedule", ready: false },
-  { page: "clients", label: "Clients", ready: false },
+  { page: "schedule", label: "Schedule", ready: true },
+  { page: "clients", label: "Clients", ready: true },
   { page: "forms", label: "Forms", ready: false },
   { page: "packets", label: "Packets", ready: false },
 ];
