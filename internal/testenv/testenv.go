@@ -63,15 +63,9 @@ type Env struct {
 // configuration before the app starts.
 func Start(t TB, configure ...func(*hooks.Config)) *Env {
 	t.Helper()
-	return StartOn(t, t.TempDir(), configure...)
-}
-
-// StartOn runs Portico on the data dir dir, such as one just restored.
-func StartOn(t TB, dir string, configure ...func(*hooks.Config)) *Env {
-	t.Helper()
 	env := &Env{
 		T:     t,
-		Dir:   dir,
+		Dir:   t.TempDir(),
 		Clock: NewClock(time.Now().UTC().Truncate(time.Second)),
 		Mail:  StartMailServer(t),
 	}
