@@ -239,11 +239,8 @@ func get(t *testing.T, client *http.Client, url string) *http.Response {
 func seededDataDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	app := core.NewBaseApp(core.BaseAppConfig{DataDir: dir})
-	if err := app.Bootstrap(); err != nil {
-		t.Fatal(err)
-	}
-	defer app.ResetBootstrapState()
+	app := testenv.OpenDir(t, dir)
+	defer testenv.Close(app)
 	if err := app.RunAllMigrations(); err != nil {
 		t.Fatal(err)
 	}
@@ -263,11 +260,8 @@ func seededDataDir(t *testing.T) string {
 // appURL is the Application URL stored in dir's settings.
 func appURL(t *testing.T, dir string) string {
 	t.Helper()
-	app := core.NewBaseApp(core.BaseAppConfig{DataDir: dir})
-	if err := app.Bootstrap(); err != nil {
-		t.Fatal(err)
-	}
-	defer app.ResetBootstrapState()
+	app := testenv.OpenDir(t, dir)
+	defer testenv.Close(app)
 	return app.Settings().Meta.AppURL
 }
 
