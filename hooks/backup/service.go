@@ -35,6 +35,16 @@ const (
 	// pocketBaseZipJob is the cron job of PocketBase's scheduled backups.
 	pocketBaseZipJob = "__pbAutoBackup__"
 
+	// pocketBaseOptimizeJob is PocketBase's nightly job that runs a
+	// TRUNCATE checkpoint of data.db and auxiliary.db, then PRAGMA
+	// optimize. While replicating, optimizeJob stands in for it.
+	pocketBaseOptimizeJob = "__pbDBOptimize__"
+	optimizeJob           = "portico_db_optimize"
+
+	// retryEvery is how often serve tries again to start replication
+	// that could not start (replica unreachable, key missing).
+	retryEvery = time.Minute
+
 	drillJob      = "portico_backup_drill"
 	statusEvery   = 5 * time.Second
 	closeTimeout  = 30 * time.Second
@@ -78,6 +88,13 @@ func Register(app *pocketbase.PocketBase, cfg Config, mail *outbox.Outbox) *Serv
 	if s.cfg.ReplicaURL == "" {
 		return s
 	}
+
+	// Litestream owns data.db's checkpoints (hooks.ReplicatedPragma turns
+	// SQLite's automatic ones off): PocketBase's nightly TRUNCATE
+	// checkpoint would hold the writer for the busy timeout waiting on
+	// Litestream's read transaction, so it makes way for optimizeJob.
+	app.Cron().Remove(pocketBaseOptimizeJob)
+	app.Cron().MustAdd(optimizeJob, "0 0 * * *", s.optimize)
 
 	if !s.cfg.ZipSchedule {
 		// Outermost, so PocketBase has added its job by the time this runs.
@@ -132,6 +149,18 @@ func (s *Service) stopZipSchedule() {
 	s.app.Logger().Info("scheduled zip backups are off while replication runs; set PORTICO_ZIP_BACKUPS=scheduled to keep them")
 }
 
+// optimize is PocketBase's nightly database upkeep without the checkpoint
+// of data.db, which Litestream makes: auxiliary.db (the request log, not
+// replicated) is still checkpointed and truncated.
+func (s *Service) optimize() {
+	if _, err := s.app.AuxNonconcurrentDB().NewQuery("PRAGMA wal_checkpoint(TRUNCATE)").Execute(); err != nil {
+		s.app.Logger().Warn("checkpointing auxiliary.db", "error", err)
+	}
+	if _, err := s.app.NonconcurrentDB().NewQuery("PRAGMA optimize").Execute(); err != nil {
+		s.app.Logger().Warn("PRAGMA optimize", "error", err)
+	}
+}
+
 // start begins replication in the background, so a slow or unreachable
 // bucket never delays the portal's start. It never fails serve: a replica
 // that cannot be reached, or a key that is missing, is logged and kept for
@@ -139,12 +168,40 @@ func (s *Service) stopZipSchedule() {
 func (s *Service) start() {
 	s.ready, s.stop, s.done = make(chan struct{}), make(chan struct{}), make(chan struct{})
 	routine.FireAndForget(func() {
-		if err := s.open(); err != nil {
-			s.report(fmt.Errorf("replication is not running: %w", err))
-		}
+		s.tryOpen()
 		close(s.ready)
 		s.loop()
 	})
+}
+
+// tryOpen starts replication, or reports why it cannot.
+func (s *Service) tryOpen() {
+	if err := s.open(); err != nil {
+		s.report(fmt.Errorf("replication is not running: %w", err))
+	}
+}
+
+// retry tries again to start replication that could not start. Until it
+// runs nobody checkpoints data.db, so the WAL is first checkpointed and
+// truncated here, which keeps it bounded. Only a truncated WAL is safe
+// behind Litestream's back: it finds the WAL shorter than where it left
+// off and sends a full snapshot, where a WAL started over in place would
+// pass its checks with the frames in between missing.
+func (s *Service) retry() {
+	if s.running() {
+		return
+	}
+	if _, err := s.app.NonconcurrentDB().NewQuery("PRAGMA wal_checkpoint(TRUNCATE)").Execute(); err != nil {
+		s.app.Logger().Warn("checkpointing data.db while replication is not running", "error", err)
+	}
+	s.tryOpen()
+}
+
+// running tells whether Litestream has started on data.db.
+func (s *Service) running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.db != nil
 }
 
 // started waits until replication has started or failed to.
@@ -258,13 +315,16 @@ func replicaIsEmpty(ctx context.Context, client litestream.ReplicaClient) (bool,
 	return true, nil
 }
 
-// loop copies uploaded files and writes the status file until close.
+// loop copies uploaded files, writes the status file and retries a
+// replication that could not start, until close.
 func (s *Service) loop() {
 	defer close(s.done)
 	files := time.NewTicker(s.cfg.FilesInterval)
 	defer files.Stop()
 	status := time.NewTicker(statusEvery)
 	defer status.Stop()
+	retry := time.NewTicker(retryEvery)
+	defer retry.Stop()
 	s.copyFiles(context.Background())
 	s.writeStatus()
 	for {
@@ -275,6 +335,8 @@ func (s *Service) loop() {
 			s.copyFiles(context.Background())
 		case <-status.C:
 			s.writeStatus()
+		case <-retry.C:
+			s.retry()
 		}
 	}
 }

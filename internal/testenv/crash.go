@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -128,6 +129,10 @@ func (l *ClientLoad) Check(dataDir string) (CrashCheck, error) {
 		return check, err
 	}
 	defer db.Close()
+	check.Problems, err = integrityProblems(db)
+	if err != nil {
+		return check, err
+	}
 	rows, err := db.Query(`SELECT c.email, c.name,
 		(SELECT count(*) FROM login_tokens t WHERE t.client = c.id),
 		(SELECT count(*) FROM mail_outbox m WHERE m.recipient = c.email)
@@ -224,6 +229,27 @@ func (l *ClientLoad) Check(dataDir string) (CrashCheck, error) {
 	return check, nil
 }
 
+// integrityProblems is what SQLite's full integrity check finds wrong
+// with db, a line each, nothing when it passes.
+func integrityProblems(db *sql.DB) ([]string, error) {
+	rows, err := db.Query("PRAGMA integrity_check")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return nil, err
+		}
+		if line != "ok" {
+			problems = append(problems, "the restored data.db fails SQLite's integrity check: "+line)
+		}
+	}
+	return problems, rows.Err()
+}
+
 // Acked is the number of acknowledged additions so far.
 func (l *ClientLoad) Acked() int {
 	l.mu.Lock()
@@ -261,6 +287,9 @@ func KillRound(t TB, binary string, env []string, dataDir, restoreDir string, lo
 		return CrashCheck{}, err
 	}
 	load.Token = token
+	if err := waitFirstCopy(binary, env, dataDir); err != nil {
+		return CrashCheck{}, err
+	}
 	if before != nil {
 		before()
 	}
@@ -280,6 +309,24 @@ func KillRound(t TB, binary string, env []string, dataDir, restoreDir string, lo
 		return CrashCheck{}, fmt.Errorf("portico restore: %v\n%s", err, out)
 	}
 	return load.Check(restoreDir)
+}
+
+// waitFirstCopy returns once `portico backup status` finds a copy in the
+// replica. Serve starts replicating in the background after it answers,
+// and a kill before the first copy arrives leaves nothing to restore: the
+// replica honestly "holds no copy yet", and there is nothing to check.
+func waitFirstCopy(binary string, env []string, dataDir string) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		out, err := RunBinary(binary, env, "backup", "status", "--dir", dataDir)
+		if err == nil && strings.Contains(out, "position     transaction") {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the replica holds no copy a minute after serve started: %v\n%s", err, out)
+		}
+		time.Sleep(100 * time.Millisecond) // the next poll of the bucket
+	}
 }
 
 // freeLoopbackAddr is a loopback address nothing listens on now.

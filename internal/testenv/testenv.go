@@ -99,7 +99,7 @@ func (env *Env) boot(listener net.Listener) {
 	t := env.T
 	t.Helper()
 
-	app := pocketbase.NewWithConfig(hooks.PocketBaseConfig(pocketbase.Config{DefaultDataDir: env.Dir, HideStartBanner: true}))
+	app := pocketbase.NewWithConfig(hooks.PocketBaseConfig(pocketbase.Config{DefaultDataDir: env.Dir, HideStartBanner: true}, env.Config))
 	portal := hooks.Register(app, env.Config)
 	if err := app.Bootstrap(); err != nil {
 		t.Fatal(err)
