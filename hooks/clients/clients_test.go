@@ -206,3 +206,31 @@ func TestInviteCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownTimeZoneIsRefusedOnSave: a mistyped zone is named when the
+// client is saved, and what was stored stays as it was.
+func TestUnknownTimeZoneIsRefusedOnSave(t *testing.T) {
+	env := testenv.Start(t)
+	ada, _ := env.NewClient("Ada Client", "ada@example.com", false)
+	staff := env.ClinicianToken()
+	records := "/api/collections/clients/records"
+
+	r := env.Do(http.MethodPatch, records+"/"+ada.Id, map[string]string{"timezone": "America/NewYork", "phone": "555-0100"}, "Authorization", staff)
+	if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"timezone"`) {
+		t.Fatalf("saving a client with the zone America/NewYork: %s; want 400 naming the timezone field", r)
+	}
+	stored, err := env.App.FindRecordById("clients", ada.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.GetString("timezone") != ada.GetString("timezone") || stored.GetString("phone") != "" {
+		t.Fatalf("a refused save changed the client: timezone %q, phone %q", stored.GetString("timezone"), stored.GetString("phone"))
+	}
+	r = env.Do(http.MethodPost, records, map[string]any{"name": "Cy Client", "email": "cy@example.com", "timezone": "Mars/Olympus"}, "Authorization", staff)
+	if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"timezone"`) {
+		t.Fatalf("creating a client in the zone Mars/Olympus: %s; want 400 naming the timezone field", r)
+	}
+	if r := env.Do(http.MethodPatch, records+"/"+ada.Id, map[string]string{"timezone": "Europe/Lisbon"}, "Authorization", staff); r.Status != http.StatusOK {
+		t.Fatalf("saving a client with the zone Europe/Lisbon: %s", r)
+	}
+}
