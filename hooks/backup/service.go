@@ -85,6 +85,7 @@ type problem struct {
 func Register(app *pocketbase.PocketBase, cfg Config, mail *outbox.Outbox) *Service {
 	s := &Service{app: app, cfg: cfg.withDefaults(), mail: mail}
 	app.RootCmd.AddCommand(s.backupCommand(), s.restoreCommand())
+	s.registerOwnerView()
 	if s.cfg.ReplicaURL == "" {
 		return s
 	}
