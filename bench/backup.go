@@ -205,7 +205,28 @@ func (b *bench) backupRows(t *table) {
 			fmt.Sprintf("%.1f KB vs %.1f KB", m("replicated/"+name+"/written")/1024, m(name+"/written")/1024), "", nil)
 	}
 	t.row("Replica size after one replicated sign-in run (sealed LTX files, uploaded files)", fmt.Sprintf("%.1f MB", m("replicated/replica-bytes")/(1<<20)), "", nil)
+	b.recoveryRows(t)
+}
 
+// recovery is `go run ./bench -recovery`: the kill rounds and the restore
+// times alone, without the sign-in runs.
+func (b *bench) recovery(module string) {
+	log.Print("building the release binary")
+	binary, err := buildRelease(module, b.tb.TempDir())
+	must(b.tb, err)
+	b.mail = testenv.StartMailServer(b.tb)
+	b.killRuns(binary, b.sizes.kills)
+	for _, size := range b.rtoSizes() {
+		b.restoreTime(binary, size)
+	}
+	t := &table{}
+	b.recoveryRows(t)
+	fmt.Printf("Machine: %s\n\nCommand: `%s`\n\n| Figure | Measured | Target | |\n|---|---|---|---|\n%s\n", machine(), b.command, strings.Join(t.rows, "\n"))
+}
+
+// recoveryRows are what a kill loses and what a restore takes.
+func (b *bench) recoveryRows(t *table) {
+	m := b.figures.median
 	rpo := slices.Sorted(slices.Values(b.figures["rpo"]))
 	if len(rpo) > 0 {
 		t.row(fmt.Sprintf("Data lost on `kill -9` under load (RPO: last acknowledged write - newest restored one), %d kills", len(rpo)),

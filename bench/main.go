@@ -50,6 +50,7 @@ func main() {
 	trailOnly := flag.Bool("trail", false, "measure only the audit trail rows (five runs of each build, side by side)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the sign-in load to this file (implies -inprocess)")
 	restoreGB := flag.Bool("restore-gb", false, "also time the restore of a 1 GB database (several minutes)")
+	recoveryOnly := flag.Bool("recovery", false, "measure only the data lost on kill -9 (RPO) and the restore time (RTO)")
 	limitDir := flag.String("limit-dir", "", "serve the bare limit on this data dir (the benchmark starts it so)")
 	limitHTTP := flag.String("limit-http", "", "the bare limit's address, with -limit-dir")
 	flag.Parse()
@@ -74,6 +75,10 @@ func main() {
 	b.command = strings.Join(append([]string{"go run ./bench"}, os.Args[1:]...), " ")
 
 	module := moduleDir(tb)
+	if *recoveryOnly {
+		b.recovery(module)
+		return
+	}
 	if !*quick && !*trailOnly && !*skipReminders {
 		log.Printf("running the reminder benchmarks in hooks/reminders (%d runs)", s.runs)
 		b.remindersMeasured, err = b.reminders(module, s.runs)
