@@ -14,6 +14,7 @@ package hooks
 import (
 	"github.com/pocketbase/pocketbase"
 
+	"portico/hooks/actions"
 	"portico/hooks/appointments"
 	"portico/hooks/clients"
 	"portico/hooks/intake"
@@ -84,6 +85,9 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	remind := reminders.New(app, config.Now, settings, queue, booked)
 	remind.Register()
 	app.RootCmd.AddCommand(remind.Command())
+
+	// Appointment actions: Confirm, Cancel, Ask for another time in reminders and the portal; GET /a/{token}, /api/portal/actions/...
+	actions.New(app, actions.Config{Now: config.Now, RateWindow: config.RateWindow}, settings, mail, booked).Register()
 
 	// Pages: the portal from pb_public, /s/{token}, security headers on every response.
 	pages.Register(app)

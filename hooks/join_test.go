@@ -27,15 +27,7 @@ func joinLinkFrom(t *testing.T, msg testenv.Mail) (link, token string) {
 // open requests a join link as a phone, or a mail scanner, would, without following redirects.
 func open(t *testing.T, method, link string) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequest(method, link, nil)
-	req.Header.Set("User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)")
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp
+	return testenv.Open(t, method, link, "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)")
 }
 
 func TestJoinLinkBeforeInAndAfterTheWindow(t *testing.T) {

@@ -39,6 +39,18 @@ type Appointments struct {
 	practice *practice.Settings
 	letters  *letters.Letters
 	join     *join.Links
+
+	reminderLinks LinksFunc
+}
+
+// LinksFunc gives the further links a mail about appointment carries.
+type LinksFunc func(app core.App, appointment *schema.Appointment) ([]letters.Link, error)
+
+// OfferInReminders makes every reminder carry the links that links gives,
+// such as the client's actions on the appointment; the capability that
+// owns them calls it once, when it registers.
+func (a *Appointments) OfferInReminders(links LinksFunc) {
+	a.reminderLinks = links
 }
 
 // New returns the appointments capability.

@@ -27,6 +27,10 @@ type Practice struct {
 	ReminderLeads     []time.Duration
 	JoinOpensBefore   time.Duration
 	TimeZone          *time.Location // where clinicians book appointments
+	// CancellationPolicy is how long before the start a client may cancel
+	// without it counting as late; 0 means no policy.
+	CancellationPolicy time.Duration
+	ClientActionsOff   []string // "confirm", "cancel", "reschedule": what clients may not do
 }
 
 // Settings is the practice record, read once and refreshed by a hook
@@ -120,5 +124,7 @@ func (s *Settings) load() (Practice, error) {
 	}
 	practice.JoinOpensBefore = time.Duration(record.GetInt("join_opens_minutes")) * time.Minute
 	practice.TimeZone = ZoneLocation(record.GetString("timezone"))
+	practice.CancellationPolicy = time.Duration(record.GetInt("cancellation_policy_hours")) * time.Hour
+	practice.ClientActionsOff = record.GetStringSlice("client_actions_off")
 	return practice, nil
 }
