@@ -271,3 +271,238 @@ func TestActionLinksRefusedWithAPlainAnswer(t *testing.T) {
 		t.Fatalf("requests after the start changed the appointment:\nbefore %s\nafter  %s", before, after)
 	}
 }
+
+// TestLateCancellationAcrossDaylightSaving: New York's clocks go forward
+// at 2 AM on Sunday 8 March 2026. For a visit that Sunday at 10:00, a
+// 24-hour policy starts on Saturday at 10:00 on the practice's clock
+// (15:00 UTC), 23 hours before the start, not at 09:00.
+func TestLateCancellationAcrossDaylightSaving(t *testing.T) {
+	env, ada, clinician := practiceWithClient(t)
+	env.SetPractice("timezone", "America/New_York")
+	env.Clock.Set(time.Date(2026, 3, 6, 16, 0, 0, 0, time.UTC)) // inside the 48-hour reminder
+	starts := time.Date(2026, 3, 8, 14, 0, 0, 0, time.UTC) // 10:00 EDT
+	lateFrom := time.Date(2026, 3, 7, 15, 0, 0, 0, time.UTC)
+	early := env.Book(ada, clinician, starts, "in person")
+	_, _, earlyToken := remind(t, env)
+	late := env.Book(ada, clinician, starts, "telehealth")
+	_, _, lateToken := remind(t, env)
+
+	status := env.Post("/api/portal/actions/status", map[string]string{"token": earlyToken})
+	if viewOf(status)["lateFrom"] != lateFrom.Format(time.RFC3339) || viewOf(status)["policyHours"] != 24.0 {
+		t.Fatalf("the page says late cancellation starts %v (policy %v h); want %s, 24 h", viewOf(status)["lateFrom"], viewOf(status)["policyHours"], lateFrom)
+	}
+
+	// Half an hour before the window, on the practice's clock: not late,
+	// though 23.5 hours before the start.
+	env.Clock.Set(lateFrom.Add(-30 * time.Minute))
+	if r := env.Post("/api/portal/actions/status", map[string]string{"token": earlyToken}); viewOf(r)["late"] != false {
+		t.Fatalf("at 09:30 on Saturday the page says the cancellation would be late: %s", r)
+	}
+	if r := env.Post("/api/portal/actions/cancel", map[string]any{"token": earlyToken}); r.Status != http.StatusOK || viewOf(r)["lateCancellation"] != false {
+		t.Fatalf("cancelling at 09:30 on Saturday: %s; want 200, not late", r)
+	}
+	if fresh := env.Reload("appointments", early); fresh.GetString("status") != "cancelled" || fresh.GetBool("late_cancellation") {
+		t.Fatalf("the early cancellation is stored as status %q, late %v; want cancelled, not late", fresh.GetString("status"), fresh.GetBool("late_cancellation"))
+	}
+	if notice := env.Mail.Next("ada@example.com", wait); !strings.HasPrefix(notice.Subject, "Cancelled:") {
+		t.Fatalf("the client got %q; want the usual cancellation notice", notice.Subject)
+	}
+	if staff := env.Mail.Next(frontDesk, wait); staff.Subject != "A client cancelled an appointment" {
+		t.Fatalf("the practice got %q for a cancellation outside the window", staff.Subject)
+	}
+
+	// From 10:00 on Saturday, the page explains first; a press without
+	// having seen that is refused with the explanation.
+	env.Clock.Set(lateFrom)
+	status = env.Post("/api/portal/actions/status", map[string]string{"token": lateToken})
+	if viewOf(status)["late"] != true {
+		t.Fatalf("at 10:00 on Saturday the page does not say the cancellation would be late: %s", status)
+	}
+	before := standing(env, late)
+	r := env.Post("/api/portal/actions/cancel", map[string]any{"token": lateToken})
+	if r.Status != http.StatusConflict || r.JSON["reason"] != "late" || !strings.Contains(fmt.Sprint(r.JSON["message"]), "24 hours notice") {
+		t.Fatalf("cancelling late without seeing the policy: %s; want 409 late, explaining the 24 hours", r)
+	}
+	if after := standing(env, late); after != before {
+		t.Fatalf("the refused late cancel changed the appointment:\nbefore %s\nafter  %s", before, after)
+	}
+	r = env.Post("/api/portal/actions/cancel", map[string]any{"token": lateToken, "acceptLate": true})
+	if r.Status != http.StatusOK || viewOf(r)["lateCancellation"] != true || !strings.Contains(fmt.Sprint(r.JSON["message"]), "late cancellation") {
+		t.Fatalf("cancelling late having read the policy: %s; want 200, marked late", r)
+	}
+	if fresh := env.Reload("appointments", late); fresh.GetString("status") != "cancelled" || !fresh.GetBool("late_cancellation") || fresh.GetString("cancelled_by") != "client" {
+		t.Fatalf("the late cancellation is stored as status %q, late %v, by %q", fresh.GetString("status"), fresh.GetBool("late_cancellation"), fresh.GetString("cancelled_by"))
+	}
+	if notice := env.Mail.Next("ada@example.com", wait); !strings.HasPrefix(notice.Subject, "Cancelled:") {
+		t.Fatalf("the client got %q; want the usual cancellation notice", notice.Subject)
+	}
+	staff := env.Mail.Next(frontDesk, wait)
+	if staff.Subject != "A client cancelled late" {
+		t.Fatalf("the practice got %q; want the late cancellation notice", staff.Subject)
+	}
+	mustSayNothingOfTheClient(t, staff)
+}
+
+func TestAskForAnotherTimeReachesStaffAndTheAnswerReachesTheClient(t *testing.T) {
+	env, ada, clinician := practiceWithClient(t)
+	appointment := env.Book(ada, clinician, env.Clock.Now().Add(47*time.Hour), "in person")
+	_, _, token := remind(t, env)
+	soon := env.Clock.Now().Add(4 * 24 * time.Hour).Truncate(time.Hour)
+	at := func(offset time.Duration) string { return soon.Add(offset).Format(time.RFC3339) }
+
+	bad := []struct {
+		name string
+		body map[string]any
+	}{
+		{"four times", map[string]any{"times": []string{at(0), at(time.Hour), at(2 * time.Hour), at(3 * time.Hour)}}},
+		{"a time gone by", map[string]any{"times": []string{env.Clock.Now().Add(-time.Hour).Format(time.RFC3339)}}},
+		{"a time that is not one", map[string]any{"times": []string{"next Tuesday"}}},
+		{"times of the wrong type", map[string]any{"times": "tomorrow"}},
+		{"neither a time nor a note", map[string]any{"times": []string{}, "note": "  "}},
+		{"a note of a page", map[string]any{"note": strings.Repeat("a", 501)}},
+	}
+	for _, c := range bad {
+		c.body["token"] = token
+		if r := env.Post("/api/portal/actions/reschedule", c.body); r.Status != http.StatusBadRequest || r.JSON["message"] == "" {
+			t.Errorf("asking with %s: %s; want 400 with a plain message", c.name, r)
+		}
+	}
+	if n := env.Count("appointment_requests", ""); n != 0 {
+		t.Fatalf("refused requests stored %d records", n)
+	}
+
+	r := env.Post("/api/portal/actions/reschedule", map[string]any{"token": token, "times": []string{at(0), at(time.Hour), at(50 * time.Hour)}, "note": note})
+	if r.Status != http.StatusOK || viewOf(r)["state"] != "time_change_requested" {
+		t.Fatalf("asking for three times: %s; want 200, time change requested", r)
+	}
+	if strings.Contains(string(r.Body), "medication") {
+		t.Errorf("the answer to a link shows the note back to whoever holds the link: %s", r)
+	}
+	staff := env.Mail.Next(frontDesk, wait)
+	mustSayNothingOfTheClient(t, staff)
+	request, err := env.App.FindFirstRecordByFilter("appointment_requests", "appointment = {:id}", map[string]any{"id": appointment.Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Staff read the request through the records API and decline it with a line.
+	staffToken := env.ClinicianToken()
+	path := "/api/collections/appointment_requests/records/" + request.Id
+	if got := env.Do(http.MethodGet, path, nil, "Authorization", staffToken); got.Status != http.StatusOK || got.JSON["note"] != note {
+		t.Fatalf("staff reading the request: %s; want 200 with the client's note", got)
+	}
+	if got := env.Do(http.MethodPatch, path, map[string]any{"status": "declined"}, "Authorization", staffToken); got.Status != http.StatusBadRequest {
+		t.Fatalf("declining with no line for the client: %s; want 400", got)
+	}
+	answer := "We have no mornings free that week; could you do Thursday at 4 PM?"
+	if got := env.Do(http.MethodPatch, path, map[string]any{"status": "declined", "answer": answer}, "Authorization", staffToken); got.Status != http.StatusOK {
+		t.Fatalf("declining with a line: %s", got)
+	}
+	declined := env.Mail.Next("ada@example.com", wait)
+	if declined.Subject != "About your request for another time" || !strings.Contains(declined.Text, answer) {
+		t.Fatalf("the client got %q:\n%s\nwant the practice's answer", declined.Subject, declined.Text)
+	}
+	for _, msg := range env.Mail.All() {
+		if strings.Contains(msg.Text+msg.HTML+msg.Subject, "medication") {
+			t.Errorf("the mail %q to %s carries the client's note", msg.Subject, msg.To)
+		}
+		testenv.MustNotLeak(t, "the mail "+msg.Subject, strings.ReplaceAll(msg.Text, "medication", ""))
+	}
+
+	// The portal shows the answer, and the note to its writer only.
+	list := env.Do(http.MethodGet, "/api/portal/actions", nil, "Authorization", env.SessionOf(ada))
+	if list.Status != http.StatusOK || !strings.Contains(string(list.Body), answer) || !strings.Contains(string(list.Body), "declined") {
+		t.Fatalf("the portal list after the answer: %s; want the request declined with the answer", list)
+	}
+
+	// Asked again, and answered by moving the appointment: the request
+	// is settled and the new time needs a new confirmation.
+	if r := env.Post("/api/portal/actions/confirm", map[string]any{"token": token}); r.Status != http.StatusOK {
+		t.Fatalf("confirming: %s", r)
+	}
+	if r := env.Post("/api/portal/actions/reschedule", map[string]any{"token": token, "times": []string{at(0)}}); r.Status != http.StatusOK {
+		t.Fatalf("asking again after a decline: %s", r)
+	}
+	env.Mail.Next(frontDesk, wait)
+	env.Change("appointments", appointment, "starts", soon)
+	if moved := env.Mail.Next("ada@example.com", wait); !strings.HasPrefix(moved.Subject, "New time:") {
+		t.Fatalf("the client got %q; want the usual notice of the new time", moved.Subject)
+	}
+	if n := env.Count("appointment_requests", "appointment = '"+appointment.Id+"' && status = 'rescheduled'"); n != 1 {
+		t.Errorf("%d requests marked rescheduled after the move; want 1", n)
+	}
+	status := env.Post("/api/portal/actions/status", map[string]string{"token": token})
+	if viewOf(status)["state"] != "scheduled" {
+		t.Errorf("after the move the appointment stands %v; want scheduled, to be confirmed again", viewOf(status)["state"])
+	}
+}
+
+// TestActionsAsOwnerAnotherClientAndNobody tries each route by
+// appointment id as its client, as another client and signed out: only
+// the owner sees or changes anything, and nobody reaches the requests
+// through the records API.
+func TestActionsAsOwnerAnotherClientAndNobody(t *testing.T) {
+	env, ada, clinician := practiceWithClient(t)
+	ben, _ := env.NewClient("Ben Other", "ben@example.com", true)
+	appointment := env.Book(ada, clinician, env.Clock.Now().Add(72*time.Hour), "in person")
+	sessions := map[string]string{"ben (another client)": env.SessionOf(ben), "nobody": ""}
+	id := appointment.Id
+	later := env.Clock.Now().Add(5 * 24 * time.Hour).Format(time.RFC3339)
+	routes := []struct {
+		method, path string
+		body         map[string]any
+	}{
+		{http.MethodGet, "/api/portal/actions", nil},
+		{http.MethodPost, "/api/portal/actions/status", map[string]any{"appointment": id}},
+		{http.MethodPost, "/api/portal/actions/confirm", map[string]any{"appointment": id}},
+		{http.MethodPost, "/api/portal/actions/reschedule", map[string]any{"appointment": id, "times": []string{later}, "note": note}},
+		{http.MethodPost, "/api/portal/actions/cancel", map[string]any{"appointment": id}},
+	}
+
+	before := standing(env, appointment)
+	for who, session := range sessions {
+		for _, route := range routes {
+			var body any
+			if route.body != nil {
+				body = route.body
+			}
+			r := env.Do(route.method, route.path, body, "Authorization", session)
+			want := http.StatusNotFound
+			if who == "nobody" {
+				want = http.StatusUnauthorized
+			}
+			if route.method == http.MethodGet && who != "nobody" {
+				want = http.StatusOK
+			}
+			if r.Status != want || strings.Contains(string(r.Body), id) {
+				t.Errorf("%s %s %s: %s; want %d, and nothing of Ada's appointment", who, route.method, route.path, r, want)
+			}
+		}
+	}
+	if after := standing(env, appointment); after != before {
+		t.Fatalf("another client or nobody changed Ada's appointment:\nbefore %s\nafter  %s", before, after)
+	}
+
+	owner := env.SessionOf(ada)
+	for _, route := range routes {
+		var body any
+		if route.body != nil {
+			body = route.body
+		}
+		if r := env.Do(route.method, route.path, body, "Authorization", owner); r.Status != http.StatusOK || !strings.Contains(string(r.Body), id) {
+			t.Errorf("ada (owner) %s %s: %s; want 200 with the appointment", route.method, route.path, r)
+		}
+	}
+	if fresh := env.Reload("appointments", appointment); fresh.GetString("status") != "cancelled" || fresh.GetString("cancelled_by") != "client" {
+		t.Errorf("the owner's cancel from the portal left status %q", fresh.GetString("status"))
+	}
+
+	for who, session := range map[string]string{"ada (owner)": owner, "ben (another client)": sessions["ben (another client)"], "nobody": ""} {
+		for _, path := range []string{"/api/collections/appointment_requests/records", "/api/collections/appointment_requests/records?filter=note~'medication'"} {
+			r := env.Do(http.MethodGet, path, nil, "Authorization", session)
+			if r.Status == http.StatusOK || strings.Contains(string(r.Body), "medication") {
+				t.Errorf("%s reads %s: %s; want it closed to clients", who, path, r)
+			}
+		}
+	}
+}

@@ -84,4 +84,6 @@ export async function showAppointmentActions(section) {
     }
     decorate(entry, view);
   }
+  // Soonest first, the cancelled ones among the others.
+  if (list) list.append(...data.appointments.map((view) => [...list.children].find((li) => li.dataset.id === view.id)).filter(Boolean));
 }
