@@ -13,6 +13,7 @@ package hooks
 
 import (
 	"github.com/pocketbase/pocketbase"
+	"github.com/pocketbase/pocketbase/core"
 
 	"portico/hooks/actions"
 	"portico/hooks/appointments"
@@ -32,9 +33,10 @@ import (
 
 // Portal is the running application, as tests and the benchmark reach it.
 type Portal struct {
-	Outbox    *outbox.Outbox
-	Practice  *practice.Settings
-	Reminders *reminders.Reminders
+	Outbox     *outbox.Outbox
+	Background *web.Background
+	Practice   *practice.Settings
+	Reminders  *reminders.Reminders
 }
 
 // Register hangs every Portico capability on app and returns the portal.
@@ -48,6 +50,14 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	settings := practice.New(app)
 	mail := &letters.Letters{App: app, Outbox: queue}
 
+	// Work a request leaves for after its response (sign-in mail) finishes
+	// before the outbox stops on shutdown.
+	background := web.NewBackground()
+	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
+		background.Wait()
+		return e.Next()
+	})
+
 	// Mail: the outbox worker runs inside serve; PocketBase's own mail
 	// (password resets and the like) goes through the outbox too.
 	queue.RunWithServe()
@@ -60,7 +70,7 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 		LinksPerAddress: config.LinksPerAddress,
 		LinksPerIP:      config.LinksPerIP,
 		RateWindow:      config.RateWindow,
-	}, mail, ratelimit.New(config.Now), web.NewBackground())
+	}, mail, ratelimit.New(config.Now), background)
 	signIn.Register()
 
 	// Clients: invites on create, no passwords, PocketBase's verification
@@ -96,5 +106,5 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// data-dir errors, certificates kept out of backups.
 	serve.Register(app)
 
-	return &Portal{Outbox: queue, Practice: settings, Reminders: remind}
+	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind}
 }

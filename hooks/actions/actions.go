@@ -30,9 +30,6 @@ import (
 // ?do=confirm|cancel|reschedule says which button the page shows.
 const LinkPath = "/a/"
 
-// AppointmentRequests is the collection of requests for another time.
-const AppointmentRequests = "appointment_requests"
-
 // actionToken is the token of an appointment's action links.
 var actionToken = schema.LinkToken{Purpose: "portico appointment actions", Salt: "action_salt", Hash: "action_hash"}
 
@@ -83,7 +80,7 @@ func (a *Actions) Register() {
 		return e.Next()
 	})
 
-	a.app.OnRecordUpdate(AppointmentRequests).BindFunc(a.answerRequest)
+	a.app.OnRecordUpdate(schema.AppointmentRequests).BindFunc(a.answerRequest)
 
 	// Rotating the clients collection's token secret voids every action
 	// link; the stored hashes follow at once, so the next reminder's links work.
@@ -114,9 +111,9 @@ func (a *Actions) settleAnswers(app core.App, record *core.Record) error {
 		record.Set("confirmed", "")
 		record.Set("cancelled_by", "")
 		record.Set("late_cancellation", false)
-		return settleOpenRequest(app, record.Id, RequestRescheduled, a.config.Now())
+		return settleOpenRequest(app, record.Id, schema.RequestRescheduled, a.config.Now())
 	case appointments.ChangeCancelled:
-		return settleOpenRequest(app, record.Id, RequestWithdrawn, a.config.Now())
+		return settleOpenRequest(app, record.Id, schema.RequestWithdrawn, a.config.Now())
 	}
 	return nil
 }

@@ -246,7 +246,7 @@ func TestActionLinksRefusedWithAPlainAnswer(t *testing.T) {
 	env.SetPractice("client_actions_off", []string{})
 
 	// A cancelled appointment's link says so and changes nothing.
-	env.Change("appointments", second, "status", "cancelled")
+	env.Change(second, "status", "cancelled")
 	env.Mail.Next("ada@example.com", wait) // the cancellation notice
 	if r := env.Post("/api/portal/actions/confirm", map[string]any{"token": secondToken}); r.Status != http.StatusConflict || r.JSON["reason"] != "cancelled" {
 		t.Errorf("confirming an appointment the practice cancelled: %s; want 409 cancelled", r)
@@ -280,7 +280,7 @@ func TestLateCancellationAcrossDaylightSaving(t *testing.T) {
 	env, ada, clinician := practiceWithClient(t)
 	env.SetPractice("timezone", "America/New_York")
 	env.Clock.Set(time.Date(2026, 3, 6, 16, 0, 0, 0, time.UTC)) // inside the 48-hour reminder
-	starts := time.Date(2026, 3, 8, 14, 0, 0, 0, time.UTC) // 10:00 EDT
+	starts := time.Date(2026, 3, 8, 14, 0, 0, 0, time.UTC)      // 10:00 EDT
 	lateFrom := time.Date(2026, 3, 7, 15, 0, 0, 0, time.UTC)
 	early := env.Book(ada, clinician, starts, "in person")
 	_, _, earlyToken := remind(t, env)
@@ -424,7 +424,7 @@ func TestAskForAnotherTimeReachesStaffAndTheAnswerReachesTheClient(t *testing.T)
 		t.Fatalf("asking again after a decline: %s", r)
 	}
 	env.Mail.Next(frontDesk, wait)
-	env.Change("appointments", appointment, "starts", soon)
+	env.Change(appointment, "starts", soon)
 	if moved := env.Mail.Next("ada@example.com", wait); !strings.HasPrefix(moved.Subject, "New time:") {
 		t.Fatalf("the client got %q; want the usual notice of the new time", moved.Subject)
 	}

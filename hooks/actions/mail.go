@@ -50,7 +50,7 @@ func (a *Actions) tellPracticeOfCancellation(app core.App, ap *schema.Appointmen
 func (a *Actions) tellPracticeOfRequest(app core.App, request *core.Record) error {
 	return a.tellPractice(app, MailTimeRequested, "A client asked to move an appointment",
 		"A client asked to move an appointment; see the workspace. What they asked for is there, not in this email.",
-		"/_/#/collections?collection="+AppointmentRequests+"&recordId="+request.Id,
+		"/_/#/collections?collection="+schema.AppointmentRequests+"&recordId="+request.Id,
 		"time-requested:"+request.Id)
 }
 
@@ -63,7 +63,7 @@ var errNoAnswer = validation.Errors{"answer": validation.NewError("validation_re
 // moving the appointment needs no mail of its own: the move's notice is it.
 func (a *Actions) answerRequest(e *core.RecordEvent) error {
 	request := e.Record
-	if request.GetString("status") != RequestDeclined || request.Original().GetString("status") == RequestDeclined {
+	if request.GetString("status") != schema.RequestDeclined || request.Original().GetString("status") == schema.RequestDeclined {
 		return e.Next()
 	}
 	request.Set("answer", strings.TrimSpace(request.GetString("answer")))

@@ -414,7 +414,7 @@ func (a *Actions) handleCancel(e *core.RequestEvent) error {
 			return outcome{refused: &refusal{http.StatusConflict, "late", policyLine(settings) + " Please read it and press Cancel again if you still want to cancel."}}, nil
 		}
 		ap.Set("status", schema.StatusCancelled)
-		ap.Set("cancelled_by", "client")
+		ap.Set("cancelled_by", schema.CancelledByClient)
 		ap.Set("late_cancellation", isLate)
 		// Saved with its hooks: the usual notice goes out and the reminders are withdrawn.
 		if err := tx.Save(ap); err != nil {

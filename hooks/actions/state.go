@@ -10,12 +10,11 @@ import (
 	"portico/hooks/schema"
 )
 
-// What a client may do with an appointment, as links, routes and the
-// practice's client_actions_off name them.
+// What a client may do with an appointment.
 const (
-	Confirm    = "confirm"
-	Cancel     = "cancel"
-	Reschedule = "reschedule"
+	Confirm    = schema.ActionConfirm
+	Cancel     = schema.ActionCancel
+	Reschedule = schema.ActionReschedule
 )
 
 // allActions in the order the mail and the pages offer them.
@@ -31,25 +30,17 @@ const (
 	StateStarted        = "started"   // started, over or completed: nothing to change any more
 )
 
-// Request statuses, the select field of appointment_requests.
-const (
-	RequestOpen        = "open"
-	RequestRescheduled = "rescheduled"
-	RequestDeclined    = "declined"
-	RequestWithdrawn   = "withdrawn"
-)
-
 // State says where the appointment stands for its client; request is its
 // newest request for another time, or nil.
 func State(a *schema.Appointment, request *core.Record, now time.Time) string {
 	switch {
-	case a.Status() == schema.StatusCancelled && a.GetString("cancelled_by") == "client":
+	case a.Status() == schema.StatusCancelled && a.GetString("cancelled_by") == schema.CancelledByClient:
 		return StateCancelledByYou
 	case a.Status() == schema.StatusCancelled:
 		return StateCancelled
 	case a.Status() == schema.StatusCompleted || !now.Before(a.Starts()):
 		return StateStarted
-	case request != nil && request.GetString("status") == RequestOpen:
+	case request != nil && request.GetString("status") == schema.RequestOpen:
 		return StateRequested
 	case !a.GetDateTime("confirmed").IsZero():
 		return StateConfirmed

@@ -65,7 +65,7 @@ func newestRequests(app core.App, appointmentIds ...string) (map[string]*core.Re
 		ids[i] = id
 	}
 	var records []*core.Record
-	err := app.RecordQuery(AppointmentRequests).AndWhere(dbx.In("appointment", ids...)).OrderBy("created DESC").All(&records)
+	err := app.RecordQuery(schema.AppointmentRequests).AndWhere(dbx.In("appointment", ids...)).OrderBy("created DESC").All(&records)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func confirm(app core.App, id string, now time.Time) (bool, error) {
 
 // saveRequest stores a new open request for another time.
 func saveRequest(app core.App, a *schema.Appointment, times []time.Time, note string) (*core.Record, error) {
-	collection, err := app.FindCachedCollectionByNameOrId(AppointmentRequests)
+	collection, err := app.FindCachedCollectionByNameOrId(schema.AppointmentRequests)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func saveRequest(app core.App, a *schema.Appointment, times []time.Time, note st
 	request.Set("client", a.Client.Id)
 	request.Set("preferred_times", times)
 	request.Set("note", note)
-	request.Set("status", RequestOpen)
+	request.Set("status", schema.RequestOpen)
 	return request, app.Save(request)
 }
 

@@ -113,11 +113,15 @@ func (o *Outbox) RunWithServe() {
 		return e.Next()
 	})
 	o.app.OnTerminate().Bind(&hook.Handler[*core.TerminateEvent]{
+		// First in the chain, but it stops the worker only once the rest
+		// of the chain (PocketBase's server shutdown, the background jobs
+		// that queue mail) has run, so the last requests' mail is queued.
 		Func: func(e *core.TerminateEvent) error {
+			err := e.Next()
 			o.Stop()
-			return e.Next()
+			return err
 		},
-		Priority: -10000, // after the HTTP server has stopped taking requests
+		Priority: -10000,
 	})
 }
 

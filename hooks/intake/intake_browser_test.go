@@ -1,4 +1,4 @@
-package hooks_test
+package intake_test
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 func TestBrowserIntakeJourney(t *testing.T) {
 	env := testenv.Start(t)
 	ada, invite := env.NewClient("Ada Client", "ada@example.com", true)
-	assignment, _ := assign(t, env, ada, newForm(t, env, "New client", newPatientForm))
+	assignment, _ := env.Assign(ada, env.NewForm("New client", newPatientForm))
 	link, _ := invite.SignInLink()
 	tab := testenv.Browser(t)
 
@@ -48,7 +48,7 @@ func TestBrowserIntakeJourney(t *testing.T) {
 	if err != nil {
 		t.Fatalf("signing out and asking for a code: %v", err)
 	}
-	code := env.Mail.Next("ada@example.com", wait).Code()
+	code := env.Mail.Next("ada@example.com", testenv.Wait).Code()
 	err = Do(tab, SendKeys(ID("code"), code), Click(CSS("#code-form button")), WaitVisible(ID("list")))
 	location, _ = Run(tab, Location())
 	if err != nil || !strings.HasSuffix(location, "/portal/forms.html") {
@@ -69,7 +69,7 @@ func TestBrowserIntakeJourney(t *testing.T) {
 		t.Fatalf("filling in the first answers: %v", err)
 	}
 	waitSaved(t, tab)
-	assertNoPasswordField(t, tab)
+	testenv.AssertNoPasswordField(t, tab)
 
 	err = Do(tab, Reload(), WaitVisible(ID("packet-form")))
 	if err != nil {
@@ -122,7 +122,7 @@ func TestBrowserIntakeJourney(t *testing.T) {
 	}
 	testenv.Screenshot(t, tab, "form-sent")
 	testenv.Accessible(t, tab, "a sent form")
-	assertNoPasswordField(t, tab)
+	testenv.AssertNoPasswordField(t, tab)
 
 	stored, _ := env.App.FindRecordById("intake_assignments", assignment.Id)
 	if stored.GetString("status") != "submitted" {

@@ -1,9 +1,8 @@
-package hooks_test
+package signin_test
 
 import (
 	"net/http"
 	"testing"
-	"time"
 
 	"portico/internal/testenv"
 )
@@ -20,11 +19,11 @@ func TestSignInOnAnotherPhoneSendsNoPasswordAlert(t *testing.T) {
 		t.Fatalf("redeeming the invite: got %s; want 200", r)
 	}
 
-	_, token = requestLink(t, env, "ada@example.com").SignInLink()
+	_, token = env.RequestLink("ada@example.com").SignInLink()
 	r = env.Post("/api/portal/redeem", map[string]string{"token": token}, "User-Agent", "Mozilla/5.0 (Linux; Android 14) second phone")
 	if r.Status != http.StatusOK {
 		t.Fatalf("redeeming on the second phone: got %s; want 200", r)
 	}
 
-	env.Mail.Quiet("ada@example.com", 2*time.Second)
+	env.NoMailTo("ada@example.com")
 }

@@ -1,4 +1,4 @@
-package hooks_test
+package signin_test
 
 import (
 	"net/http"

@@ -1,4 +1,4 @@
-package hooks_test
+package serve_test
 
 import (
 	"bytes"
@@ -24,20 +24,20 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
 
+	"portico/internal/testenv"
 	_ "portico/pb_migrations"
 )
 
 const portalDomain = "portal.test"
 
 func TestAutomaticHTTPSFromACME(t *testing.T) {
-	binary := buildPortico(t)
+	binary := testenv.BuildPortico(t)
 	httpAddr, httpsAddr := freeAddr(t), freeAddr(t)
 	ca := startPebble(t, httpAddr, httpsAddr)
 	dir := seededDataDir(t)
@@ -46,8 +46,8 @@ func TestAutomaticHTTPSFromACME(t *testing.T) {
 		"--acme-ca", ca.Directory, "--acme-ca-root", ca.ServerRootFile,
 		"--http", httpAddr, "--https", httpsAddr}
 
-	portico := startPortico(t, binary, serve...)
-	first := portico.certificate(httpsAddr, ca.IssuerRoots)
+	portico := testenv.StartPortico(t, binary, serve...)
+	first := certificate(portico, httpsAddr, ca.IssuerRoots)
 	if !bytes.Equal(first.RawIssuer, ca.Intermediate.RawSubject) && !bytes.Equal(first.RawIssuer, ca.Root.RawSubject) {
 		t.Errorf("certificate issued by %s; want Pebble's chain (%s)", first.Issuer, ca.Intermediate.Subject)
 	}
@@ -72,7 +72,7 @@ func TestAutomaticHTTPSFromACME(t *testing.T) {
 	if plain.StatusCode != http.StatusPermanentRedirect || plain.Header.Get("Location") != wantLocation {
 		t.Errorf("plain HTTP answered %s to %q; want 308 to %s", plain.Status, plain.Header.Get("Location"), wantLocation)
 	}
-	portico.stop()
+	portico.Stop()
 
 	if got := appURL(t, dir); got != "https://"+portalDomain {
 		t.Errorf("Application URL for mailed links is %q; want https://%s", got, portalDomain)
@@ -80,18 +80,18 @@ func TestAutomaticHTTPSFromACME(t *testing.T) {
 
 	// With the CA gone, only the stored certificate can answer.
 	ca.stop()
-	portico = startPortico(t, binary, serve...)
-	again := portico.certificate(httpsAddr, ca.IssuerRoots)
+	portico = testenv.StartPortico(t, binary, serve...)
+	again := certificate(portico, httpsAddr, ca.IssuerRoots)
 	if again.SerialNumber.Cmp(first.SerialNumber) != 0 {
 		t.Errorf("after a restart the portal serves certificate %x; want the stored %x", again.SerialNumber, first.SerialNumber)
 	}
-	portico.stop()
+	portico.Stop()
 }
 
 // TestEachACMEChallengeAlone closes the port Pebble would use for the other
 // challenge, so the certificate can only come through the one named.
 func TestEachACMEChallengeAlone(t *testing.T) {
-	binary := buildPortico(t)
+	binary := testenv.BuildPortico(t)
 	for _, challenge := range []string{"http-01", "tls-alpn-01"} {
 		t.Run(challenge, func(t *testing.T) {
 			httpAddr, httpsAddr := freeAddr(t), freeAddr(t)
@@ -103,16 +103,16 @@ func TestEachACMEChallengeAlone(t *testing.T) {
 			}
 			ca := startPebble(t, pebbleHTTP, pebbleTLS)
 			// PocketBase's positional domain works like --domain.
-			portico := startPortico(t, binary, "serve", portalDomain, "--dir", seededDataDir(t),
+			portico := testenv.StartPortico(t, binary, "serve", portalDomain, "--dir", seededDataDir(t),
 				"--acme-ca", ca.Directory, "--acme-ca-root", ca.ServerRootFile,
 				"--http", httpAddr, "--https", httpsAddr)
-			portico.certificate(httpsAddr, ca.IssuerRoots)
+			certificate(portico, httpsAddr, ca.IssuerRoots)
 		})
 	}
 }
 
 func TestServeSaysWhatIsWrong(t *testing.T) {
-	binary := buildPortico(t)
+	binary := testenv.BuildPortico(t)
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -360,50 +360,10 @@ func writeServerCertificate(t *testing.T, dir string) (rootFile, certFile, keyFi
 	return rootFile, certFile, keyFile
 }
 
-// buildPortico builds the portico binary with .ci/build, as the Dockerfile does.
-func buildPortico(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	// The unreadable-data-dir case runs the binary as nobody.
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	binary := filepath.Join(dir, "portico")
-	if out, err := exec.Command("../.ci/build", binary).CombinedOutput(); err != nil {
-		t.Fatalf(".ci/build: %v\n%s", err, out)
-	}
-	return binary
-}
-
-// porticoProcess is `portico serve` running in the background.
-type porticoProcess struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	output *syncBuffer
-	exited chan struct{}
-}
-
-func startPortico(t *testing.T, binary string, args ...string) *porticoProcess {
-	t.Helper()
-	p := &porticoProcess{t: t, cmd: exec.Command(binary, args...), output: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(p.stop)
-	return p
-}
-
 // certificate waits for the portal's HTTPS to present a certificate that
 // chains to roots, and returns it.
-func (p *porticoProcess) certificate(httpsAddr string, roots *x509.CertPool) *x509.Certificate {
-	p.t.Helper()
+func certificate(p *testenv.Process, httpsAddr string, roots *x509.CertPool) *x509.Certificate {
+	p.T.Helper()
 	deadline := time.Now().Add(40 * time.Second)
 	for {
 		conn, err := tls.Dial("tcp", httpsAddr, &tls.Config{ServerName: portalDomain, RootCAs: roots})
@@ -412,30 +372,14 @@ func (p *porticoProcess) certificate(httpsAddr string, roots *x509.CertPool) *x5
 			return conn.ConnectionState().PeerCertificates[0]
 		}
 		select {
-		case <-p.exited:
-			p.t.Fatalf("portico exited before serving HTTPS:\n%s", p.output)
+		case <-p.Exited:
+			p.T.Fatalf("portico exited before serving HTTPS:\n%s", p.Output)
 		default:
 		}
 		if time.Now().After(deadline) {
-			p.t.Fatalf("no valid certificate for %s within 40s (last error: %v); portico said:\n%s", portalDomain, err, p.output)
+			p.T.Fatalf("no valid certificate for %s within 40s (last error: %v); portico said:\n%s", portalDomain, err, p.Output)
 		}
 		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// stop ends portico as systemd would, with SIGTERM.
-func (p *porticoProcess) stop() {
-	select {
-	case <-p.exited:
-		return
-	default:
-	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(15 * time.Second):
-		p.cmd.Process.Kill()
-		p.t.Errorf("portico did not stop within 15s of SIGTERM:\n%s", p.output)
 	}
 }
 
@@ -556,22 +500,4 @@ func mustAtoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
-}
-
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

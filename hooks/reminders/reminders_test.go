@@ -1,4 +1,4 @@
-package hooks_test
+package reminders_test
 
 import (
 	"bytes"
@@ -16,82 +16,13 @@ import (
 	"portico/internal/testenv"
 )
 
-// privateNote is what a clinician writes that a client must never see.
-const privateNote = testenv.PrivateNote
-
-// book adds an appointment as a clinician would in the dashboard, with a private note.
-func book(t *testing.T, env *testenv.Env, client, clinician *core.Record, starts time.Time, kind string) *core.Record {
-	t.Helper()
-	return env.As(t).Book(client, clinician, starts, kind)
-}
-
-// change edits an appointment in the dashboard.
-func change(t *testing.T, env *testenv.Env, appointment *core.Record, field string, value any) {
-	t.Helper()
-	env.As(t).Change("appointments", appointment, field, value)
-}
-
-// sweep runs one reminder sweep, as the minute's cron job or
-// `portico reminders run` does.
-func sweep(t *testing.T, env *testenv.Env) {
-	t.Helper()
-	env.As(t).Sweep()
-}
-
-// reminded sweeps, then counts the reminders ever queued for appointment.
-// Tests count what is in the outbox, not what one sweep says it queued,
-// since the server's own cron job may have swept a moment before.
-func reminded(t *testing.T, env *testenv.Env, appointment *core.Record) int {
-	t.Helper()
-	sweep(t, env)
-	return env.Count("mail_outbox", "dedupe_key ~ 'reminder:"+appointment.Id+":%'")
-}
-
-// calendarOf parses a mail's .ics with an iCalendar library other than the one that wrote it.
-func calendarOf(t *testing.T, msg testenv.Mail) (*ical.Calendar, ical.Event) {
-	t.Helper()
-	raw, ok := msg.Attachments["appointment.ics"]
-	if !ok {
-		t.Fatalf("mail %q has no appointment.ics attached", msg.Subject)
-	}
-	return parseCalendar(t, raw)
-}
-
-func parseCalendar(t *testing.T, raw []byte) (*ical.Calendar, ical.Event) {
-	t.Helper()
-	calendar, err := ical.NewDecoder(bytes.NewReader(raw)).Decode()
-	if err != nil {
-		t.Fatalf("the .ics does not parse: %v\n%s", err, raw)
-	}
-	events := calendar.Events()
-	if len(events) != 1 {
-		t.Fatalf("the .ics holds %d events; want 1", len(events))
-	}
-	return calendar, events[0]
-}
-
-func prop(t *testing.T, component *ical.Component, name string) string {
-	t.Helper()
-	p := component.Props.Get(name)
-	if p == nil {
-		t.Fatalf("the .ics has no %s", name)
-	}
-	return p.Value
-}
-
-// mustNotLeak fails when text holds anything from the clinician's notes.
-func mustNotLeak(t *testing.T, where, text string) {
-	t.Helper()
-	testenv.MustNotLeak(t, where, text)
-}
-
 func TestEachReminderFiresOnceWithCalendarAndJoinLink(t *testing.T) {
 	env := testenv.Start(t)
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	starts := env.Clock.Now().Add(72 * time.Hour).Truncate(time.Minute)
-	appointment := book(t, env, client, env.NewClinician(), starts, "telehealth")
+	appointment := env.Book(client, env.NewClinician(), starts, "telehealth")
 
-	if n := reminded(t, env, appointment); n != 0 {
+	if n := env.Reminded(appointment); n != 0 {
 		t.Fatalf("three days ahead %d reminders were queued; want none yet", n)
 	}
 
@@ -99,13 +30,13 @@ func TestEachReminderFiresOnceWithCalendarAndJoinLink(t *testing.T) {
 	for i, lead := range []time.Duration{48 * time.Hour, 2 * time.Hour} {
 		env.Clock.Set(starts.Add(-lead))
 		for range 3 {
-			if n := reminded(t, env, appointment); n != i+1 {
+			if n := env.Reminded(appointment); n != i+1 {
 				t.Fatalf("at %s before and after, %d reminders were queued; want %d", lead, n, i+1)
 			}
 			env.Clock.Advance(time.Minute)
 		}
 
-		msg := env.Mail.Next("ada@example.com", wait)
+		msg := env.Mail.Next("ada@example.com", testenv.Wait)
 		if !strings.HasPrefix(msg.Subject, "Reminder: your appointment on ") {
 			t.Errorf("reminder subject is %q", msg.Subject)
 		}
@@ -117,10 +48,10 @@ func TestEachReminderFiresOnceWithCalendarAndJoinLink(t *testing.T) {
 		if strings.Contains(msg.Text, "/s/") {
 			t.Errorf("the reminder carries a sign-in link; it should link the portal only")
 		}
-		mustNotLeak(t, "the reminder mail", msg.Text+msg.HTML+string(msg.Attachments["appointment.ics"]))
+		testenv.MustNotLeak(t, "the reminder mail", msg.Text+msg.HTML+string(msg.Attachments["appointment.ics"]))
 
-		calendar, event := calendarOf(t, msg)
-		if method := prop(t, calendar.Component, "METHOD"); method != "REQUEST" {
+		calendar, event := testenv.CalendarOf(t, msg)
+		if method := testenv.Prop(t, calendar.Component, "METHOD"); method != "REQUEST" {
 			t.Errorf("reminder .ics METHOD is %s; want REQUEST", method)
 		}
 		start, _ := event.DateTimeStart(time.UTC)
@@ -128,17 +59,17 @@ func TestEachReminderFiresOnceWithCalendarAndJoinLink(t *testing.T) {
 		if !start.Equal(starts) || !end.Equal(starts.Add(50*time.Minute)) {
 			t.Errorf(".ics runs %s to %s; want %s for 50 minutes", start, end, starts)
 		}
-		uids = append(uids, prop(t, event.Component, ical.PropUID))
+		uids = append(uids, testenv.Prop(t, event.Component, ical.PropUID))
 	}
 	if uids[0] != uids[1] || !strings.HasPrefix(uids[0], appointment.Id+"@") {
 		t.Errorf("the .ics UIDs %q are not one stable id for the appointment", uids)
 	}
 
 	env.Clock.Set(starts.Add(time.Minute))
-	if n := reminded(t, env, appointment); n != 2 {
+	if n := env.Reminded(appointment); n != 2 {
 		t.Fatalf("after the start %d reminders were queued in all; want 2", n)
 	}
-	env.Mail.Quiet("ada@example.com", time.Second)
+	env.NoMailTo("ada@example.com")
 }
 
 func TestLateBookingSendsOnlyTheNearestReminder(t *testing.T) {
@@ -147,23 +78,23 @@ func TestLateBookingSendsOnlyTheNearestReminder(t *testing.T) {
 	clinician := env.NewClinician()
 
 	// Booked an hour ahead: both lead times are past, one reminder goes.
-	soon := book(t, env, client, clinician, env.Clock.Now().Add(time.Hour), "in person")
-	if n := reminded(t, env, soon); n != 1 {
+	soon := env.Book(client, clinician, env.Clock.Now().Add(time.Hour), "in person")
+	if n := env.Reminded(soon); n != 1 {
 		t.Fatalf("a booking an hour ahead got %d reminders; want 1", n)
 	}
 	if got := env.Count("mail_outbox", "dedupe_key = 'reminder:"+soon.Id+":120:"+strconv.FormatInt(soon.GetDateTime("starts").Time().Unix(), 10)+"'"); got != 1 {
 		t.Errorf("the reminder sent was not the 2-hour one")
 	}
-	env.Mail.Next("ada@example.com", wait)
+	env.Mail.Next("ada@example.com", testenv.Wait)
 
 	// Booked three hours ahead: the 48-hour reminder now, the 2-hour one on time.
 	starts := env.Clock.Now().Add(3 * time.Hour)
-	later := book(t, env, client, clinician, starts, "in person")
-	if n := reminded(t, env, later); n != 1 {
+	later := env.Book(client, clinician, starts, "in person")
+	if n := env.Reminded(later); n != 1 {
 		t.Fatalf("a booking three hours ahead got %d reminders at once; want 1", n)
 	}
 	env.Clock.Set(starts.Add(-2 * time.Hour))
-	if n := reminded(t, env, later); n != 2 {
+	if n := env.Reminded(later); n != 2 {
 		t.Fatalf("the 2-hour reminder of a late booking did not come (%d in all)", n)
 	}
 }
@@ -174,7 +105,7 @@ func TestConcurrentSweepsTwoProcessesAndRestartQueueNoDuplicate(t *testing.T) {
 	clinician := env.NewClinician()
 	const count = 40
 	for i := range count {
-		book(t, env, client, clinician, env.Clock.Now().Add(time.Hour+time.Duration(i)*time.Minute), "telehealth")
+		env.Book(client, clinician, env.Clock.Now().Add(time.Hour+time.Duration(i)*time.Minute), "telehealth")
 	}
 
 	// A second process on the same data dir, as `portico reminders run` beside `serve`.
@@ -212,60 +143,60 @@ func TestConcurrentSweepsTwoProcessesAndRestartQueueNoDuplicate(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.Restart()
-	sweep(t, env)
+	env.Sweep()
 	if got := env.Count("mail_outbox", "kind = 'appointment_reminder'"); got != count {
 		t.Fatalf("after a crash and restart %d reminders are queued for %d appointments", got, count)
 	}
 	for range count {
-		env.Mail.Next("ada@example.com", wait)
+		env.Mail.Next("ada@example.com", testenv.Wait)
 	}
-	env.Mail.Quiet("ada@example.com", time.Second)
+	env.NoMailTo("ada@example.com")
 }
 
 func TestRescheduleAndCancel(t *testing.T) {
 	env := testenv.Start(t)
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	starts := env.Clock.Now().Add(24 * time.Hour).Truncate(time.Minute)
-	appointment := book(t, env, client, env.NewClinician(), starts, "in person")
-	sweep(t, env)
-	first := env.Mail.Next("ada@example.com", wait)
-	_, firstEvent := calendarOf(t, first)
+	appointment := env.Book(client, env.NewClinician(), starts, "in person")
+	env.Sweep()
+	first := env.Mail.Next("ada@example.com", testenv.Wait)
+	_, firstEvent := testenv.CalendarOf(t, first)
 
 	// Moved a week on: a notice now with the new time, fresh reminders later.
 	moved := starts.Add(7 * 24 * time.Hour)
-	change(t, env, appointment, "starts", moved)
-	notice := env.Mail.Next("ada@example.com", wait)
+	env.Change(appointment, "starts", moved)
+	notice := env.Mail.Next("ada@example.com", testenv.Wait)
 	if !strings.HasPrefix(notice.Subject, "New time: ") {
 		t.Errorf("reschedule notice subject is %q", notice.Subject)
 	}
-	mustNotLeak(t, "the reschedule notice", notice.Text+notice.HTML+string(notice.Attachments["appointment.ics"]))
-	calendar, event := calendarOf(t, notice)
+	testenv.MustNotLeak(t, "the reschedule notice", notice.Text+notice.HTML+string(notice.Attachments["appointment.ics"]))
+	calendar, event := testenv.CalendarOf(t, notice)
 	start, _ := event.DateTimeStart(time.UTC)
-	if !start.Equal(moved) || prop(t, calendar.Component, "METHOD") != "REQUEST" {
-		t.Errorf("reschedule .ics starts %s (%s); want %s REQUEST", start, prop(t, calendar.Component, "METHOD"), moved)
+	if !start.Equal(moved) || testenv.Prop(t, calendar.Component, "METHOD") != "REQUEST" {
+		t.Errorf("reschedule .ics starts %s (%s); want %s REQUEST", start, testenv.Prop(t, calendar.Component, "METHOD"), moved)
 	}
-	if prop(t, event.Component, ical.PropUID) != prop(t, firstEvent.Component, ical.PropUID) {
+	if testenv.Prop(t, event.Component, ical.PropUID) != testenv.Prop(t, firstEvent.Component, ical.PropUID) {
 		t.Errorf("rescheduling changed the .ics UID: calendars would show two appointments")
 	}
-	if prop(t, event.Component, "SEQUENCE") <= prop(t, firstEvent.Component, "SEQUENCE") {
+	if testenv.Prop(t, event.Component, "SEQUENCE") <= testenv.Prop(t, firstEvent.Component, "SEQUENCE") {
 		t.Errorf(".ics SEQUENCE did not rise on reschedule")
 	}
-	if n := reminded(t, env, appointment); n != 1 {
+	if n := env.Reminded(appointment); n != 1 {
 		t.Fatalf("right after the reschedule %d reminders were queued in all; want the first one only", n)
 	}
 	env.Clock.Set(moved.Add(-48 * time.Hour))
-	if n := reminded(t, env, appointment); n != 2 {
+	if n := env.Reminded(appointment); n != 2 {
 		t.Fatalf("the new time's 48-hour reminder did not come (%d in all)", n)
 	}
-	env.Mail.Next("ada@example.com", wait)
+	env.Mail.Next("ada@example.com", testenv.Wait)
 
 	// The 2-hour reminder is queued while mail is down, then the appointment is cancelled.
 	env.Mail.Down()
 	env.Clock.Set(moved.Add(-2 * time.Hour))
-	if n := reminded(t, env, appointment); n != 3 {
+	if n := env.Reminded(appointment); n != 3 {
 		t.Fatalf("the 2-hour reminder was not queued (%d in all)", n)
 	}
-	change(t, env, appointment, "status", "cancelled")
+	env.Change(appointment, "status", "cancelled")
 	env.Mail.Up()
 	// An attempt the worker began while mail was down sets a retry from
 	// the clock it then reads: twice past the delay is past it for sure.
@@ -275,23 +206,23 @@ func TestRescheduleAndCancel(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cancelled := env.Mail.Next("ada@example.com", wait)
+	cancelled := env.Mail.Next("ada@example.com", testenv.Wait)
 	if !strings.HasPrefix(cancelled.Subject, "Cancelled: ") {
 		t.Fatalf("after cancelling, the client got %q; want the cancellation and no reminder", cancelled.Subject)
 	}
-	calendar, event = calendarOf(t, cancelled)
-	if prop(t, calendar.Component, "METHOD") != "CANCEL" || prop(t, event.Component, ical.PropStatus) != "CANCELLED" {
+	calendar, event = testenv.CalendarOf(t, cancelled)
+	if testenv.Prop(t, calendar.Component, "METHOD") != "CANCEL" || testenv.Prop(t, event.Component, ical.PropStatus) != "CANCELLED" {
 		t.Errorf("cancellation .ics is not METHOD:CANCEL with STATUS:CANCELLED")
 	}
-	mustNotLeak(t, "the cancellation", cancelled.Text+cancelled.HTML+string(cancelled.Attachments["appointment.ics"]))
+	testenv.MustNotLeak(t, "the cancellation", cancelled.Text+cancelled.HTML+string(cancelled.Attachments["appointment.ics"]))
 	if strings.Contains(cancelled.Text, "/join/") {
 		t.Errorf("the cancellation carries a join link")
 	}
 	env.Clock.Advance(time.Minute)
-	if n := reminded(t, env, appointment); n != 3 {
+	if n := env.Reminded(appointment); n != 3 {
 		t.Fatalf("a cancelled appointment got more reminders (%d in all)", n)
 	}
-	env.Mail.Quiet("ada@example.com", 2*time.Second)
+	env.NoMailTo("ada@example.com")
 }
 
 func TestReminderShowsLocalTimeAcrossDaylightSaving(t *testing.T) {
@@ -313,15 +244,15 @@ func TestReminderShowsLocalTimeAcrossDaylightSaving(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			// The 48-hour reminder is sent across the clock change.
 			env.Clock.Set(c.local.Add(-47 * time.Hour))
-			appointment := book(t, env, client, clinician, c.local, "in person")
-			if n := reminded(t, env, appointment); n != 1 {
+			appointment := env.Book(client, clinician, c.local, "in person")
+			if n := env.Reminded(appointment); n != 1 {
 				t.Fatalf("sweep queued %d reminders; want 1", n)
 			}
-			msg := env.Mail.Next("ada@example.com", wait)
+			msg := env.Mail.Next("ada@example.com", testenv.Wait)
 			if !strings.Contains(msg.Text, "When: "+c.want) {
 				t.Errorf("the reminder does not say %q:\n%s", c.want, msg.Text)
 			}
-			_, event := calendarOf(t, msg)
+			_, event := testenv.CalendarOf(t, msg)
 			if start, _ := event.DateTimeStart(time.UTC); !start.Equal(c.local) {
 				t.Errorf(".ics starts at %s; want %s", start, c.local.UTC())
 			}
@@ -335,7 +266,7 @@ func TestRemindersRunCommandQueuesDueReminders(t *testing.T) {
 		t.Errorf("the running server has no reminder sweep each minute")
 	}
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
-	appointment := book(t, env, client, env.NewClinician(), env.Clock.Now().Add(90*time.Minute), "telehealth")
+	appointment := env.Book(client, env.NewClinician(), env.Clock.Now().Add(90*time.Minute), "telehealth")
 
 	var out bytes.Buffer
 	env.App.RootCmd.SetOut(&out)
@@ -349,7 +280,7 @@ func TestRemindersRunCommandQueuesDueReminders(t *testing.T) {
 	if n := env.Count("mail_outbox", "dedupe_key ~ 'reminder:"+appointment.Id+":%'"); n != 1 {
 		t.Errorf("after portico reminders run %d reminders are queued; want 1", n)
 	}
-	env.Mail.Next("ada@example.com", wait)
+	env.Mail.Next("ada@example.com", testenv.Wait)
 }
 
 func TestBookingRefusesWhatWouldBreakMail(t *testing.T) {
@@ -396,12 +327,12 @@ func TestBookingRefusesWhatWouldBreakMail(t *testing.T) {
 	if err := env.App.Save(clinician); err != nil {
 		t.Fatal(err)
 	}
-	booked := book(t, env, client, clinician, env.Clock.Now().Add(time.Hour), "telehealth")
+	booked := env.Book(client, clinician, env.Clock.Now().Add(time.Hour), "telehealth")
 	clinician.Set("video_room", "")
 	if err := env.App.Save(clinician); err != nil {
 		t.Fatal(err)
 	}
-	change(t, env, booked, "status", "cancelled")
+	env.Change(booked, "status", "cancelled")
 }
 
 func hasJob(env *testenv.Env, id, expression string) bool {

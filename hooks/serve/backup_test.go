@@ -1,4 +1,4 @@
-package hooks_test
+package serve_test
 
 import (
 	"context"

@@ -1,7 +1,6 @@
-package hooks_test
+package signin_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -35,9 +34,9 @@ func TestBrowserSignInJourney(t *testing.T) {
 	}
 	testenv.Screenshot(t, tab, "check-email")
 	testenv.Accessible(t, tab, "check email")
-	assertNoPasswordField(t, tab)
+	testenv.AssertNoPasswordField(t, tab)
 
-	link, token := env.Mail.Next("ada@example.com", wait).SignInLink()
+	link, token := env.Mail.Next("ada@example.com", testenv.Wait).SignInLink()
 	if err := Do(tab, Navigate(link), WaitVisible(ID("sign-in"))); err != nil {
 		t.Fatalf("opening the emailed link: %v", err)
 	}
@@ -50,13 +49,13 @@ func TestBrowserSignInJourney(t *testing.T) {
 		t.Fatalf("signing in from the emailed link: %v", err)
 	}
 	// The greeting is filled in by the page's script, after the page shows.
-	greeted, _ := Run(tab, Poll[bool](`document.getElementById("client-name").textContent === "Ada Client"`, WithPollingTimeout(wait)))
+	greeted, _ := Run(tab, Poll[bool](`document.getElementById("client-name").textContent === "Ada Client"`, WithPollingTimeout(testenv.Wait)))
 	if name, _ := Run(tab, Text(ID("client-name"))); !greeted {
 		t.Fatalf("portal greets %q; want Ada Client", name)
 	}
 	testenv.Screenshot(t, tab, "portal-home")
 	testenv.Accessible(t, tab, "portal home")
-	assertNoPasswordField(t, tab)
+	testenv.AssertNoPasswordField(t, tab)
 
 	// Signed in, the used link goes straight to the portal.
 	err = Do(tab, Navigate(link), WaitVisible(ID("client-name")))
@@ -80,23 +79,12 @@ func TestBrowserSignInJourney(t *testing.T) {
 	}
 	testenv.Screenshot(t, tab, "used-link")
 	testenv.Accessible(t, tab, "used link")
-	assertNoPasswordField(t, tab)
+	testenv.AssertNoPasswordField(t, tab)
 	if err := Do(tab, Click(ID("resend")), WaitVisible(ID("sent"))); err != nil {
 		t.Fatalf("one-click resend: %v", err)
 	}
-	_, fresh := env.Mail.Next("ada@example.com", wait).SignInLink()
+	_, fresh := env.Mail.Next("ada@example.com", testenv.Wait).SignInLink()
 	if fresh == "" || fresh == token {
 		t.Fatalf("one-click resend mailed no new link")
-	}
-}
-
-// assertNoPasswordField: clients have no password, so no client page may
-// ask for one.
-func assertNoPasswordField(t *testing.T, tab context.Context) {
-	t.Helper()
-	count, err := Run(tab, Evaluate[int](`document.querySelectorAll("input[type=password]").length`))
-	if err != nil || count != 0 {
-		location, _ := Run(tab, Location())
-		t.Fatalf("%s shows %d password fields (%v); clients have no password", location, count, err)
 	}
 }

@@ -1,4 +1,4 @@
-package hooks_test
+package appointments_test
 
 import (
 	"encoding/json"
@@ -22,7 +22,7 @@ func TestClientsSeeOnlyTheirOwnAppointmentsAndNoNotes(t *testing.T) {
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	ben, _ := env.NewClient("Ben Other", "ben@example.com", true)
 	clinician := env.NewClinician()
-	appointment := book(t, env, ada, clinician, env.Clock.Now().Add(48*time.Hour), "telehealth")
+	appointment := env.Book(ada, clinician, env.Clock.Now().Add(48*time.Hour), "telehealth")
 	id := appointment.Id
 
 	tokens := map[string]string{"signed out": ""}
@@ -61,7 +61,7 @@ func TestClientsSeeOnlyTheirOwnAppointmentsAndNoNotes(t *testing.T) {
 		for _, route := range routes {
 			r := env.Do(route.method, route.path, route.body, "Authorization", token)
 			body := string(r.Body)
-			mustNotLeak(t, who+" "+route.method+" "+route.path, body)
+			testenv.MustNotLeak(t, who+" "+route.method+" "+route.path, body)
 			for _, secret := range []string{"join_hash", "join_salt", appointment.GetString("join_hash")} {
 				if strings.Contains(body, secret) {
 					t.Errorf("%s %s %s shows %s", who, route.method, route.path, secret)
@@ -90,7 +90,7 @@ func TestClientsSeeOnlyTheirOwnAppointmentsAndNoNotes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the appointment is gone after the clients' tries: %v", err)
 	}
-	if fresh.GetString("notes") != privateNote || !fresh.GetDateTime("starts").Equal(appointment.GetDateTime("starts")) {
+	if fresh.GetString("notes") != testenv.PrivateNote || !fresh.GetDateTime("starts").Equal(appointment.GetDateTime("starts")) {
 		t.Errorf("a client changed the appointment")
 	}
 	if n := env.Count("appointments", ""); n != 1 {
@@ -103,12 +103,12 @@ func TestPortalListsUpcomingAppointmentsWithCalendar(t *testing.T) {
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	clinician := env.NewClinician()
 	now := env.Clock.Now()
-	book(t, env, ada, clinician, now.Add(-2*time.Hour), "in person") // over
-	cancelled := book(t, env, ada, clinician, now.Add(5*time.Hour), "in person")
-	change(t, env, cancelled, "status", "cancelled")
-	env.Mail.Next("ada@example.com", wait)
-	later := book(t, env, ada, clinician, now.Add(72*time.Hour), "in person")
-	soon := book(t, env, ada, clinician, now.Add(10*time.Minute), "telehealth")
+	env.Book(ada, clinician, now.Add(-2*time.Hour), "in person") // over
+	cancelled := env.Book(ada, clinician, now.Add(5*time.Hour), "in person")
+	env.Change(cancelled, "status", "cancelled")
+	env.Mail.Next("ada@example.com", testenv.Wait)
+	later := env.Book(ada, clinician, now.Add(72*time.Hour), "in person")
+	soon := env.Book(ada, clinician, now.Add(10*time.Minute), "telehealth")
 
 	token, _ := ada.NewAuthToken()
 	r := env.Do(http.MethodGet, "/api/portal/appointments", nil, "Authorization", token)
@@ -130,9 +130,9 @@ func TestPortalListsUpcomingAppointmentsWithCalendar(t *testing.T) {
 	if ics.Status != http.StatusOK || !strings.HasPrefix(ics.Header.Get("Content-Type"), "text/calendar") {
 		t.Fatalf("Add to calendar: %d %s", ics.Status, ics.Header.Get("Content-Type"))
 	}
-	calendar, event := parseCalendar(t, ics.Body)
+	calendar, event := testenv.ParseCalendar(t, ics.Body)
 	start, _ := event.DateTimeStart(time.UTC)
-	if !start.Equal(later.GetDateTime("starts").Time()) || prop(t, calendar.Component, "METHOD") != "PUBLISH" {
+	if !start.Equal(later.GetDateTime("starts").Time()) || testenv.Prop(t, calendar.Component, "METHOD") != "PUBLISH" {
 		t.Errorf("the downloaded .ics starts %s; want %s", start, later.GetDateTime("starts").Time())
 	}
 	if r := env.Do(http.MethodGet, "/api/portal/appointments/nosuchappointment/calendar", nil, "Authorization", token); r.Status != http.StatusNotFound {
@@ -150,7 +150,7 @@ func TestClinicianBooksThroughTheDashboardAPI(t *testing.T) {
 	token := env.ClinicianToken()
 	booking := map[string]any{
 		"client": ada.Id, "clinician": clinician.Id, "starts": env.Clock.Now().Add(72 * time.Hour).Format(time.RFC3339),
-		"duration_minutes": 50, "kind": "telehealth", "notes": privateNote, "timezone": "Mars/Olympus",
+		"duration_minutes": 50, "kind": "telehealth", "notes": testenv.PrivateNote, "timezone": "Mars/Olympus",
 	}
 
 	r := env.Post("/api/collections/appointments/records", booking, "Authorization", token)
@@ -164,7 +164,7 @@ func TestClinicianBooksThroughTheDashboardAPI(t *testing.T) {
 
 	delete(booking, "timezone")
 	r = env.Post("/api/collections/appointments/records", booking, "Authorization", token)
-	if r.Status != http.StatusOK || r.JSON["status"] != "scheduled" || r.JSON["timezone"] != "America/New_York" || r.JSON["notes"] != privateNote {
+	if r.Status != http.StatusOK || r.JSON["status"] != "scheduled" || r.JSON["timezone"] != "America/New_York" || r.JSON["notes"] != testenv.PrivateNote {
 		t.Fatalf("staff booking: %s; want it scheduled in the client's zone with the notes shown to staff", r)
 	}
 

@@ -1,4 +1,4 @@
-package hooks_test
+package join_test
 
 import (
 	"net/http"
@@ -35,10 +35,10 @@ func TestJoinLinkBeforeInAndAfterTheWindow(t *testing.T) {
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	clinician := env.NewClinician()
 	starts := env.Clock.Now().Add(90 * time.Minute).Truncate(time.Minute)
-	book(t, env, client, clinician, starts, "telehealth")
-	book(t, env, client, clinician, starts.Add(24*time.Hour), "telehealth") // another appointment, another room
-	sweep(t, env)
-	link, token := joinLinkFrom(t, env.Mail.Next("ada@example.com", wait))
+	env.Book(client, clinician, starts, "telehealth")
+	env.Book(client, clinician, starts.Add(24*time.Hour), "telehealth") // another appointment, another room
+	env.Sweep()
+	link, token := joinLinkFrom(t, env.Mail.Next("ada@example.com", testenv.Wait))
 
 	cases := []struct {
 		name   string
@@ -78,14 +78,14 @@ func TestJoinLinkBeforeInAndAfterTheWindow(t *testing.T) {
 			if status.Status != http.StatusOK || status.JSON["state"] != c.state {
 				t.Fatalf("join-status %s: %s; want state %s", c.name, status, c.state)
 			}
-			mustNotLeak(t, "the join status", string(status.Body))
+			testenv.MustNotLeak(t, "the join status", string(status.Body))
 		})
 	}
 
 	// The other appointment's window opens its own room, not this one.
 	env.Clock.Set(starts.Add(24*time.Hour - 10*time.Minute))
-	sweep(t, env)
-	otherLink, _ := joinLinkFrom(t, env.Mail.Next("ada@example.com", wait))
+	env.Sweep()
+	otherLink, _ := joinLinkFrom(t, env.Mail.Next("ada@example.com", testenv.Wait))
 	if otherRoom := open(t, http.MethodGet, otherLink).Header.Get("Location"); otherRoom == "" || otherRoom == room {
 		t.Errorf("two appointments share the room %q", room)
 	}
@@ -103,10 +103,10 @@ func TestJoinLinkOfCancelledAppointmentExplainsAndGivesContact(t *testing.T) {
 		t.Fatal(err)
 	}
 	starts := env.Clock.Now().Add(time.Hour)
-	appointment := book(t, env, client, env.NewClinician(), starts, "telehealth")
-	sweep(t, env)
-	link, token := joinLinkFrom(t, env.Mail.Next("ada@example.com", wait))
-	change(t, env, appointment, "status", "cancelled")
+	appointment := env.Book(client, env.NewClinician(), starts, "telehealth")
+	env.Sweep()
+	link, token := joinLinkFrom(t, env.Mail.Next("ada@example.com", testenv.Wait))
+	env.Change(appointment, "status", "cancelled")
 
 	env.Clock.Set(starts) // inside what was the window
 	if resp := open(t, http.MethodGet, link); resp.StatusCode != http.StatusOK {
@@ -122,9 +122,9 @@ func TestJoinLinkOfCancelledAppointmentExplainsAndGivesContact(t *testing.T) {
 func TestUnknownJoinLinkAndTokenNeverInTheLog(t *testing.T) {
 	env := testenv.Start(t)
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
-	book(t, env, client, env.NewClinician(), env.Clock.Now().Add(time.Hour), "telehealth")
-	sweep(t, env)
-	link, token := joinLinkFrom(t, env.Mail.Next("ada@example.com", wait))
+	env.Book(client, env.NewClinician(), env.Clock.Now().Add(time.Hour), "telehealth")
+	env.Sweep()
+	link, token := joinLinkFrom(t, env.Mail.Next("ada@example.com", testenv.Wait))
 
 	madeUp := strings.Repeat("A", 43)
 	if resp := open(t, http.MethodGet, env.URL+"/join/"+madeUp); resp.StatusCode != http.StatusNotFound {

@@ -1,4 +1,4 @@
-package hooks_test
+package intake_test
 
 import (
 	"encoding/json"
@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/pocketbase/pocketbase/core"
 
 	"portico/internal/testenv"
 )
@@ -45,74 +43,6 @@ func completeAnswers() map[string]any {
 	}
 }
 
-// newForm saves a form as a clinician would in the dashboard.
-func newForm(t *testing.T, env *testenv.Env, title, questions string) *core.Record {
-	t.Helper()
-	collection, err := env.App.FindCollectionByNameOrId("intake_forms")
-	if err != nil {
-		t.Fatal(err)
-	}
-	form := core.NewRecord(collection)
-	form.Set("title", title)
-	form.Set("intro", "Please fill this in before your first session.")
-	form.Set("questions", questions)
-	if err := env.App.Save(form); err != nil {
-		t.Fatalf("saving form %q: %v", title, err)
-	}
-	return form
-}
-
-// assign gives form to client as a clinician would in the dashboard and
-// returns the assignment and the mail it sent the client.
-func assign(t *testing.T, env *testenv.Env, client, form *core.Record) (*core.Record, testenv.Mail) {
-	t.Helper()
-	collection, err := env.App.FindCollectionByNameOrId("intake_assignments")
-	if err != nil {
-		t.Fatal(err)
-	}
-	assignment := core.NewRecord(collection)
-	assignment.Set("client", client.Id)
-	assignment.Set("form", form.Id)
-	if err := env.App.Save(assignment); err != nil {
-		t.Fatalf("assigning %q: %v", form.GetString("title"), err)
-	}
-	return assignment, env.Mail.Next(client.Email(), wait)
-}
-
-// sessionOf returns a portal session token for client.
-func sessionOf(t *testing.T, client *core.Record) string {
-	t.Helper()
-	token, err := client.NewAuthToken()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return token
-}
-
-// fieldErrors are the per-question messages of a 400 answer.
-func fieldErrors(r testenv.Response) map[string]string {
-	out := map[string]string{}
-	data, _ := r.JSON["data"].(map[string]any)
-	for id, raw := range data {
-		if entry, ok := raw.(map[string]any); ok {
-			out[id], _ = entry["message"].(string)
-		}
-	}
-	return out
-}
-
-func setNotificationEmail(t *testing.T, env *testenv.Env, address string) {
-	t.Helper()
-	practice, err := env.App.FindFirstRecordByFilter("practice", "id != ''")
-	if err != nil {
-		t.Fatal(err)
-	}
-	practice.Set("notification_email", address)
-	if err := env.App.Save(practice); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestFormQuestionsAreCheckedOnSave(t *testing.T) {
 	env := testenv.Start(t)
 	staff := env.ClinicianToken()
@@ -139,7 +69,7 @@ func TestFormQuestionsAreCheckedOnSave(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			r := env.Post("/api/collections/intake_forms/records",
 				map[string]any{"title": "Broken", "questions": json.RawMessage(c.questions)}, "Authorization", staff)
-			got := fieldErrors(r)["questions"]
+			got := r.FieldErrors()["questions"]
 			if r.Status != http.StatusBadRequest || !strings.Contains(got, c.want) {
 				t.Fatalf("saving questions %s: got %s; want 400 with a questions error containing %q", c.questions, r, c.want)
 			}
@@ -162,8 +92,8 @@ func TestFormQuestionsAreCheckedOnSave(t *testing.T) {
 func TestAssignedPacketKeepsTheFormAsItWas(t *testing.T) {
 	env := testenv.Start(t)
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
-	form := newForm(t, env, "Eating disorder screening", `[{"id": "q1", "kind": "short_text", "label": "First wording", "required": true}]`)
-	assignment, mail := assign(t, env, ada, form)
+	form := env.NewForm("Eating disorder screening", `[{"id": "q1", "kind": "short_text", "label": "First wording", "required": true}]`)
+	assignment, mail := env.Assign(ada, form)
 
 	if mail.Subject != "A form from "+testenv.PracticeName {
 		t.Errorf("assignment mail subject %q", mail.Subject)
@@ -187,7 +117,7 @@ func TestAssignedPacketKeepsTheFormAsItWas(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r := env.Do(http.MethodGet, "/api/portal/intake/"+assignment.Id, nil, "Authorization", sessionOf(t, ada))
+	r := env.Do(http.MethodGet, "/api/portal/intake/"+assignment.Id, nil, "Authorization", env.SessionOf(ada))
 	if r.Status != http.StatusOK {
 		t.Fatalf("opening the packet: %s", r)
 	}
@@ -204,10 +134,10 @@ func TestAssignmentNeedsAForm(t *testing.T) {
 	staff := env.ClinicianToken()
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	r := env.Post("/api/collections/intake_assignments/records", map[string]any{"client": ada.Id}, "Authorization", staff)
-	if r.Status != http.StatusBadRequest || fieldErrors(r)["form"] == "" {
+	if r.Status != http.StatusBadRequest || r.FieldErrors()["form"] == "" {
 		t.Fatalf("assigning nothing: %s; want 400 asking for the form", r)
 	}
-	env.Mail.Quiet("ada@example.com", 500*time.Millisecond)
+	env.NoMailTo("ada@example.com")
 }
 
 // TestDraftIsSavedAndRestored: answers saved as the client goes come back
@@ -215,7 +145,7 @@ func TestAssignmentNeedsAForm(t *testing.T) {
 func TestDraftIsSavedAndRestored(t *testing.T) {
 	env := testenv.Start(t)
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
-	assignment, _ := assign(t, env, ada, newForm(t, env, "New client", newPatientForm))
+	assignment, _ := env.Assign(ada, env.NewForm("New client", newPatientForm))
 	path := "/api/portal/intake/" + assignment.Id
 
 	draft := map[string]any{
@@ -224,7 +154,7 @@ func TestDraftIsSavedAndRestored(t *testing.T) {
 		"concerns":          []string{"Sleep"},
 		"treatment_consent": map[string]any{"accepted": true, "name": "Ada Client", "at": "1999-01-01T00:00:00Z"},
 	}
-	r := env.Do(http.MethodPut, path, map[string]any{"answers": draft}, "Authorization", sessionOf(t, ada))
+	r := env.Do(http.MethodPut, path, map[string]any{"answers": draft}, "Authorization", env.SessionOf(ada))
 	if r.Status != http.StatusOK || r.JSON["saved"] == "" {
 		t.Fatalf("saving a draft: %s; want 200 with the time saved", r)
 	}
@@ -232,7 +162,7 @@ func TestDraftIsSavedAndRestored(t *testing.T) {
 
 	// Later, in another browser: a new sign-in finds the answers.
 	env.Clock.Advance(time.Hour)
-	_, token := requestLink(t, env, "ada@example.com").SignInLink()
+	_, token := env.RequestLink("ada@example.com").SignInLink()
 	session := env.Post("/api/portal/redeem", map[string]string{"token": token}).JSON["token"].(string)
 	r = env.Do(http.MethodGet, path, nil, "Authorization", session)
 	answers, _ := r.JSON["answers"].(map[string]any)
@@ -261,8 +191,8 @@ func TestDraftIsSavedAndRestored(t *testing.T) {
 func TestDraftRefusesWhatNoPageSends(t *testing.T) {
 	env := testenv.Start(t)
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
-	assignment, _ := assign(t, env, ada, newForm(t, env, "New client", newPatientForm))
-	session := sessionOf(t, ada)
+	assignment, _ := env.Assign(ada, env.NewForm("New client", newPatientForm))
+	session := env.SessionOf(ada)
 
 	cases := []struct {
 		name, question string
@@ -280,7 +210,7 @@ func TestDraftRefusesWhatNoPageSends(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			answers := map[string]any{"reason": "kept?", c.question: c.answer}
 			r := env.Do(http.MethodPut, "/api/portal/intake/"+assignment.Id, map[string]any{"answers": answers}, "Authorization", session)
-			if r.Status != http.StatusBadRequest || fieldErrors(r)[c.question] == "" {
+			if r.Status != http.StatusBadRequest || r.FieldErrors()[c.question] == "" {
 				t.Fatalf("saving %v for %s: %s; want 400 naming %s", c.answer, c.question, r, c.question)
 			}
 		})
@@ -299,11 +229,11 @@ func TestDraftRefusesWhatNoPageSends(t *testing.T) {
 // client can no longer change it.
 func TestSubmitShowsWhatIsMissing(t *testing.T) {
 	env := testenv.Start(t)
-	setNotificationEmail(t, env, "frontdesk@harbor.test")
+	env.SetPractice("notification_email", "frontdesk@harbor.test")
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
-	assignment, _ := assign(t, env, ada, newForm(t, env, "New client", newPatientForm))
+	assignment, _ := env.Assign(ada, env.NewForm("New client", newPatientForm))
 	path := "/api/portal/intake/" + assignment.Id
-	session := sessionOf(t, ada)
+	session := env.SessionOf(ada)
 
 	cases := []struct {
 		question string
@@ -331,7 +261,7 @@ func TestSubmitShowsWhatIsMissing(t *testing.T) {
 				answers[c.question] = c.answer
 			}
 			r := env.Post(path+"/submit", map[string]any{"answers": answers}, "Authorization", session)
-			errors := fieldErrors(r)
+			errors := r.FieldErrors()
 			if r.Status != http.StatusBadRequest || !strings.Contains(errors[c.question], c.want) || len(errors) != 1 {
 				t.Fatalf("submitting with %s = %v: %s; want 400 with only %s: %q", c.question, c.answer, r, c.question, c.want)
 			}
@@ -341,14 +271,14 @@ func TestSubmitShowsWhatIsMissing(t *testing.T) {
 			}
 		})
 	}
-	env.Mail.Quiet("frontdesk@harbor.test", 0)
+	env.NoMailTo("frontdesk@harbor.test")
 
 	r := env.Post(path+"/submit", map[string]any{"answers": completeAnswers()}, "Authorization", session)
 	if r.Status != http.StatusOK || r.JSON["status"] != "submitted" {
 		t.Fatalf("submitting a complete packet: %s; want 200 submitted", r)
 	}
 
-	notice := env.Mail.Next("frontdesk@harbor.test", wait)
+	notice := env.Mail.Next("frontdesk@harbor.test", testenv.Wait)
 	response, err := env.App.FindFirstRecordByFilter("intake_responses", "assignment = {:id}", map[string]any{"id": assignment.Id})
 	if err != nil {
 		t.Fatal(err)
@@ -373,7 +303,7 @@ func TestSubmitShowsWhatIsMissing(t *testing.T) {
 	if after.JSON["answers"].(map[string]any)["reason"] != "Trouble sleeping since a move." || after.JSON["submitted"] == "" {
 		t.Fatalf("a submitted packet changed: %s", after)
 	}
-	env.Mail.Quiet("frontdesk@harbor.test", time.Second) // told once
+	env.NoMailTo("frontdesk@harbor.test") // told once
 }
 
 // TestClinicianCanReopenASentPacket: setting a sent packet back to in
@@ -381,17 +311,17 @@ func TestSubmitShowsWhatIsMissing(t *testing.T) {
 // and the practice hears of each sending.
 func TestClinicianCanReopenASentPacket(t *testing.T) {
 	env := testenv.Start(t)
-	setNotificationEmail(t, env, "frontdesk@harbor.test")
+	env.SetPractice("notification_email", "frontdesk@harbor.test")
 	staff := env.ClinicianToken()
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
-	assignment, _ := assign(t, env, ada, newForm(t, env, "New client", newPatientForm))
+	assignment, _ := env.Assign(ada, env.NewForm("New client", newPatientForm))
 	path := "/api/portal/intake/" + assignment.Id
-	session := sessionOf(t, ada)
+	session := env.SessionOf(ada)
 
 	if r := env.Post(path+"/submit", map[string]any{"answers": completeAnswers()}, "Authorization", session); r.Status != http.StatusOK {
 		t.Fatalf("first submit: %s", r)
 	}
-	env.Mail.Next("frontdesk@harbor.test", wait)
+	env.Mail.Next("frontdesk@harbor.test", testenv.Wait)
 	if r := env.Do(http.MethodPatch, "/api/collections/intake_assignments/records/"+assignment.Id, map[string]string{"status": "in_progress"}, "Authorization", staff); r.Status != http.StatusOK {
 		t.Fatalf("clinician reopening the packet: %s", r)
 	}
@@ -401,7 +331,7 @@ func TestClinicianCanReopenASentPacket(t *testing.T) {
 	if r := env.Post(path+"/submit", map[string]any{"answers": corrected}, "Authorization", session); r.Status != http.StatusOK {
 		t.Fatalf("submitting the reopened packet: %s", r)
 	}
-	env.Mail.Next("frontdesk@harbor.test", wait)
+	env.Mail.Next("frontdesk@harbor.test", testenv.Wait)
 	if r := env.Do(http.MethodGet, path, nil, "Authorization", session); r.JSON["answers"].(map[string]any)["phone"] != "+1 555 010 0200" {
 		t.Fatalf("the corrected answer was not kept: %s", r)
 	}
@@ -417,10 +347,10 @@ func TestClientReachesOnlyItsOwnPackets(t *testing.T) {
 	env := testenv.Start(t)
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	bob, _ := env.NewClient("Bob Client", "bob@example.com", true)
-	form := newForm(t, env, "New client", newPatientForm)
-	adas, _ := assign(t, env, ada, form)
-	bobs, _ := assign(t, env, bob, form)
-	adaSession, bobSession := sessionOf(t, ada), sessionOf(t, bob)
+	form := env.NewForm("New client", newPatientForm)
+	adas, _ := env.Assign(ada, form)
+	bobs, _ := env.Assign(bob, form)
+	adaSession, bobSession := env.SessionOf(ada), env.SessionOf(bob)
 	if r := env.Do(http.MethodPut, "/api/portal/intake/"+adas.Id, map[string]any{"answers": map[string]any{"reason": "ada's secret"}}, "Authorization", adaSession); r.Status != http.StatusOK {
 		t.Fatalf("ada saving her own draft: %s", r)
 	}
@@ -519,9 +449,9 @@ func TestPrintViewIsForClinicians(t *testing.T) {
 	env := testenv.Start(t)
 	staff := env.ClinicianToken()
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
-	assignment, _ := assign(t, env, ada, newForm(t, env, "New client", newPatientForm))
+	assignment, _ := env.Assign(ada, env.NewForm("New client", newPatientForm))
 	env.Clock.Set(time.Date(2026, 3, 14, 15, 30, 0, 0, time.UTC))
-	if r := env.Post("/api/portal/intake/"+assignment.Id+"/submit", map[string]any{"answers": completeAnswers()}, "Authorization", sessionOf(t, ada)); r.Status != http.StatusOK {
+	if r := env.Post("/api/portal/intake/"+assignment.Id+"/submit", map[string]any{"answers": completeAnswers()}, "Authorization", env.SessionOf(ada)); r.Status != http.StatusOK {
 		t.Fatalf("submitting: %s", r)
 	}
 

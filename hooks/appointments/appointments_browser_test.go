@@ -1,4 +1,4 @@
-package hooks_test
+package appointments_test
 
 import (
 	"encoding/json"
@@ -20,9 +20,9 @@ func TestBrowserJoinFromPortal(t *testing.T) {
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	clinician := env.NewClinician()
 	now := env.Clock.Now()
-	book(t, env, client, clinician, now.Add(10*time.Minute), "telehealth")               // in its window
-	book(t, env, client, clinician, now.Add(15*time.Minute+3*time.Second), "telehealth") // opens in 3 seconds
-	book(t, env, client, clinician, now.Add(26*time.Hour), "in person")
+	env.Book(client, clinician, now.Add(10*time.Minute), "telehealth")               // in its window
+	env.Book(client, clinician, now.Add(15*time.Minute+3*time.Second), "telehealth") // opens in 3 seconds
+	env.Book(client, clinician, now.Add(26*time.Hour), "in person")
 	tab := testenv.Browser(t)
 
 	// Signed in as the sign-in page leaves a client: the session in local storage.

@@ -1,4 +1,4 @@
-package hooks_test
+package signin_test
 
 import (
 	"net/http"
@@ -11,22 +11,11 @@ import (
 	"portico/internal/testenv"
 )
 
-const wait = 10 * time.Second
-
-// requestLink asks for a sign-in link for email and returns the mail it brought.
-func requestLink(t *testing.T, env *testenv.Env, email string) testenv.Mail {
-	t.Helper()
-	if r := env.Post("/api/portal/login-link", map[string]string{"email": email}); r.Status != http.StatusAccepted {
-		t.Fatalf("login-link for %s: got %s; want 202", email, r)
-	}
-	return env.Mail.Next(email, wait)
-}
-
 func TestSignInWithEmailedLink(t *testing.T) {
 	env := testenv.Start(t)
 	env.NewClient("Ada Client", "ada@example.com", true)
 
-	msg := requestLink(t, env, "ada@example.com")
+	msg := env.RequestLink("ada@example.com")
 	link, token := msg.SignInLink()
 	if token == "" || msg.Code() == "" {
 		t.Fatalf("sign-in email lacks a link or a code:\n%s", msg.Text)
@@ -70,7 +59,7 @@ func TestSignInWithEmailedLink(t *testing.T) {
 func TestScannerDoesNotConsumeLink(t *testing.T) {
 	env := testenv.Start(t)
 	env.NewClient("Ada Client", "ada@example.com", true)
-	link, token := requestLink(t, env, "ada@example.com").SignInLink()
+	link, token := env.RequestLink("ada@example.com").SignInLink()
 
 	scanners := []string{"Mozilla/5.0 (compatible; SafeLinks)", "Slackbot-LinkExpanding 1.0", "curl/8"}
 	for _, agent := range scanners {
@@ -102,7 +91,7 @@ func TestScannerDoesNotConsumeLink(t *testing.T) {
 func TestConcurrentRedeemsOnlyOneWins(t *testing.T) {
 	env := testenv.Start(t)
 	env.NewClient("Ada Client", "ada@example.com", true)
-	_, token := requestLink(t, env, "ada@example.com").SignInLink()
+	_, token := env.RequestLink("ada@example.com").SignInLink()
 
 	const n = 64
 	statuses := make([]int, n)
@@ -132,11 +121,11 @@ func TestUsedExpiredAndUnknownLinks(t *testing.T) {
 	env := testenv.Start(t)
 	env.NewClient("Ada Client", "ada@example.com", true)
 
-	_, used := requestLink(t, env, "ada@example.com").SignInLink()
+	_, used := env.RequestLink("ada@example.com").SignInLink()
 	if r := env.Post("/api/portal/redeem", map[string]string{"token": used}); r.Status != http.StatusOK {
 		t.Fatalf("first redeem: %s; want 200", r)
 	}
-	_, expired := requestLink(t, env, "ada@example.com").SignInLink()
+	_, expired := env.RequestLink("ada@example.com").SignInLink()
 	env.Clock.Advance(env.Config.SignInTTL + time.Second)
 
 	cases := []struct {
@@ -161,13 +150,13 @@ func TestUsedExpiredAndUnknownLinks(t *testing.T) {
 func TestUsedLinkOffersOneClickResend(t *testing.T) {
 	env := testenv.Start(t)
 	env.NewClient("Ada Client", "ada@example.com", true)
-	_, token := requestLink(t, env, "ada@example.com").SignInLink()
+	_, token := env.RequestLink("ada@example.com").SignInLink()
 	env.Post("/api/portal/redeem", map[string]string{"token": token})
 
 	if r := env.Post("/api/portal/resend", map[string]string{"token": token}); r.Status != http.StatusAccepted {
 		t.Fatalf("resend for a used link: %s; want 202", r)
 	}
-	_, fresh := env.Mail.Next("ada@example.com", wait).SignInLink()
+	_, fresh := env.Mail.Next("ada@example.com", testenv.Wait).SignInLink()
 	if fresh == "" || fresh == token {
 		t.Fatalf("resend did not mail a new link")
 	}
@@ -183,7 +172,7 @@ func TestSignInWithCode(t *testing.T) {
 	env := testenv.Start(t)
 	env.NewClient("Ada Client", "ada@example.com", true)
 
-	code := requestLink(t, env, "ada@example.com").Code()
+	code := env.RequestLink("ada@example.com").Code()
 	wrong := "000000"
 	if code == wrong {
 		wrong = "111111"
@@ -203,7 +192,7 @@ func TestSignInWithCode(t *testing.T) {
 func TestCodeDiesAfterFiveWrongTries(t *testing.T) {
 	env := testenv.Start(t)
 	env.NewClient("Ada Client", "ada@example.com", true)
-	msg := requestLink(t, env, "ada@example.com")
+	msg := env.RequestLink("ada@example.com")
 	code := msg.Code()
 
 	for i := range 5 {
@@ -233,9 +222,9 @@ func TestUnknownEmailGetsSameAnswerAndNoMail(t *testing.T) {
 			t.Fatalf("login-link for %s answered %s; a client's address got %s", email, r, known)
 		}
 	}
-	env.Mail.Next("ada@example.com", wait)
-	env.Mail.Quiet("nobody@example.com", time.Second)
-	env.Mail.Quiet("locked@example.com", 0)
+	env.Mail.Next("ada@example.com", testenv.Wait)
+	env.NoMailTo("nobody@example.com")
+	env.NoMailTo("locked@example.com")
 	if n := env.Count("login_tokens", ""); n != 2 { // ada's invite and sign-in
 		t.Fatalf("%d login tokens stored; want 2 (none for unknown or locked addresses)", n)
 	}
@@ -306,5 +295,5 @@ func TestBadRequestsAreRefusedAndStoreNothing(t *testing.T) {
 	if n := env.Count("login_tokens", ""); n != tokensBefore {
 		t.Fatalf("bad requests stored %d login tokens", n-tokensBefore)
 	}
-	env.Mail.Quiet("ada@example.com", 500*time.Millisecond)
+	env.NoMailTo("ada@example.com")
 }

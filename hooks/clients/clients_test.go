@@ -1,4 +1,4 @@
-package hooks_test
+package clients_test
 
 import (
 	"net/http"
@@ -79,8 +79,8 @@ func TestClientReachesOnlyItsOwnRecord(t *testing.T) {
 		t.Fatalf("a client reading the practice's details: %s; want them without the staff notification address", r)
 	}
 
-	env.Mail.Quiet("ada@example.com", time.Second) // no PocketBase verification mail
-	env.Mail.Quiet("evil@example.com", 0)
+	env.NoMailTo("ada@example.com") // no PocketBase verification mail
+	env.NoMailTo("evil@example.com")
 
 	stored, _ := env.App.FindRecordById("clients", bob.Id)
 	if stored.GetString("name") != "Bob Client" || !stored.GetBool("portal_access") {
@@ -93,7 +93,7 @@ func TestClientReachesOnlyItsOwnRecord(t *testing.T) {
 func TestClientWithoutAccessCannotRedeem(t *testing.T) {
 	env := testenv.Start(t)
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
-	_, token := requestLink(t, env, "ada@example.com").SignInLink()
+	_, token := env.RequestLink("ada@example.com").SignInLink()
 	ada.Set("portal_access", false)
 	if err := env.App.Save(ada); err != nil {
 		t.Fatal(err)
@@ -115,7 +115,7 @@ func TestNewClientGetsInvite(t *testing.T) {
 		t.Fatalf("redeeming a 6-day-old invite: %s; want 200", r)
 	}
 	env.NewClient("No Portal", "paper@example.com", false)
-	env.Mail.Quiet("paper@example.com", time.Second)
+	env.NoMailTo("paper@example.com")
 
 	// The dashboard creates clients through the API, with no password.
 	created := env.Post("/api/collections/clients/records",
@@ -124,7 +124,7 @@ func TestNewClientGetsInvite(t *testing.T) {
 	if created.Status != http.StatusOK {
 		t.Fatalf("a clinician creating a client without a password: %s; want 200", created)
 	}
-	if invite := env.Mail.Next("dash@example.com", wait); invite.Code() == "" {
+	if invite := env.Mail.Next("dash@example.com", testenv.Wait); invite.Code() == "" {
 		t.Fatalf("a client created in the dashboard got no invite code")
 	}
 }
@@ -134,7 +134,7 @@ func TestNewClientGetsInvite(t *testing.T) {
 func TestNoRawTokenInLogs(t *testing.T) {
 	env := testenv.Start(t)
 	env.NewClient("Ada Client", "ada@example.com", true)
-	link, token := requestLink(t, env, "ada@example.com").SignInLink()
+	link, token := env.RequestLink("ada@example.com").SignInLink()
 	if resp, err := http.Get(link); err == nil {
 		resp.Body.Close()
 	}
@@ -142,7 +142,7 @@ func TestNoRawTokenInLogs(t *testing.T) {
 	env.Post("/api/portal/redeem", map[string]string{"token": token})
 	env.Post("/api/portal/redeem", map[string]string{"token": token})
 
-	deadline := time.Now().Add(wait)
+	deadline := time.Now().Add(testenv.Wait)
 	for {
 		var logs []*core.Log
 		if err := env.App.LogQuery().All(&logs); err != nil {
@@ -177,7 +177,7 @@ func TestInviteCommand(t *testing.T) {
 	env.NewClient("Ada Client", "ada@example.com", false)
 	env.Stop() // the command opens the same data dir
 
-	binary := buildPortico(t)
+	binary := testenv.BuildPortico(t)
 	run := func(args ...string) (string, error) {
 		cmd := exec.Command(binary, append(args, "--dir", env.Dir, "--dev=false")...)
 		cmd.Env = append(os.Environ(), "PORTICO_SMTP_URL="+env.Mail.URL())
@@ -202,7 +202,7 @@ func TestInviteCommand(t *testing.T) {
 	// The running server delivers what the command queued.
 	env.Restart()
 	for _, email := range []string{"ada@example.com", "new@example.com"} {
-		if msg := env.Mail.Next(email, wait); !strings.Contains(msg.Subject, "invites you") {
+		if msg := env.Mail.Next(email, testenv.Wait); !strings.Contains(msg.Subject, "invites you") {
 			t.Fatalf("mail to %s after portico invite: %q", email, msg.Subject)
 		}
 	}
