@@ -97,6 +97,11 @@ func TestScannerOpeningActionLinksChangesNothing(t *testing.T) {
 	if after := standing(env, appointment); after != before {
 		t.Fatalf("opening the links changed the appointment:\nbefore %s\nafter  %s", before, after)
 	}
+	for _, entry := range env.RequestLog("%/a/%", 9) {
+		if strings.Contains(entry, token) {
+			t.Fatalf("the request log holds an action token: %s", entry)
+		}
+	}
 }
 
 func TestEachActionOnceThroughItsButton(t *testing.T) {
@@ -445,7 +450,7 @@ func TestActionsAsOwnerAnotherClientAndNobody(t *testing.T) {
 	env, ada, clinician := practiceWithClient(t)
 	ben, _ := env.NewClient("Ben Other", "ben@example.com", true)
 	appointment := env.Book(ada, clinician, env.Clock.Now().Add(72*time.Hour), "in person")
-	sessions := map[string]string{"ben (another client)": env.SessionOf(ben), "nobody": ""}
+	sessions := map[string]string{"ben (another client)": env.SessionOf(ben), "nobody": "", "staff": env.ClinicianToken()}
 	id := appointment.Id
 	later := env.Clock.Now().Add(5 * 24 * time.Hour).Format(time.RFC3339)
 	routes := []struct {
@@ -467,15 +472,18 @@ func TestActionsAsOwnerAnotherClientAndNobody(t *testing.T) {
 				body = route.body
 			}
 			r := env.Do(route.method, route.path, body, "Authorization", session)
-			want := http.StatusNotFound
-			if who == "nobody" {
-				want = http.StatusUnauthorized
-			}
-			if route.method == http.MethodGet && who != "nobody" {
-				want = http.StatusOK
+			want := map[string]int{"nobody": http.StatusUnauthorized, "staff": http.StatusForbidden}[who]
+			switch {
+			case who == "ben (another client)" && route.method == http.MethodGet:
+				want = http.StatusOK // his own list, without Ada's appointment
+			case who == "ben (another client)":
+				want = http.StatusNotFound
 			}
 			if r.Status != want || strings.Contains(string(r.Body), id) {
 				t.Errorf("%s %s %s: %s; want %d, and nothing of Ada's appointment", who, route.method, route.path, r, want)
+			}
+			if strings.Contains(string(r.Body), "medication") {
+				t.Errorf("%s %s %s shows a note: %s", who, route.method, route.path, r)
 			}
 		}
 	}

@@ -216,8 +216,11 @@ func (a *Actions) target(e *core.RequestEvent, form *targetForm, settings practi
 		}
 		return found, false, nil
 	}
-	if e.Auth == nil || e.Auth.Collection().Name != schema.Clients {
+	if e.Auth == nil {
 		return nil, false, e.UnauthorizedError("Please sign in to your client portal, or use the link in your reminder email.", nil)
+	}
+	if e.Auth.Collection().Name != schema.Clients {
+		return nil, false, e.ForbiddenError("Only the client can act on their appointment here; staff change it in the dashboard.", nil)
 	}
 	found, err := findOwn(a.app, e.Auth.Id, form.Appointment)
 	if errors.Is(err, sql.ErrNoRows) {

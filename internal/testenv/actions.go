@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -37,6 +39,29 @@ func Open(t testing.TB, method, link, agent string) *http.Response {
 	}
 	resp.Body.Close()
 	return resp
+}
+
+// RequestLog waits until PocketBase's request log, which it writes in
+// batches, holds at least atLeast entries whose data is LIKE pattern, and
+// returns them.
+func (env *Env) RequestLog(pattern string, atLeast int) []string {
+	env.T.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var logged []string
+		err := env.App.AuxDB().NewQuery("SELECT data FROM _logs WHERE data LIKE {:pattern}").
+			Bind(dbx.Params{"pattern": pattern}).Column(&logged)
+		if err != nil {
+			env.T.Fatal(err)
+		}
+		if len(logged) >= atLeast {
+			return logged
+		}
+		if time.Now().After(deadline) {
+			env.T.Fatalf("the requests never reached the request log (%d of %d entries like %s)", len(logged), atLeast, pattern)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // SignInBrowser leaves tab signed in as client, the way the sign-in page
