@@ -120,19 +120,12 @@ func contactOf(settings practice.Practice) contact {
 // appointmentView is what the client may know of an appointment and what
 // they can do with it now.
 type appointmentView struct {
-	Id              string    `json:"id"`
-	Starts          time.Time `json:"starts"`
-	Ends            time.Time `json:"ends"`
-	DurationMinutes int       `json:"durationMinutes"`
-	Kind            string    `json:"kind"`
-	Clinician       string    `json:"clinician"`
-	Place           string    `json:"place,omitzero"`
-	TimeZone        string    `json:"timeZone"`
-	State           string    `json:"state"`
-	Actions         []string  `json:"actions"`
-	PolicyHours     int       `json:"policyHours"`
-	LateFrom        time.Time `json:"lateFrom,omitzero"`
-	Late            bool      `json:"late"` // cancelling now counts as late
+	schema.ClientView
+	State       string    `json:"state"`
+	Actions     []string  `json:"actions"`
+	PolicyHours int       `json:"policyHours"`
+	LateFrom    time.Time `json:"lateFrom,omitzero"`
+	Late        bool      `json:"late"` // cancelling now counts as late
 	// LateCancellation is whether the client's own cancellation was late.
 	LateCancellation bool         `json:"lateCancellation"`
 	Request          *requestView `json:"request,omitzero"`
@@ -152,22 +145,13 @@ type requestView struct {
 func (a *Actions) view(ap *schema.Appointment, request *core.Record, settings practice.Practice, now time.Time, signedIn bool) appointmentView {
 	state := State(ap, request, now)
 	v := appointmentView{
-		Id:               ap.Id,
-		Starts:           ap.Starts(),
-		Ends:             ap.Ends(),
-		DurationMinutes:  ap.GetInt("duration_minutes"),
-		Kind:             ap.GetString("kind"),
-		Clinician:        ap.ClinicianName(),
-		TimeZone:         ap.GetString("timezone"),
+		ClientView:       ap.ForClient(settings.Address),
 		State:            state,
 		Actions:          []string{},
 		PolicyHours:      int(settings.CancellationPolicy / time.Hour),
 		LateFrom:         LateFrom(ap.Starts(), settings.CancellationPolicy, settings.TimeZone),
 		Late:             late(ap, settings, now),
 		LateCancellation: ap.GetBool("late_cancellation"),
-	}
-	if !ap.Telehealth() {
-		v.Place = ap.Place(settings.Address)
 	}
 	if state != StateStarted && state != StateCancelled && state != StateCancelledByYou {
 		v.Actions = Offered(state, settings.ClientActionsOff)
