@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -513,4 +514,78 @@ func TestActionsAsOwnerAnotherClientAndNobody(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestConcurrentPressesActOnce: a client tapping twice, or two devices at
+// once, cancel once and ask once: one notice, one request.
+func TestConcurrentPressesActOnce(t *testing.T) {
+	env, ada, clinician := practiceWithClient(t)
+	cancelled := env.Book(ada, clinician, env.Clock.Now().Add(47*time.Hour), "in person")
+	_, _, cancelToken := remind(t, env)
+	moved := env.Book(ada, clinician, env.Clock.Now().Add(46*time.Hour), "in person")
+	_, _, moveToken := remind(t, env)
+	later := env.Clock.Now().Add(6 * 24 * time.Hour).Format(time.RFC3339)
+
+	const presses = 8
+	results := make(chan testenv.Response, 2*presses)
+	var pressed sync.WaitGroup
+	for range presses {
+		pressed.Add(2)
+		go func() {
+			defer pressed.Done()
+			results <- env.As(t).Post("/api/portal/actions/cancel", map[string]any{"token": cancelToken})
+		}()
+		go func() {
+			defer pressed.Done()
+			results <- env.As(t).Post("/api/portal/actions/reschedule", map[string]any{"token": moveToken, "times": []string{later}})
+		}()
+	}
+	pressed.Wait()
+	close(results)
+	firsts := 0
+	for r := range results {
+		if r.Status != http.StatusOK {
+			t.Errorf("a concurrent press: %s; want 200", r)
+		}
+		if r.JSON["already"] == false {
+			firsts++
+		}
+	}
+	if firsts != 2 {
+		t.Errorf("%d presses say they acted; want one cancel and one request", firsts)
+	}
+	if n := env.Count("mail_outbox", "kind = 'appointment_cancelled' && dedupe_key ~ '"+cancelled.Id+"'"); n != 1 {
+		t.Errorf("%d cancellation notices queued; want 1", n)
+	}
+	if n := env.Count("mail_outbox", "kind = 'appointment_cancelled_by_client' || kind = 'appointment_time_requested'"); n != 2 {
+		t.Errorf("%d notices to the practice queued; want 2", n)
+	}
+	if n := env.Count("appointment_requests", "appointment = '"+moved.Id+"'"); n != 1 {
+		t.Errorf("%d requests stored; want 1", n)
+	}
+}
+
+func TestActionRoutesRefuseFloodsAndOversizedBodies(t *testing.T) {
+	env, ada, clinician := practiceWithClient(t)
+	env.Book(ada, clinician, env.Clock.Now().Add(47*time.Hour), "in person")
+	_, _, token := remind(t, env)
+
+	big := map[string]any{"token": token, "note": strings.Repeat("a", 5000)}
+	if r := env.Post("/api/portal/actions/reschedule", big); r.Status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 5 KB body: %s; want 413", r)
+	}
+	if n := env.Count("appointment_requests", ""); n != 0 {
+		t.Errorf("the oversized body stored %d requests", n)
+	}
+	// The oversized body was turned away before it counted.
+	for i := 1; i <= 200; i++ {
+		r := env.Post("/api/portal/actions/status", map[string]any{"token": token})
+		if r.Status == http.StatusTooManyRequests {
+			if i != 121 || r.Header.Get("Retry-After") == "" {
+				t.Fatalf("request %d from one address was limited (%s, Retry-After %q); want the 121st, with Retry-After", i, r, r.Header.Get("Retry-After"))
+			}
+			return
+		}
+	}
+	t.Fatalf("200 requests from one address were all answered; want 429 after 120")
 }
