@@ -56,6 +56,21 @@ func TestBrowserCancelFromReminderAndAskFromPortal(t *testing.T) {
 		t.Errorf("the client got %q; want the cancellation notice", notice.Subject)
 	}
 
+	// The same link again says what already happened, with nothing to press.
+	err = Do(tab, Navigate(links["cancel"]), WaitVisible(ID("closed")))
+	if err != nil {
+		t.Fatalf("opening the Cancel link again: %v", err)
+	}
+	if title, _ := Run(tab, Text(ID("closed-title"))); title != "You cancelled this appointment" {
+		t.Errorf("the Cancel link of a cancelled appointment says %q", title)
+	}
+	// A link copied in part is no dead end: it says so and gives the phone.
+	err = Do(tab, Navigate(env.URL+"/a/"+strings.Repeat("x", 43)+"?do=confirm"), WaitVisible(ID("unknown")), WaitVisible(ID("contact")))
+	if err != nil {
+		t.Fatalf("opening a link copied in part: %v", err)
+	}
+	testenv.Accessible(t, tab, "the appointment page (unknown link)")
+
 	env.SignInBrowser(tab, ada)
 	cancelled := `li.appointment[data-id="` + tomorrow.Id + `"] .state`
 	upcoming := `li.appointment[data-id="` + nextWeek.Id + `"]`

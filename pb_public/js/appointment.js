@@ -90,6 +90,7 @@ function render(view) {
     });
     return button;
   }));
+  $("other-actions-lead").textContent = chosen ? "Something else?" : "What would you like to do?";
   $("other-actions").hidden = others.length === 0;
   show("ready", sections);
 }
