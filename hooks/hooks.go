@@ -28,6 +28,7 @@ import (
 	"portico/hooks/reminders"
 	"portico/hooks/serve"
 	"portico/hooks/signin"
+	"portico/hooks/staff"
 	"portico/hooks/web"
 )
 
@@ -98,6 +99,12 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 
 	// Appointment actions: Confirm, Cancel, Ask for another time in reminders and the portal; GET /a/{token}, /api/portal/actions/...
 	actions.New(app, actions.Config{Now: config.Now, RateWindow: config.RateWindow}, settings, mail, booked).Register()
+
+	// Staff: password + emailed code sign-in, sessions, lockout, invites,
+	// frozen submitted packets; /api/staff/...; `portico staff`.
+	team := staff.New(app, config.Now, mail, ratelimit.New(config.Now), config.InviteTTL)
+	team.Register()
+	app.RootCmd.AddCommand(team.Command())
 
 	// Pages: the portal from pb_public, /s/{token}, security headers on every response.
 	pages.Register(app)

@@ -185,7 +185,8 @@ func (a *Actions) handlePage(e *core.RequestEvent) error {
 }
 
 // target finds the appointment a request names, and whether it was named
-// by the signed-in client rather than by a link. The error is the answer.
+// by the signed-in client rather than by a link. When it finds none, the
+// answer is already sent, or err is it.
 func (a *Actions) target(e *core.RequestEvent, form *targetForm, settings practice.Practice) (*schema.Appointment, bool, error) {
 	unknown := func(message string) error {
 		return e.JSON(http.StatusNotFound, map[string]any{"status": http.StatusNotFound, "message": message, "practice": contactOf(settings)})
