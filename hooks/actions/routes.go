@@ -27,8 +27,11 @@ const requestsPerIP = 120
 const page = "portal/appointment.html"
 
 func (a *Actions) bindRoutes(e *core.ServeEvent) {
-	e.Router.GET(LinkPath+"{token}", a.handlePage).
-		BindFunc(web.RedactPath(LinkPath+"[token]"), web.NoStore).Bind(apis.Gzip())
+	e.Router.BindFunc(web.RedactTokenPaths(LinkPath))
+	// A mail app or a person may add the slash.
+	for _, route := range []string{"{token}", "{token}/{$}"} {
+		e.Router.GET(LinkPath+route, a.handlePage).BindFunc(web.NoStore).Bind(apis.Gzip())
+	}
 
 	group := e.Router.Group("/api/portal/actions")
 	group.Bind(apis.BodyLimit(web.PortalBodyLimit))
@@ -330,36 +333,38 @@ func (a *Actions) act(e *core.RequestEvent, action string, form *targetForm,
 	var result outcome
 	var ap *schema.Appointment
 	var request *core.Record
-	err = a.app.RunInTransaction(func(tx core.App) error {
-		record, err := tx.FindRecordById(schema.Appointments, found.Id)
-		if err != nil {
-			return err
-		}
-		if ap, err = schema.LoadAppointment(tx, record); err != nil {
-			return err
-		}
-		requests, err := newestRequests(tx, ap.Id)
-		if err != nil {
-			return err
-		}
-		if refused := check(action, State(ap, requests[ap.Id], now), settings); refused != nil {
-			result = *refused
+	err = schema.RetryWhenLocked(func() error {
+		return a.app.RunInTransaction(func(tx core.App) error {
+			record, err := tx.FindRecordById(schema.Appointments, found.Id)
+			if err != nil {
+				return err
+			}
+			if ap, err = schema.LoadAppointment(tx, record); err != nil {
+				return err
+			}
+			requests, err := newestRequests(tx, ap.Id)
+			if err != nil {
+				return err
+			}
+			if refused := check(action, State(ap, requests[ap.Id], now), settings); refused != nil {
+				result = *refused
+				request = requests[ap.Id]
+				return nil
+			}
+			if result, err = run(tx, ap, settings, now); err != nil {
+				return err
+			}
+			// What the client sees next is the appointment as it now stands.
+			if record, err = tx.FindRecordById(schema.Appointments, ap.Id); err != nil {
+				return err
+			}
+			if ap, err = schema.LoadAppointment(tx, record); err != nil {
+				return err
+			}
+			requests, err = newestRequests(tx, ap.Id)
 			request = requests[ap.Id]
-			return nil
-		}
-		if result, err = run(tx, ap, settings, now); err != nil {
 			return err
-		}
-		// What the client sees next is the appointment as it now stands.
-		if record, err = tx.FindRecordById(schema.Appointments, ap.Id); err != nil {
-			return err
-		}
-		if ap, err = schema.LoadAppointment(tx, record); err != nil {
-			return err
-		}
-		requests, err = newestRequests(tx, ap.Id)
-		request = requests[ap.Id]
-		return err
+		})
 	})
 	if err != nil {
 		return e.InternalServerError("", err)

@@ -2,6 +2,8 @@ package schema
 
 import (
 	"encoding/base64"
+	"strings"
+	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -84,4 +86,18 @@ func (k LinkToken) Rehash(app core.App, filter string) error {
 		}
 		return nil
 	})
+}
+
+// RetryWhenLocked runs a transaction again when SQLite turned it away
+// because another connection or process wrote first (reminder sweeps in
+// `serve` and `portico reminders run`, two presses of a client's button):
+// the loser simply retries, a few times.
+func RetryWhenLocked(run func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := run()
+		if err == nil || attempt == 5 || !strings.Contains(err.Error(), "database is locked") {
+			return err
+		}
+		time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
+	}
 }

@@ -10,7 +10,7 @@ const sections = ["loading", "ready", "done", "closed", "unknown"];
 const params = new URLSearchParams(location.search);
 const onLink = location.pathname.startsWith("/a/");
 const target = onLink
-  ? { token: decodeURIComponent(location.pathname.split("/").pop()) }
+  ? { token: decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "") }
   : { appointment: params.get("id") || "" };
 let chosen = params.get("do");
 let current;

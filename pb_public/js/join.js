@@ -5,7 +5,8 @@ import { showContact } from "./contact.js";
 // right now. The server redirects straight to the video room while the
 // window is open, so this page only ever says "soon", "over" or "not taking place".
 const sections = ["loading", "early", "ended", "cancelled", "unknown"];
-const token = decodeURIComponent(location.pathname.split("/").pop());
+// The last non-empty part: the link works with a trailing slash too.
+const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
 
 function fill(selector, text) {
   document.querySelectorAll(selector).forEach((el) => { el.textContent = text; });
