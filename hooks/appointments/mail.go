@@ -72,6 +72,11 @@ func (a *Appointments) Notify(app core.App, appointment *schema.Appointment, not
 	default:
 		subject = "Reminder: your appointment on " + short
 		letter.Paragraphs = []string{"This is a reminder of your appointment with " + clinician + "."}
+		if a.reminderLinks != nil {
+			if letter.Links, err = a.reminderLinks(app, appointment); err != nil {
+				return false, err
+			}
+		}
 	}
 
 	join := ""
