@@ -55,10 +55,10 @@ func New(app core.App, config Config, settings *practice.Settings, mail *letters
 }
 
 // Register gives every appointment its action token, puts the links in
-// reminders, keeps the client's answers true as staff move or cancel,
+// its confirmation, new-time notices and reminders, keeps the client's answers true as staff move or cancel,
 // mails a declined request's answer, and serves the page and the routes.
 func (a *Actions) Register() {
-	a.appointments.OfferInReminders(a.reminderLinks)
+	a.appointments.OfferInMail(a.actionLinks)
 
 	a.app.OnRecordCreate(schema.Appointments).BindFunc(func(e *core.RecordEvent) error {
 		if err := actionToken.Issue(e.App, e.Record); err != nil {
@@ -118,9 +118,10 @@ func (a *Actions) settleAnswers(app core.App, record *core.Record) error {
 	return nil
 }
 
-// reminderLinks are the actions a reminder offers, each opening the
-// appointment's page with its button; none before the token's hash is stored.
-func (a *Actions) reminderLinks(app core.App, appointment *schema.Appointment) ([]letters.Link, error) {
+// actionLinks are the actions a mail about an appointment offers, each
+// opening the appointment's page with its button; none before the token's
+// hash is stored.
+func (a *Actions) actionLinks(app core.App, appointment *schema.Appointment) ([]letters.Link, error) {
 	if appointment.GetString("action_hash") == "" {
 		return nil, nil
 	}

@@ -40,17 +40,18 @@ type Appointments struct {
 	letters  *letters.Letters
 	join     *join.Links
 
-	reminderLinks LinksFunc
+	actionLinks LinksFunc
 }
 
 // LinksFunc gives the further links a mail about appointment carries.
 type LinksFunc func(app core.App, appointment *schema.Appointment) ([]letters.Link, error)
 
-// OfferInReminders makes every reminder carry the links that links gives,
-// such as the client's actions on the appointment; the capability that
-// owns them calls it once, when it registers.
-func (a *Appointments) OfferInReminders(links LinksFunc) {
-	a.reminderLinks = links
+// OfferInMail makes every mail about an appointment still to come (its
+// confirmation, a new time, each reminder) carry the links that links
+// gives: the client's actions on it. The capability that owns them calls
+// it once, when it registers.
+func (a *Appointments) OfferInMail(links LinksFunc) {
+	a.actionLinks = links
 }
 
 // New returns the appointments capability.

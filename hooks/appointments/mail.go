@@ -72,10 +72,13 @@ func (a *Appointments) Notify(app core.App, appointment *schema.Appointment, not
 	default:
 		subject = "Reminder: your appointment on " + short
 		letter.Paragraphs = []string{"This is a reminder of your appointment with " + clinician + "."}
-		if a.reminderLinks != nil {
-			if letter.Links, err = a.reminderLinks(app, appointment); err != nil {
-				return false, err
-			}
+	}
+	// Every mail about an appointment still to come (the booking, a new
+	// time, which needs confirming again, and each reminder) lets the
+	// client confirm, cancel or ask for another time.
+	if a.actionLinks != nil && method == ics.MethodRequest {
+		if letter.Links, err = a.actionLinks(app, appointment); err != nil {
+			return false, err
 		}
 	}
 
