@@ -89,9 +89,10 @@ func (k LinkToken) Rehash(app core.App, filter string) error {
 }
 
 // RetryWhenLocked runs a transaction again when SQLite turned it away
-// because another connection or process wrote first (reminder sweeps in
-// `serve` and `portico reminders run`, two presses of a client's button):
-// the loser simply retries, a few times.
+// because another process wrote to data.db after the transaction had
+// read (`portico reminders run` beside `serve`): the loser simply
+// retries, a few times. Inside one process every write goes through
+// PocketBase's one writer connection, so transactions there never race.
 func RetryWhenLocked(run func() error) error {
 	for attempt := 1; ; attempt++ {
 		err := run()
