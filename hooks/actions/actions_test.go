@@ -31,6 +31,21 @@ func practiceWithClient(t *testing.T) (*testenv.Env, *core.Record, *core.Record)
 	return env, ada, env.NewClinician()
 }
 
+// book books an appointment as staff would and takes the booking
+// confirmation that reaches the client, which carries the same action
+// links as every reminder.
+func book(t *testing.T, env *testenv.Env, client, clinician *core.Record, starts time.Time, kind string) (*core.Record, map[string]string, string) {
+	t.Helper()
+	appointment := env.Book(client, clinician, starts, kind)
+	booked := env.Mail.Next(client.Email(), wait)
+	links, token := booked.ActionLinks()
+	if !strings.HasPrefix(booked.Subject, "Booked:") || len(links) != 3 {
+		t.Fatalf("after booking the client got %q with action links %v; want the booking confirmation with Confirm, Cancel and Ask for another time:\n%s",
+			booked.Subject, links, booked.Text)
+	}
+	return appointment, links, token
+}
+
 // remind sweeps and returns the reminder that reaches Ada, with its action
 // links by action and the token they carry.
 func remind(t *testing.T, env *testenv.Env) (testenv.Mail, map[string]string, string) {
@@ -38,8 +53,8 @@ func remind(t *testing.T, env *testenv.Env) (testenv.Mail, map[string]string, st
 	env.Sweep()
 	reminder := env.Mail.Next("ada@example.com", wait)
 	links, token := reminder.ActionLinks()
-	if token == "" {
-		t.Fatalf("the reminder %q carries no action links:\n%s", reminder.Subject, reminder.Text)
+	if !strings.HasPrefix(reminder.Subject, "Reminder:") || token == "" {
+		t.Fatalf("after the sweep Ada got %q with no action links; want the reminder with them:\n%s", reminder.Subject, reminder.Text)
 	}
 	return reminder, links, token
 }
@@ -65,8 +80,11 @@ func viewOf(r testenv.Response) map[string]any {
 
 func TestScannerOpeningActionLinksChangesNothing(t *testing.T) {
 	env, ada, clinician := practiceWithClient(t)
-	appointment := env.Book(ada, clinician, env.Clock.Now().Add(47*time.Hour), "in person")
+	appointment, booked, bookedToken := book(t, env, ada, clinician, env.Clock.Now().Add(47*time.Hour), "in person")
 	reminder, links, token := remind(t, env)
+	if token != bookedToken || booked["cancel"] != links["cancel"] {
+		t.Errorf("the booking confirmation's links %v differ from the reminder's %v; want the same links in every mail", booked, links)
+	}
 	for action, label := range map[string]string{"confirm": "Confirm:", "cancel": "Cancel:", "reschedule": "Ask for another time:"} {
 		if links[action] == "" || !strings.Contains(reminder.Text, label) {
 			t.Errorf("the reminder has no %q link:\n%s", label, reminder.Text)
@@ -157,7 +175,7 @@ func TestEachActionOnceThroughItsButton(t *testing.T) {
 	}
 	for i, c := range cases {
 		t.Run(c.action, func(t *testing.T) {
-			appointment := env.Book(ada, clinician, env.Clock.Now().Add(time.Duration(47-i)*time.Hour), "in person")
+			appointment, _, _ := book(t, env, ada, clinician, env.Clock.Now().Add(time.Duration(47-i)*time.Hour), "in person")
 			_, _, token := remind(t, env)
 			body := map[string]any{"token": token}
 			for k, v := range c.body {
@@ -200,9 +218,9 @@ func mustSayNothingOfTheClient(t *testing.T, msg testenv.Mail) {
 func TestActionLinksRefusedWithAPlainAnswer(t *testing.T) {
 	env, ada, clinician := practiceWithClient(t)
 	starts := env.Clock.Now().Add(47 * time.Hour)
-	first := env.Book(ada, clinician, starts, "telehealth")
+	first, _, _ := book(t, env, ada, clinician, starts, "telehealth")
 	reminder, links, token := remind(t, env)
-	second := env.Book(ada, clinician, starts.Add(-time.Hour), "in person")
+	second, _, _ := book(t, env, ada, clinician, starts.Add(-time.Hour), "in person")
 	_, _, secondToken := remind(t, env)
 	joinToken := strings.TrimPrefix(reminder.Text[strings.Index(reminder.Text, "/join/"):], "/join/")[:43]
 	madeUp := strings.Repeat("A", 43)
@@ -281,26 +299,31 @@ func TestActionLinksRefusedWithAPlainAnswer(t *testing.T) {
 // TestLateCancellationAcrossDaylightSaving: New York's clocks go forward
 // at 2 AM on Sunday 8 March 2026. For a visit that Sunday at 10:00, a
 // 24-hour policy starts on Saturday at 10:00 on the practice's clock
-// (15:00 UTC), 23 hours before the start, not at 09:00.
+// (15:00 UTC), 23 hours before the start, not at 09:00; for the visit
+// after it, at 11:00, on Saturday at 11:00 (16:00 UTC).
 func TestLateCancellationAcrossDaylightSaving(t *testing.T) {
 	env, ada, clinician := practiceWithClient(t)
 	env.SetPractice("timezone", "America/New_York")
 	env.Clock.Set(time.Date(2026, 3, 6, 16, 0, 0, 0, time.UTC)) // inside the 48-hour reminder
 	starts := time.Date(2026, 3, 8, 14, 0, 0, 0, time.UTC)      // 10:00 EDT
-	lateFrom := time.Date(2026, 3, 7, 15, 0, 0, 0, time.UTC)
-	early := env.Book(ada, clinician, starts, "in person")
+	earlyFrom := time.Date(2026, 3, 7, 15, 0, 0, 0, time.UTC)   // 10:00 EST
+	// The second visit follows the first: a clinician's visits never overlap.
+	lateFrom := earlyFrom.Add(time.Hour)
+	early, _, _ := book(t, env, ada, clinician, starts, "in person")
 	_, _, earlyToken := remind(t, env)
-	late := env.Book(ada, clinician, starts, "telehealth")
+	late, _, _ := book(t, env, ada, clinician, starts.Add(time.Hour), "telehealth")
 	_, _, lateToken := remind(t, env)
 
-	status := env.Post("/api/portal/actions/status", map[string]string{"token": earlyToken})
-	if viewOf(status)["lateFrom"] != lateFrom.Format(time.RFC3339) || viewOf(status)["policyHours"] != 24.0 {
-		t.Fatalf("the page says late cancellation starts %v (policy %v h); want %s, 24 h", viewOf(status)["lateFrom"], viewOf(status)["policyHours"], lateFrom)
+	for token, from := range map[string]time.Time{earlyToken: earlyFrom, lateToken: lateFrom} {
+		status := env.Post("/api/portal/actions/status", map[string]string{"token": token})
+		if viewOf(status)["lateFrom"] != from.Format(time.RFC3339) || viewOf(status)["policyHours"] != 24.0 {
+			t.Fatalf("the page says late cancellation starts %v (policy %v h); want %s, 24 h", viewOf(status)["lateFrom"], viewOf(status)["policyHours"], from)
+		}
 	}
 
 	// Half an hour before the window, on the practice's clock: not late,
 	// though 23.5 hours before the start.
-	env.Clock.Set(lateFrom.Add(-30 * time.Minute))
+	env.Clock.Set(earlyFrom.Add(-30 * time.Minute))
 	if r := env.Post("/api/portal/actions/status", map[string]string{"token": earlyToken}); viewOf(r)["late"] != false {
 		t.Fatalf("at 09:30 on Saturday the page says the cancellation would be late: %s", r)
 	}
@@ -317,12 +340,17 @@ func TestLateCancellationAcrossDaylightSaving(t *testing.T) {
 		t.Fatalf("the practice got %q for a cancellation outside the window", staff.Subject)
 	}
 
-	// From 10:00 on Saturday, the page explains first; a press without
+	// Half an hour before its own window the 11:00 visit is not late yet;
+	// from 11:00 on Saturday the page explains first, and a press without
 	// having seen that is refused with the explanation.
+	env.Clock.Set(lateFrom.Add(-30 * time.Minute))
+	if r := env.Post("/api/portal/actions/status", map[string]string{"token": lateToken}); viewOf(r)["late"] != false {
+		t.Fatalf("at 10:30 on Saturday the page says cancelling the 11:00 visit would be late: %s", r)
+	}
 	env.Clock.Set(lateFrom)
-	status = env.Post("/api/portal/actions/status", map[string]string{"token": lateToken})
+	status := env.Post("/api/portal/actions/status", map[string]string{"token": lateToken})
 	if viewOf(status)["late"] != true {
-		t.Fatalf("at 10:00 on Saturday the page does not say the cancellation would be late: %s", status)
+		t.Fatalf("at 11:00 on Saturday the page does not say cancelling the 11:00 visit would be late: %s", status)
 	}
 	before := standing(env, late)
 	r := env.Post("/api/portal/actions/cancel", map[string]any{"token": lateToken})
@@ -351,7 +379,7 @@ func TestLateCancellationAcrossDaylightSaving(t *testing.T) {
 
 func TestAskForAnotherTimeReachesStaffAndTheAnswerReachesTheClient(t *testing.T) {
 	env, ada, clinician := practiceWithClient(t)
-	appointment := env.Book(ada, clinician, env.Clock.Now().Add(47*time.Hour), "in person")
+	appointment, _, _ := book(t, env, ada, clinician, env.Clock.Now().Add(47*time.Hour), "in person")
 	_, _, token := remind(t, env)
 	soon := env.Clock.Now().Add(4 * 24 * time.Hour).Truncate(time.Hour)
 	at := func(offset time.Duration) string { return soon.Add(offset).Format(time.RFC3339) }
@@ -450,7 +478,7 @@ func TestAskForAnotherTimeReachesStaffAndTheAnswerReachesTheClient(t *testing.T)
 func TestActionsAsOwnerAnotherClientAndNobody(t *testing.T) {
 	env, ada, clinician := practiceWithClient(t)
 	ben, _ := env.NewClient("Ben Other", "ben@example.com", true)
-	appointment := env.Book(ada, clinician, env.Clock.Now().Add(72*time.Hour), "in person")
+	appointment, _, _ := book(t, env, ada, clinician, env.Clock.Now().Add(72*time.Hour), "in person")
 	sessions := map[string]string{"ben (another client)": env.SessionOf(ben), "nobody": "", "staff": env.ClinicianToken()}
 	id := appointment.Id
 	later := env.Clock.Now().Add(5 * 24 * time.Hour).Format(time.RFC3339)
@@ -521,9 +549,9 @@ func TestActionsAsOwnerAnotherClientAndNobody(t *testing.T) {
 // once, cancel once and ask once: one notice, one request.
 func TestConcurrentPressesActOnce(t *testing.T) {
 	env, ada, clinician := practiceWithClient(t)
-	cancelled := env.Book(ada, clinician, env.Clock.Now().Add(47*time.Hour), "in person")
+	cancelled, _, _ := book(t, env, ada, clinician, env.Clock.Now().Add(47*time.Hour), "in person")
 	_, _, cancelToken := remind(t, env)
-	moved := env.Book(ada, clinician, env.Clock.Now().Add(46*time.Hour), "in person")
+	moved, _, _ := book(t, env, ada, clinician, env.Clock.Now().Add(46*time.Hour), "in person")
 	_, _, moveToken := remind(t, env)
 	later := env.Clock.Now().Add(6 * 24 * time.Hour).Format(time.RFC3339)
 
@@ -568,7 +596,7 @@ func TestConcurrentPressesActOnce(t *testing.T) {
 
 func TestActionRoutesRefuseFloodsAndOversizedBodies(t *testing.T) {
 	env, ada, clinician := practiceWithClient(t)
-	env.Book(ada, clinician, env.Clock.Now().Add(47*time.Hour), "in person")
+	book(t, env, ada, clinician, env.Clock.Now().Add(47*time.Hour), "in person")
 	_, _, token := remind(t, env)
 
 	big := map[string]any{"token": token, "note": strings.Repeat("a", 5000)}

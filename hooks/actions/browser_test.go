@@ -17,9 +17,9 @@ import (
 // a time of their choosing.
 func TestBrowserCancelFromReminderAndAskFromPortal(t *testing.T) {
 	env, ada, clinician := practiceWithClient(t)
-	tomorrow := env.Book(ada, clinician, env.Clock.Now().Add(20*time.Hour), "in person")
+	tomorrow, _, _ := book(t, env, ada, clinician, env.Clock.Now().Add(20*time.Hour), "in person")
 	_, links, _ := remind(t, env)
-	nextWeek := env.Book(ada, clinician, env.Clock.Now().Add(7*24*time.Hour), "telehealth")
+	nextWeek, _, _ := book(t, env, ada, clinician, env.Clock.Now().Add(7*24*time.Hour), "telehealth")
 	tab := testenv.Browser(t)
 
 	err := Do(tab,
