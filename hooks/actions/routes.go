@@ -208,7 +208,7 @@ func (a *Actions) target(e *core.RequestEvent, form *targetForm, settings practi
 		return nil, false, e.UnauthorizedError("Please sign in to your client portal, or use the link in your reminder email.", nil)
 	}
 	if e.Auth.Collection().Name != schema.Clients {
-		return nil, false, e.ForbiddenError("Only the client can act on their appointment here; staff change it in the dashboard.", nil)
+		return nil, false, e.ForbiddenError("Only the client can act on their appointment here; staff change it in the workspace.", nil)
 	}
 	found, err := findOwn(a.app, e.Auth.Id, form.Appointment)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -284,6 +284,9 @@ type outcome struct {
 	message string
 	already bool
 	refused *refusal
+	// changed is the record the action changed or made (the appointment,
+	// or the new request for another time); nil when it changed nothing.
+	changed *core.Record
 }
 
 // alreadyDone says, per action, the state in which pressing again
@@ -369,6 +372,9 @@ func (a *Actions) act(e *core.RequestEvent, action string, form *targetForm,
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
+	if result.changed != nil && result.refused == nil {
+		web.Concerns(e, result.changed)
+	}
 	view := a.view(ap, request, settings, now, signedIn)
 	if result.refused != nil {
 		return e.JSON(result.refused.status, map[string]any{
@@ -392,7 +398,7 @@ func (a *Actions) handleConfirm(e *core.RequestEvent) error {
 		if err != nil || !confirmed {
 			return alreadyDone[Confirm], err
 		}
-		return outcome{message: "Thank you: your appointment is confirmed. We look forward to seeing you."}, nil
+		return outcome{message: "Thank you: your appointment is confirmed. We look forward to seeing you.", changed: ap.Record}, nil
 	})
 }
 
@@ -420,7 +426,7 @@ func (a *Actions) handleCancel(e *core.RequestEvent) error {
 		if isLate {
 			message = "Your appointment is cancelled. It counts as a late cancellation under the practice's policy. We have emailed you a confirmation."
 		}
-		return outcome{message: message}, nil
+		return outcome{message: message, changed: ap.Record}, nil
 	})
 }
 
@@ -437,7 +443,7 @@ func (a *Actions) handleReschedule(e *core.RequestEvent) error {
 		if err := a.tellPracticeOfRequest(tx, request); err != nil {
 			return outcome{}, err
 		}
-		return outcome{message: "Thank you: the practice has your request and will get back to you. Until then, your appointment stays as it is."}, nil
+		return outcome{message: "Thank you: the practice has your request and will get back to you. Until then, your appointment stays as it is.", changed: request}, nil
 	})
 }
 
