@@ -19,10 +19,14 @@ const (
 	MailRequestDeclined = "appointment_request_declined"
 )
 
+// requestsPage is the workspace page where staff see and answer what
+// clients did with their appointments.
+const requestsPage = "/staff/requests.html"
+
 // tellPractice mails the practice's notification address that something
 // needs a look, in app (the action's transaction). The mail says nothing
-// about the client or what they wrote: it points to the dashboard.
-func (a *Actions) tellPractice(app core.App, kind, subject, line, path, dedupeKey string) error {
+// about the client or what they wrote: it points to the workspace.
+func (a *Actions) tellPractice(app core.App, kind, subject, line, dedupeKey string) error {
 	settings, err := a.practice.Get()
 	if err != nil || settings.NotificationEmail == "" {
 		return err
@@ -31,7 +35,7 @@ func (a *Actions) tellPractice(app core.App, kind, subject, line, path, dedupeKe
 		Greeting:    "Hello,",
 		Paragraphs:  []string{line},
 		ButtonLabel: "Open it in the workspace",
-		ButtonURL:   a.letters.PortalURL(path),
+		ButtonURL:   a.letters.PortalURL(requestsPage),
 	}
 	_, err = a.letters.ToAddress(app, kind, subject, letter, outbox.Message{To: settings.NotificationEmail, DedupeKey: dedupeKey})
 	return err
@@ -42,15 +46,12 @@ func (a *Actions) tellPracticeOfCancellation(app core.App, ap *schema.Appointmen
 	if isLate {
 		subject, line = "A client cancelled late", "A client cancelled an appointment inside your cancellation policy window; it is marked a late cancellation. See the workspace."
 	}
-	return a.tellPractice(app, MailClientCancelled, subject, line,
-		"/_/#/collections?collection="+schema.Appointments+"&recordId="+ap.Id,
-		"client-cancelled:"+ap.Id+":"+ap.GetDateTime("starts").String())
+	return a.tellPractice(app, MailClientCancelled, subject, line, "client-cancelled:"+ap.Id+":"+ap.GetDateTime("starts").String())
 }
 
 func (a *Actions) tellPracticeOfRequest(app core.App, request *core.Record) error {
 	return a.tellPractice(app, MailTimeRequested, "A client asked to move an appointment",
 		"A client asked to move an appointment; see the workspace. What they asked for is there, not in this email.",
-		"/_/#/collections?collection="+schema.AppointmentRequests+"&recordId="+request.Id,
 		"time-requested:"+request.Id)
 }
 
