@@ -1,8 +1,9 @@
 package hooks
 
 import (
+	"database/sql"
+	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase"
@@ -15,22 +16,51 @@ import (
 const Readers = 8
 
 // Pragmas are PocketBase's own (core.DefaultDBConnect), busy_timeout
-// first, with two changes. A 2 MB page cache per connection instead of
-// 32 MB: PocketBase's grows with the data on every reader (354 MB resident
-// with 50,000 clients), while a sign-in's hot pages (two indexes and a few
-// rows) fit many times over and the OS caches the file anyway. And
-// incremental auto-vacuum, so that the pages retention frees go back to
-// the file system without a full VACUUM; it takes effect only in a
-// database that has no tables yet, and an older data dir is converted once
-// by the retention job.
-const Pragmas = "?_pragma=busy_timeout(10000)&_pragma=auto_vacuum(INCREMENTAL)&_pragma=journal_mode(WAL)" +
+// first, with one change: a 2 MB page cache per connection instead of
+// 32 MB. PocketBase's grows with the data on every reader (354 MB
+// resident with 50,000 clients), while a sign-in's hot pages (two indexes
+// and a few rows) fit many times over and the OS caches the file anyway.
+//
+// Every pragma here is per connection or a no-op on a database that has
+// it already: each reader the pool opens runs them, and one that writes
+// (auto_vacuum does, even when unchanged) commits under a transaction of
+// the writer's that has read, which then fails with "database is locked
+// (517)" (SQLITE_BUSY_SNAPSHOT), whatever the busy_timeout.
+const Pragmas = "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 	"&_pragma=journal_size_limit(200000000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)" +
 	"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-2048)&_defensive=1"
 
+// DBConnect opens data.db and auxiliary.db with Portico's Pragmas,
+// creating a new one with incremental auto-vacuum first, so that the pages
+// retention frees go back to the file system without a full VACUUM (an
+// older data dir is converted once by the retention job).
+func DBConnect(path string) (*dbx.DB, error) {
+	if err := createIncremental(path); err != nil {
+		return nil, err
+	}
+	return dbx.Open("sqlite", path+Pragmas)
+}
+
+// createIncremental makes the database at path, when there is none yet,
+// as an empty file in incremental auto-vacuum mode, which SQLite can only
+// set before the first table.
+func createIncremental(path string) error {
+	if info, err := os.Stat(path); err == nil && info.Size() > 0 {
+		return nil
+	}
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=auto_vacuum(INCREMENTAL)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	// VACUUM writes the header of the empty database, and with it the mode.
+	_, err = db.Exec("VACUUM")
+	return err
+}
+
 // ReplicatedDSN is how data.db at path is opened while Litestream
 // replicates it (PORTICO_REPLICA_URL set): Pragmas with SQLite's
-// automatic checkpoint off, so that only Litestream checkpoints data.db,
-// and without auto_vacuum.
+// automatic checkpoint off, so that only Litestream checkpoints data.db.
 //
 // A checkpoint by anyone else at a moment Litestream holds no read
 // transaction (after a restart, before Litestream's first sync) copies
@@ -38,21 +68,12 @@ const Pragmas = "?_pragma=busy_timeout(10000)&_pragma=auto_vacuum(INCREMENTAL)&_
 // start the WAL over them in place. Litestream v0.5.18 then resumes from
 // the new WAL without noticing the gap, and the replica restores a
 // database that fails its integrity check ("Page N: never used", "row N
-// missing from index") with the missed transactions gone.
-//
-// auto_vacuum goes because the driver runs it before every other pragma
-// (modernc sorts them), and on a database already set to it, it still
-// writes page 1: every new connection commits once, and that commit
-// alone sets off an automatic checkpoint once the WAL holds 1,000 pages,
-// as it does after a kill. The retention job still converts data.db to
-// incremental vacuum as serve starts. See docs/backups.md.
+// missing from index") with the missed transactions gone. Any commit
+// with the WAL past 1,000 pages sets the automatic checkpoint off, as the
+// first writes after a kill often do (and, while Pragmas held auto_vacuum,
+// merely opening a connection did). See docs/backups.md.
 func ReplicatedDSN(path string) string {
-	return path + strings.Replace(Pragmas, "&_pragma=auto_vacuum(INCREMENTAL)", "", 1) + "&_pragma=wal_autocheckpoint(0)"
-}
-
-// DBConnect opens data.db and auxiliary.db with Portico's Pragmas.
-func DBConnect(path string) (*dbx.DB, error) {
-	return dbx.Open("sqlite", path+Pragmas)
+	return path + Pragmas + "&_pragma=wal_autocheckpoint(0)"
 }
 
 // replicatedConnect is DBConnect for a data dir whose data.db Litestream
@@ -61,6 +82,9 @@ func DBConnect(path string) (*dbx.DB, error) {
 func replicatedConnect(path string) (*dbx.DB, error) {
 	if filepath.Base(path) != "data.db" {
 		return DBConnect(path)
+	}
+	if err := createIncremental(path); err != nil {
+		return nil, err
 	}
 	return dbx.Open("sqlite", ReplicatedDSN(path))
 }
