@@ -160,7 +160,7 @@ func (b *bench) printTable(w io.Writer) {
 	case b.quick:
 		t.row("Reminders", "not measured: -quick skips the reminder benchmarks", "", nil)
 	case !b.remindersMeasured:
-		t.row("Reminders", "not measured: -skip-reminders, or no reminder benchmarks in hooks/reminders", "", nil)
+		t.row("Reminders", "not measured: -skip-reminders or -signin-only, or no reminder benchmarks in hooks/reminders", "", nil)
 	default:
 		t.row("Reminders: one sweep over 100,000 appointments (`BenchmarkReminderSweep100k`)",
 			fmt.Sprintf("%.2f s · %.0f appointments/s", sweep, 100_000/sweep), "", nil)
