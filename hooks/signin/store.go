@@ -263,7 +263,7 @@ func (s *Store) consume(where string, params dbx.Params, by Requester, eligible 
 // column's text (a number's as written), or nil for NULL.
 func decodeClientRow(row string) (ClientRow, error) {
 	decoder := jsontext.NewDecoder(strings.NewReader(row))
-	if _, err := decoder.ReadToken(); err != nil { // {
+	if _, err := decoder.ReadToken(); err != nil { // the opening brace
 		return nil, err
 	}
 	client := ClientRow{}
