@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
@@ -49,6 +50,9 @@ type SignIn struct {
 	letters    *letters.Letters
 	limits     *ratelimit.Limiter
 	background *web.Background
+
+	rulesMu sync.Mutex
+	rules   map[*core.Collection]builtRule
 }
 
 // New returns sign-in for app.
@@ -242,10 +246,19 @@ type eligibility struct {
 	clients *core.Collection
 }
 
+// builtRule is the auth rule of one version of the clients collection
+// (PocketBase caches a new one on every change), built into SQL once.
+type builtRule struct {
+	rule        string
+	eligibility eligibility
+}
+
 // eligible turns the clients collection's auth rule into the query the
 // consume statement checks, built as PocketBase's CanAccessRecord builds
 // it (the same resolver and request info), so the rule the dashboard
-// shows is the rule that applies.
+// shows is the rule that applies. A rule that names nothing of the
+// request or the moment (no @request, @now and the like) builds to the
+// same SQL every time, so it is built once per version of the collection.
 func (s *SignIn) eligible(e *core.RequestEvent) (eligibility, error) {
 	clients, err := s.app.FindCachedCollectionByNameOrId(schema.Clients)
 	if err != nil {
@@ -254,8 +267,16 @@ func (s *SignIn) eligible(e *core.RequestEvent) (eligibility, error) {
 	if clients.AuthRule == nil {
 		return eligibility{}, e.ForbiddenError("Clients cannot sign in: the clients collection's auth rule allows only superusers.", nil)
 	}
+	rule := *clients.AuthRule
+	s.rulesMu.Lock()
+	built, ok := s.rules[clients]
+	s.rulesMu.Unlock()
+	if ok && built.rule == rule {
+		return built.eligibility, nil
+	}
+
 	allowed := s.app.ConcurrentDB().Select("(1)").From(schema.Clients)
-	if rule := *clients.AuthRule; rule != "" {
+	if rule != "" {
 		info, err := e.RequestInfo()
 		if err != nil {
 			return eligibility{}, err
@@ -270,10 +291,14 @@ func (s *SignIn) eligible(e *core.RequestEvent) (eligibility, error) {
 		}
 		allowed.AndWhere(expr)
 	}
-	return eligibility{
-		Eligible: Eligible{Clients: allowed, Columns: clients.Fields.FieldNames()},
-		clients:  clients,
-	}, nil
+	result := eligibility{Eligible: NewEligible(allowed, clients.Fields.FieldNames()), clients: clients}
+	if !strings.Contains(rule, "@") {
+		s.rulesMu.Lock()
+		// Only the newest version is kept: older ones are never asked for again.
+		s.rules = map[*core.Collection]builtRule{clients: {rule: rule, eligibility: result}}
+		s.rulesMu.Unlock()
+	}
+	return result, nil
 }
 
 // signIn answers with PocketBase's auth response for the client whose row

@@ -297,3 +297,47 @@ func TestBadRequestsAreRefusedAndStoreNothing(t *testing.T) {
 	}
 	env.NoMailTo("ada@example.com")
 }
+
+// TestChangedAuthRuleAppliesAtOnce: redeem builds the clients' auth rule
+// into SQL once and reuses it, so a rule changed in the dashboard must
+// apply to the very next sign-in, and a rule that names the request must
+// be judged on each request.
+func TestChangedAuthRuleAppliesAtOnce(t *testing.T) {
+	env := testenv.Start(t)
+	env.NewClient("Ada Client", "ada@example.com", true)
+	env.NewClient("Bob Client", "bob@example.com", true)
+	setRule := func(rule *string) {
+		t.Helper()
+		clients, err := env.App.FindCollectionByNameOrId("clients")
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients.AuthRule = rule
+		if err := env.App.Save(clients); err != nil {
+			t.Fatalf("saving the auth rule %v: %v", rule, err)
+		}
+	}
+	redeem := func(email string, want int, headers ...string) {
+		t.Helper()
+		_, token := env.RequestLink(email).SignInLink()
+		if r := env.Post("/api/portal/redeem", map[string]string{"token": token}, headers...); r.Status != want {
+			t.Fatalf("redeem by %s (headers %v): got %s; want %d", email, headers, r, want)
+		}
+	}
+
+	redeem("bob@example.com", http.StatusOK) // the migration's rule, now built and kept
+
+	rule := "portal_access = true && name != 'Bob Client'"
+	setRule(&rule)
+	redeem("bob@example.com", http.StatusForbidden)
+	redeem("ada@example.com", http.StatusOK)
+
+	rule = "portal_access = true && @request.headers.x_practice_door = 'open'"
+	setRule(&rule)
+	redeem("ada@example.com", http.StatusForbidden)
+	redeem("ada@example.com", http.StatusOK, "X-Practice-Door", "open")
+	redeem("ada@example.com", http.StatusForbidden)
+
+	setRule(nil)
+	redeem("ada@example.com", http.StatusForbidden)
+}

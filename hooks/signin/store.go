@@ -3,8 +3,9 @@ package signin
 import (
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
+	"encoding/json/jsontext"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -165,13 +166,32 @@ func (s *Store) MatchCode(clients *core.Collection, email, code string) (Token, 
 	return Token{}, false, err
 }
 
-// Eligible is who may sign in: a query of the clients allowed to (the
-// clients collection's auth rule, as SQL), which consume narrows to the
-// token's client, and the columns of the clients table to read for the
-// one who does.
+// Eligible is who may sign in, as the statement that consumes a token
+// checks it: the query of the clients allowed to (the clients
+// collection's auth rule, as SQL) narrowed to the token's client, and what
+// the statement returns of that client. Built once by NewEligible, it
+// serves any number of sign-ins at once.
 type Eligible struct {
-	Clients *dbx.SelectQuery
-	Columns []string
+	exists    string // SELECT of the token's client if eligible, correlated with login_tokens
+	params    dbx.Params
+	returning string // the client's columns as one JSON object
+}
+
+// NewEligible narrows clients, a query of the clients allowed to sign in,
+// to the token's client, and reads columns of the clients table for the
+// one who does. Correlated, so that SQLite looks up the one client by id
+// rather than listing every eligible client first.
+func NewEligible(clients *dbx.SelectQuery, columns []string) Eligible {
+	allowed := clients.AndWhere(dbx.NewExp("[[clients.id]] = [[login_tokens.client]]")).Build()
+	pairs := make([]string, len(columns))
+	for i, column := range columns {
+		pairs[i] = "'" + column + "', clients.`" + column + "`"
+	}
+	return Eligible{
+		exists:    allowed.SQL(),
+		params:    allowed.Params(),
+		returning: "(SELECT json_object(" + strings.Join(pairs, ", ") + ") FROM clients WHERE clients.id = login_tokens.client)",
+	}
 }
 
 // ClientRow is a clients row as SQLite gives it: each column's text, or
@@ -223,20 +243,12 @@ func (s *Store) ConsumeStaffInvite(raw string, by Requester) (string, error) {
 // returns nil when this call did not win or the client is not eligible.
 func (s *Store) consume(where string, params dbx.Params, by Requester, eligible Eligible) (ClientRow, error) {
 	params = s.consumeParams(params, by)
-	// Correlated, so that SQLite looks up the one client by id rather
-	// than listing every eligible client first.
-	allowed := eligible.Clients.AndWhere(dbx.NewExp("[[clients.id]] = [[login_tokens.client]]")).Build()
-	for name, value := range allowed.Params() {
+	for name, value := range eligible.params {
 		params[name] = value
-	}
-	pairs := make([]string, len(eligible.Columns))
-	for i, column := range eligible.Columns {
-		pairs[i] = "'" + column + "', clients.`" + column + "`"
 	}
 	var row string
 	err := s.statements.run(s.App.NonconcurrentDB(),
-		consumeToken+where+" AND EXISTS ("+allowed.SQL()+") "+
-			"RETURNING (SELECT json_object("+strings.Join(pairs, ", ")+") FROM clients WHERE clients.id = login_tokens.client)",
+		consumeToken+where+" AND EXISTS ("+eligible.exists+") RETURNING "+eligible.returning,
 		params, func(q *dbx.Query) error { return q.Row(&row) })
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -244,21 +256,34 @@ func (s *Store) consume(where string, params dbx.Params, by Requester, eligible 
 	if err != nil {
 		return nil, err
 	}
-	decoder := json.NewDecoder(strings.NewReader(row))
-	decoder.UseNumber()
-	var columns map[string]any
-	if err := decoder.Decode(&columns); err != nil {
+	return decodeClientRow(row)
+}
+
+// decodeClientRow reads the JSON object of a client's columns: each
+// column's text (a number's as written), or nil for NULL.
+func decodeClientRow(row string) (ClientRow, error) {
+	decoder := jsontext.NewDecoder(strings.NewReader(row))
+	if _, err := decoder.ReadToken(); err != nil { // the opening brace
 		return nil, err
 	}
 	client := ClientRow{}
-	for name, value := range columns {
-		switch v := value.(type) {
-		case string:
-			client[name] = v
-		case json.Number:
-			client[name] = v.String()
-		default:
+	for decoder.PeekKind() != '}' {
+		key, err := decoder.ReadToken()
+		if err != nil {
+			return nil, err
+		}
+		name := key.String() // before the next read voids key
+		value, err := decoder.ReadToken()
+		if err != nil {
+			return nil, err
+		}
+		switch value.Kind() {
+		case '"', '0':
+			client[name] = value.String()
+		case 'n':
 			client[name] = nil
+		default:
+			return nil, fmt.Errorf("client column %s: unexpected JSON %s", name, value.Kind())
 		}
 	}
 	return client, nil
