@@ -284,3 +284,42 @@ func TestClientPageShowsPortalStateAndMailDelivery(t *testing.T) {
 		t.Errorf("a session from before access was turned off still answers %s", r)
 	}
 }
+
+// TestPortalDatesOutliveTheLoginTokens: "invited on" and "last signed
+// in" stay on the client's page after the retention job has pruned the
+// login tokens they came from, and a stale copy of the client saved
+// later (a dashboard form left open) does not put the old dates back.
+func TestPortalDatesOutliveTheLoginTokens(t *testing.T) {
+	p := newPractice(t)
+	env := p.env
+	cy, invite := env.NewClient("Cy New", "cy@example.com", true)
+	stale, err := env.App.FindRecordById("clients", cy.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token := invite.SignInLink()
+	if r := env.Post("/api/portal/redeem", map[string]string{"token": token}); r.Status != http.StatusOK {
+		t.Fatalf("redeeming the invite answered %s", r)
+	}
+	stale.Set("phone", "+1 555 0199")
+	if err := env.App.Save(stale); err != nil {
+		t.Fatal(err)
+	}
+
+	env.Clock.Advance(40 * 24 * time.Hour)
+	if _, err := env.Portal.Retention.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if n := env.Count("login_tokens", "client = '"+cy.Id+"'"); n != 0 {
+		t.Fatalf("after 40 days %d of Cy's login tokens are kept; want them pruned", n)
+	}
+	_, desk := env.StaffSession("front_desk", nil) // the earlier sessions ended while idle
+	r := env.As(t).Do("GET", "/api/staff/clients/"+cy.Id, nil, "Authorization", desk)
+	portal, _ := r.JSON["portal"].(map[string]any)
+	if r.Status != http.StatusOK || portal["state"] != "signed-in" || portal["invited"] == nil {
+		t.Fatalf("40 days on, with the tokens pruned, Cy's page answers %s; want signed in, with the invite's date", r)
+	}
+	if signedIn, _ := time.Parse(time.RFC3339, portal["lastSignedIn"].(string)); !signedIn.Equal(monday) {
+		t.Errorf("Cy's page says last signed in %v; want %v, when the invite was used", portal["lastSignedIn"], monday)
+	}
+}
