@@ -29,14 +29,23 @@ const KINDS = [
 const KIND_NAME = Object.fromEntries(KINDS);
 const CHOICES = ["single_choice", "multiple_choice"];
 
+let form = { id: "", title: "", intro: "", version: 0, questions: [] };
+let checkTimer = 0;
+let checks = 0;
+
+// The preview frame loads with the page and says when it is ready, which
+// can be before this module has the form: listen from the start, and
+// send the form again whenever it asks.
+addEventListener("message", (event) => {
+  if (event.origin === location.origin && event.data && event.data.kind === "portico-form-preview-ready") {
+    preview();
+  }
+});
+
 const { staff } = await startPage("forms");
 const canWrite = staff.role === "owner" || staff.role === "clinician";
 const id = new URLSearchParams(location.search).get("id");
 let zone = "UTC";
-let form = { id: "", title: "", intro: "", version: 0, questions: [] };
-let checkTimer = 0;
-let checks = 0;
-let previewReady = false;
 
 if (id) await openBuilder(id);
 else await showList();
@@ -83,13 +92,7 @@ async function openBuilder(formId) {
   }
   $("add").addEventListener("click", addQuestion);
   $("editor").addEventListener("submit", save);
-  addEventListener("message", (event) => {
-    if (event.origin === location.origin && event.data && event.data.kind === "portico-form-preview-ready") {
-      previewReady = true;
-      preview();
-    }
-  });
-  preview();
+  preview(); // if the frame is not ready yet, it asks again when it is
   if (form.id) check();
 }
 
@@ -247,7 +250,6 @@ function changed() {
 }
 
 function preview() {
-  if (!previewReady) return;
   $("preview").contentWindow.postMessage({ kind: "portico-form-preview", title: form.title, intro: form.intro, questions: questions() }, location.origin);
 }
 
