@@ -45,6 +45,7 @@ type watchedRoute struct {
 var watchedRoutes = map[string]watchedRoute{
 	"GET /api/portal/intake/{id}/print":   {action: ActionPrint, collection: schema.IntakeAssignments},
 	"GET /api/staff/packets/{id}":         {action: ActionView, collection: schema.IntakeAssignments},
+	"GET /api/staff/clients/{id}":         {action: ActionView, collection: schema.Clients},
 	"POST /api/staff/packets/{id}/reopen": {action: ActionPacketReopen, collection: schema.IntakeAssignments},
 	"POST /api/staff/members/{id}/unlock": {action: ActionStaffUnlock, collection: StaffCollection},
 	"POST /api/staff/invites":             {action: ActionStaffInvite},

@@ -17,7 +17,7 @@ var desk = EmulateViewport(1280, 900)
 // openAs opens page in a fresh browser signed in with the staff token,
 // as the sign-in page leaves the workspace (hooks/staff tests the sign-in
 // itself), and waits for the page's module to have filled it.
-func openAs(t *testing.T, env *testenv.Env, token, page, ready string) context.Context {
+func openAs(t testing.TB, env *testenv.Env, token, page, ready string) context.Context {
 	t.Helper()
 	tab := testenv.Browser(t)
 	session, _ := json.Marshal(map[string]any{"token": token, "record": map[string]any{}})

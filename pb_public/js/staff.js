@@ -26,8 +26,8 @@ export const PAGES = [
   { page: "schedule", label: "Schedule", ready: true },
   { page: "clients", label: "Clients", ready: true },
   { page: "requests", label: "Requests", ready: true },
-  { page: "forms", label: "Forms", ready: false },
-  { page: "packets", label: "Packets", ready: false },
+  { page: "forms", label: "Forms", ready: true },
+  { page: "packets", label: "Packets", ready: true },
 ];
 
 const SESSION_KEY = "portico.staff";
@@ -58,10 +58,23 @@ export async function staffRequest(method, path, body) {
   return result;
 }
 
-// leave forgets the session here and goes to the sign-in page.
+// leave forgets the session here and goes to the sign-in page, which
+// says why (no reason: nobody was signed in here) and comes back to this
+// page afterwards, so a link in a mail leads to what it names.
 function leave(reason) {
   localStorage.removeItem(SESSION_KEY);
-  location.assign("/staff/?signed-out=" + encodeURIComponent(reason));
+  const query = new URLSearchParams();
+  if (reason) query.set("signed-out", reason);
+  if (location.pathname !== "/staff/" && reason !== "signed-out") query.set("next", location.pathname + location.search);
+  location.assign("/staff/?" + query);
+}
+
+// returnPath is where the sign-in page goes once signed in: the
+// workspace page that sent the person there, or the home page. Only a
+// page of the workspace itself: never another site.
+export function returnPath(params) {
+  const next = params.get("next") || "";
+  return /^\/staff\/[a-z-]+\.html(\?[^#]*)?$/.test(next) ? next : "/staff/home.html";
 }
 
 // signOut ends the session on the server, then here; reason is what the
@@ -77,7 +90,7 @@ export async function signOut(reason = "signed-out") {
 // while the person works. It resolves to {staff, idleMinutes}.
 export async function startPage(current) {
   if (!staffSession()) {
-    leave("ended");
+    leave("");
     return new Promise(() => {});
   }
   const { status, data } = await staffRequest("GET", "/api/staff/session");
