@@ -139,6 +139,16 @@ func (entry Entry) about(record *core.Record) Entry {
 	return entry
 }
 
+// showing is the entry of a list that showed the clients with ids: it
+// concerns the client when there is only one.
+func (entry Entry) showing(clients []string) Entry {
+	if len(clients) == 1 {
+		entry.Client = clients[0]
+	}
+	entry.Shown = jsonList(clients)
+	return entry
+}
+
 // append writes entry now: inside app's transaction if it is in one, so
 // it commits with the change it records, or else with the entries of
 // other requests arriving at the same time.

@@ -1,7 +1,9 @@
 package audit_test
 
 import (
+	"encoding/csv"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -132,5 +134,64 @@ func TestExportRoundTrips(t *testing.T) {
 	}
 	if out, code := testenv.RunPortico(t, binary, env.Dir, "audit", "export", "--from", "yesterday"); code == 0 || !strings.Contains(out, `"yesterday" is not a date`) {
 		t.Errorf("export --from yesterday exited %d:\n%s\nwant one line saying it is not a date", code, out)
+	}
+}
+
+// TestCSVExportCannotCarryAFormula sends user agents a spreadsheet would
+// run as formulas, exports the trail as the owner and opens it as a
+// spreadsheet would: every such cell must read as text, and the export
+// must still check against its hashes.
+func TestCSVExportCannotCarryAFormula(t *testing.T) {
+	env := testenv.Start(t)
+	ada, token := clientSeenByAdmin(t, env)
+	agents := []string{`=HYPERLINK("http://evil.example","click")`, "+1+1", "-2+3", "@SUM(A1:A9)", "'=already marked"}
+	for _, agent := range agents {
+		if r := env.Do(http.MethodGet, "/api/collections/clients/records/"+ada.Id, nil, "Authorization", token, "User-Agent", agent); r.Status != http.StatusOK {
+			t.Fatalf("opening Ada's page as %q: %s", agent, r)
+		}
+	}
+	r := env.Do(http.MethodGet, "/api/audit/export?format=csv&client="+ada.Id, nil, "Authorization", token)
+	if r.Status != http.StatusOK {
+		t.Fatalf("exporting Ada's trail: %s", r)
+	}
+	written := string(r.Body)
+
+	// Tabs and carriage returns cannot come in a header; an entry can still hold them.
+	tabbed := audit.Entry{Seq: 1, At: "2026-12-01 10:00:00.000Z", ActorName: "\tLee", Detail: "\r=1+1", Shown: "[]", Fields: "[]"}
+	tabbed.Hash = tabbed.ContentHash()
+	var direct strings.Builder
+	if err := audit.WriteEntries(&direct, audit.FormatCSV, []audit.Entry{tabbed}); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, export := range []string{written, direct.String()} {
+		rows, err := csv.NewReader(strings.NewReader(export)).ReadAll()
+		if err != nil {
+			t.Fatalf("the export is not CSV: %v", err)
+		}
+		for _, row := range rows[1:] {
+			for _, cell := range row {
+				if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+					t.Errorf("a spreadsheet opening the export would run the cell %q as a formula", cell)
+				}
+			}
+		}
+		entries, err := audit.ReadEntries(strings.NewReader(export), audit.FormatCSV)
+		if err != nil {
+			t.Fatalf("reading the export back: %v", err)
+		}
+		if err := audit.VerifyEntries(entries); err != nil {
+			t.Errorf("the neutralised export does not check against its hashes: %v", err)
+		}
+	}
+	entries, _ := audit.ReadEntries(strings.NewReader(written), audit.FormatCSV)
+	var read []string
+	for _, entry := range entries {
+		if entry.Action == audit.ActionView {
+			read = append(read, entry.UserAgent)
+		}
+	}
+	if !slices.Equal(read[1:], agents) {
+		t.Errorf("the export reads back the user agents %q; want exactly %q", read[1:], agents)
 	}
 }

@@ -32,6 +32,7 @@ const (
 	ActionPacketReopen  = "packet_reopened"
 	ActionStaffUnlock   = "staff_unlocked"
 	ActionStaffInvite   = "staff_invited"
+	ActionInvite        = "client_invited"
 	ActionSignOut       = "sign_out"
 	ActionDraftSaved    = "draft_saved"
 	ActionPacketSubmit  = "packet_submitted"
@@ -99,10 +100,7 @@ func (t *Trail) recordReads() {
 				shown = append(shown, client)
 			}
 		}
-		if len(shown) == 1 {
-			entry.Client = shown[0]
-		}
-		entry.Shown = jsonList(shown)
+		entry = entry.showing(shown)
 		entry.Detail = fmt.Sprintf("%d records", len(e.Records))
 		if err := t.append(e.App, entry); err != nil {
 			return e.InternalServerError("", err)
@@ -216,7 +214,7 @@ func (t *Trail) recordSignIns() {
 		if e.AuthMethod == "" {
 			return e.Next() // a token refresh, not a sign-in
 		}
-		return t.beforeSend(e.RequestEvent, e.Next, func(_ int, err error) (Entry, bool) {
+		return t.beforeSend(e.RequestEvent, e.Next, func(_ *heldResponse, err error) (Entry, bool) {
 			if err != nil {
 				return Entry{}, false // a first factor awaiting its code, or refused
 			}
