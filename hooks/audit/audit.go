@@ -12,6 +12,7 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 
+	"portico/hooks/practice"
 	"portico/hooks/schema"
 	"portico/hooks/web"
 )
@@ -42,6 +43,8 @@ var accessCollections = []string{StaffCollection, schema.Practice, schema.Clinic
 // Config is what the trail needs from the operator's configuration.
 type Config struct {
 	Now func() time.Time
+	// Practice gives the time zone the owner's date filters mean.
+	Practice *practice.Settings
 	// Retention is how long entries are kept before a prune removes them.
 	Retention time.Duration
 }
@@ -81,6 +84,16 @@ func (t *Trail) Register() {
 			t.app.Logger().Error("audit: prune failed", "error", err)
 		}
 	})
+}
+
+// zone is the practice's time zone, in which the owner and the export
+// commands give dates.
+func (t *Trail) zone() (*time.Location, error) {
+	if t.config.Practice == nil {
+		return time.UTC, nil
+	}
+	settings, err := t.config.Practice.Get()
+	return settings.TimeZone, err
 }
 
 // Prune removes entries older than the retention and leaves a checkpoint.

@@ -114,13 +114,14 @@ func VerifyEntries(entries []Entry) error {
 	return nil
 }
 
-// dayBound reads a --from/--to value: a day (2026-03-01, whole days, so
-// --to includes its day) or an RFC 3339 time. "" is no bound.
-func dayBound(value string, end bool) (string, error) {
+// dayBound reads a from or to bound: a day (2026-03-01, whole days in
+// zone, the practice's, so that to includes its day) or an RFC 3339 time.
+// "" is no bound.
+func dayBound(value string, end bool, zone *time.Location) (string, error) {
 	if value == "" {
 		return "", nil
 	}
-	if day, err := time.Parse(time.DateOnly, value); err == nil {
+	if day, err := time.ParseInLocation(time.DateOnly, value, zone); err == nil {
 		if end {
 			day = day.AddDate(0, 0, 1)
 		}
