@@ -8,9 +8,11 @@
 package audit
 
 import (
+	"sync"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/spf13/cobra"
 
 	"portico/hooks/practice"
 	"portico/hooks/schema"
@@ -45,6 +47,8 @@ type Config struct {
 	Now func() time.Time
 	// Practice gives the time zone the owner's date filters mean.
 	Practice *practice.Settings
+	// Commands is the root command whose subcommands' runs are recorded.
+	Commands *cobra.Command
 	// Retention is how long entries are kept before a prune removes them.
 	Retention time.Duration
 }
@@ -54,6 +58,9 @@ type Trail struct {
 	app    core.App
 	config Config
 	batch  *batcher
+
+	wrapCommands sync.Once
+	command      runningCommand
 }
 
 // New returns the audit trail of app.
@@ -74,12 +81,13 @@ func (t *Trail) Register() {
 	t.recordReads()
 	t.recordChanges()
 	t.recordSignIns()
+	t.recordSystem()
 	t.app.OnServe().BindFunc(func(e *core.ServeEvent) error {
 		e.Router.BindFunc(t.recordRoutes)
 		t.routes(e)
 		return e.Next()
 	})
-	t.app.Cron().Add("portico_audit_prune", "30 3 * * *", func() {
+	t.app.Cron().Add(pruneJob, "30 3 * * *", func() {
 		if _, err := t.Prune(); err != nil {
 			t.app.Logger().Error("audit: prune failed", "error", err)
 		}
@@ -95,6 +103,9 @@ func (t *Trail) zone() (*time.Location, error) {
 	settings, err := t.config.Practice.Get()
 	return settings.TimeZone, err
 }
+
+// pruneJob is the nightly prune's cron job.
+const pruneJob = "portico_audit_prune"
 
 // Prune removes entries older than the retention and leaves a checkpoint.
 func (t *Trail) Prune() (int64, error) {
