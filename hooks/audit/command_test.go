@@ -208,6 +208,15 @@ func TestCommandsAndJobsAreRecordedAsTheSystem(t *testing.T) {
 	env := testenv.Start(t)
 	env.Stop()
 
+	// The first command on a data dir serve never opened sets it up, log included.
+	fresh := filepath.Join(t.TempDir(), "pb_data")
+	if out, code := testenv.RunPortico(t, binary, fresh, "superuser", "upsert", "first@harbor.test", "a first long password"); code != 0 {
+		t.Fatalf("the first superuser on a new data dir: exited %d:\n%s", code, out)
+	}
+	if out, code := testenv.RunPortico(t, binary, fresh, "audit", "verify"); code != 0 || !strings.Contains(out, "2 entries") {
+		t.Errorf("after the first superuser, audit verify exited %d:\n%s\nwant the superuser's creation and the command on the trail", code, out)
+	}
+
 	runs := []struct {
 		args    []string
 		command string

@@ -86,6 +86,10 @@ func (t *Trail) wrapCommandTree(root *cobra.Command) {
 		command.Run = nil
 		command.RunE = func(cmd *cobra.Command, args []string) error {
 			name := "portico " + strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+			// A data dir serve never opened has no log yet to record in.
+			if err := t.app.RunAllMigrations(); err != nil {
+				return fmt.Errorf("preparing the data dir: %w", err)
+			}
 			t.command.Store(&name)
 			defer t.command.Store(nil)
 			var printed bytes.Buffer
