@@ -59,8 +59,8 @@ type Trail struct {
 	config Config
 	batch  *batcher
 
-	wrapCommands sync.Once
-	command      runningCommand
+	wrapCommands, wrapJobs sync.Once
+	command                runningCommand
 }
 
 // New returns the audit trail of app.

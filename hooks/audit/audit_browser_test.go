@@ -71,7 +71,15 @@ func TestBrowserOwnerReadsTheTrail(t *testing.T) {
 	viewClient(t, env, token, bob.Id)
 	_, owner := env.StaffSession("owner", nil)
 
-	tab := env.OpenStaffPage(t, owner, "/staff/trail.html", "#entries li")
+	// From Ada's page to her trail.
+	tab := env.OpenStaffPage(t, owner, "/staff/client.html?id="+ada.Id, "#trail")
+	if err := Do(tab, Click(ID("trail")), WaitVisible(CSS("#entries li"))); err != nil {
+		t.Fatalf("following Ada's page's link to her trail: %v", err)
+	}
+	waitForText(t, tab, "#entries", "lee@harbor.test (Administrator) · Viewed · Ada Client")
+	if chosen, _ := Run(tab, Evaluate[string](`document.getElementById("client").value`)); chosen != ada.Id {
+		t.Errorf("Ada's trail opened with the client filter %q; want her id %s", chosen, ada.Id)
+	}
 	if err := Do(tab, WaitVisible(CSS(`nav.workspace a[href="/staff/trail.html"][aria-current="page"]`))); err != nil {
 		t.Fatalf("the owner's navigation has no current Audit trail link: %v", err)
 	}
@@ -91,8 +99,9 @@ func TestBrowserOwnerReadsTheTrail(t *testing.T) {
 
 	filter("person and action", SetValue(ID("actor"), admin.Id), SetValue(ID("action"), "view"))
 	waitForText(t, tab, "#count", "2 entries")
+	// The administrator's two views and the owner's own of Ada's page.
 	filter("days in Auckland", SetValue(ID("from"), "2026-12-02"), SetValue(ID("to"), "2026-12-02"), SetValue(ID("action"), "view"))
-	waitForText(t, tab, "#count", "2 entries")
+	waitForText(t, tab, "#count", "3 entries")
 	filter("the UTC day", SetValue(ID("from"), "2026-12-01"), SetValue(ID("to"), "2026-12-01"))
 	waitForText(t, tab, "#count", "0 entries")
 

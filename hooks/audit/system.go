@@ -3,6 +3,7 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -53,15 +54,18 @@ func (t *Trail) recordSystem() {
 	})
 
 	t.app.OnServe().BindFunc(func(e *core.ServeEvent) error {
-		for _, job := range t.app.Cron().Jobs() {
-			if job.Id() == pruneJob {
-				continue // its checkpoint is its entry
+		var err error
+		t.wrapJobs.Do(func() {
+			for _, job := range t.app.Cron().Jobs() {
+				if job.Id() == pruneJob {
+					continue // its checkpoint is its entry
+				}
+				run, id := job.Run, job.Id()
+				err = errors.Join(err, t.app.Cron().Add(id, job.Expression(), func() { t.recordJob(id, run) }))
 			}
-			run := job.Run
-			id := job.Id()
-			if err := t.app.Cron().Add(id, job.Expression(), func() { t.recordJob(id, run) }); err != nil {
-				return err
-			}
+		})
+		if err != nil {
+			return err
 		}
 		return e.Next()
 	})

@@ -20,6 +20,8 @@ const ACTIONS = {
   command: "Ran a command", job: "Scheduled job", checkpoint: "Old entries pruned",
 };
 
+let asked = 0; // the latest show(): an older answer arriving late is dropped
+
 const ROLES = { owner: "Owner", clinician: "Clinician", front_desk: "Front desk", superuser: "Administrator", client: "Client", system: "Portico" };
 
 const { staff } = await startPage("trail");
@@ -64,7 +66,10 @@ function query() {
 async function show() {
   const params = query();
   history.replaceState(null, "", "?" + params);
+  const mine = ++asked;
+  $("count").textContent = "Loading the entries…";
   const { status, data } = await staffRequest("GET", "/api/audit/entries?" + params);
+  if (mine !== asked) return;
   if (status !== 200) {
     $("staff-error").textContent = data.message || "We could not load the audit trail.";
     return;
