@@ -89,6 +89,11 @@ func TestBrowserOwnerReadsTheTrail(t *testing.T) {
 		if err := Do(tab, steps...); err != nil {
 			t.Fatalf("filtering by %s: %v", what, err)
 		}
+		// The submit says it is loading at once; the filtered answer ends that.
+		loaded := `!document.getElementById("count").textContent.startsWith("Loading")`
+		if ok, _ := Run(tab, Poll[bool](loaded, WithPollingTimeout(testenv.Wait))); !ok {
+			t.Fatalf("filtering by %s: the entries never loaded", what)
+		}
 	}
 
 	filter("client", SetValue(ID("client"), ada.Id))
