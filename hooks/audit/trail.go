@@ -90,6 +90,7 @@ var roleWords = map[string]string{
 var subjects = map[string]string{
 	schema.Clients: "your details", schema.Appointments: "your appointments",
 	schema.IntakeAssignments: "your intake form", schema.IntakeResponses: "your intake answers",
+	schema.AppointmentRequests: "your request for another time",
 }
 
 // verbs are the actions as a sentence says them.
@@ -99,7 +100,9 @@ var verbs = map[string]string{
 	ActionDraftSaved: "saved a draft of", ActionPacketSubmit: "sent",
 	ActionSignIn: "signed in", ActionSignInFailed: "could not sign in", ActionExport: "exported the audit trail of",
 	ActionTrailViewed: "looked at the audit trail of", ActionPacketReopen: "reopened",
-	ActionInvite: "sent you an invite to the portal",
+	ActionInvite:    "sent you an invite to the portal",
+	ActionConfirmed: "confirmed an appointment", ActionCancelled: "cancelled an appointment",
+	ActionTimeRequested: "asked for another time for an appointment", ActionRequestDeclined: "answered your request for another time",
 }
 
 // describe says what an entry records, as "viewed your intake form".
@@ -109,7 +112,7 @@ func describe(entry Entry) string {
 		verb = strings.ReplaceAll(entry.Action, "_", " ")
 	}
 	switch entry.Action {
-	case ActionList, ActionSignIn, ActionInvite:
+	case ActionList, ActionSignIn, ActionInvite, ActionConfirmed, ActionCancelled, ActionTimeRequested, ActionRequestDeclined:
 		return verb
 	case ActionSignInFailed:
 		return verb + " (" + entry.Detail + ")"
