@@ -1,10 +1,12 @@
 package audit
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
@@ -98,6 +100,7 @@ var verbs = map[string]string{
 	ActionDraftSaved: "saved a draft of", ActionPacketSubmit: "sent",
 	ActionSignIn: "signed in", ActionSignInFailed: "could not sign in", ActionExport: "exported the audit trail of",
 	ActionTrailViewed: "looked at the audit trail of", ActionPacketReopen: "reopened",
+	ActionInvite:    "sent you an invite to the portal",
 	ActionConfirmed: "confirmed an appointment", ActionCancelled: "cancelled an appointment",
 	ActionTimeRequested: "asked for another time for an appointment", ActionRequestDeclined: "answered your request for another time",
 }
@@ -109,7 +112,7 @@ func describe(entry Entry) string {
 		verb = strings.ReplaceAll(entry.Action, "_", " ")
 	}
 	switch entry.Action {
-	case ActionList, ActionSignIn, ActionConfirmed, ActionCancelled, ActionTimeRequested, ActionRequestDeclined:
+	case ActionList, ActionSignIn, ActionInvite, ActionConfirmed, ActionCancelled, ActionTimeRequested, ActionRequestDeclined:
 		return verb
 	case ActionSignInFailed:
 		return verb + " (" + entry.Detail + ")"
@@ -127,14 +130,15 @@ type trailFilter struct {
 	Client, Actor, Action, From, To string
 }
 
-func filterOf(e *core.RequestEvent) (trailFilter, error) {
+// filterOf reads the filter of the owner's request, its days in zone.
+func filterOf(e *core.RequestEvent, zone *time.Location) (trailFilter, error) {
 	q := e.Request.URL.Query()
 	f := trailFilter{Client: q.Get("client"), Actor: q.Get("actor"), Action: q.Get("action")}
 	var err error
-	if f.From, err = dayBound(q.Get("from"), false); err != nil {
+	if f.From, err = dayBound(q.Get("from"), false, zone); err != nil {
 		return f, err
 	}
-	f.To, err = dayBound(q.Get("to"), true)
+	f.To, err = dayBound(q.Get("to"), true, zone)
 	return f, err
 }
 
@@ -173,14 +177,44 @@ func find(app core.App, f trailFilter, limit int) ([]Entry, error) {
 	return entries, err
 }
 
+// trailPageSize is how many entries one answer of the owner's trail holds.
+const trailPageSize = 500
+
+// person is someone the owner can narrow the trail to.
+type person struct {
+	Id   string `db:"id" json:"id"`
+	Name string `db:"name" json:"name"`
+	Role string `db:"role" json:"role"`
+}
+
 // handleEntries is the owner's trail: per client with ?client=, by person
-// (?actor=), action and dates, the newest 500 that match.
+// (?actor=), action and days in the practice's zone, the newest 500 that
+// match, with the names of the clients they concern and of the people the
+// owner can filter by.
 func (t *Trail) handleEntries(e *core.RequestEvent) error {
-	filter, err := filterOf(e)
+	zone, err := t.zone()
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	filter, err := filterOf(e, zone)
 	if err != nil {
 		return e.BadRequestError(err.Error(), err)
 	}
-	entries, err := find(e.App, filter, 500)
+	entries, err := find(e.App, filter, trailPageSize+1)
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	more := len(entries) > trailPageSize
+	if more {
+		entries = entries[1:]
+	}
+	clients, err := clientNames(e.App, entries)
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	people := []person{}
+	err = e.App.DB().NewQuery("SELECT id, name, role FROM " + StaffCollection +
+		" UNION ALL SELECT id, email, 'superuser' FROM " + core.CollectionNameSuperusers + " ORDER BY name").All(&people)
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
@@ -189,12 +223,48 @@ func (t *Trail) handleEntries(e *core.RequestEvent) error {
 	if err := t.append(e.App, viewed); err != nil {
 		return e.InternalServerError("", err)
 	}
-	return e.JSON(http.StatusOK, map[string]any{"entries": entries})
+	return e.JSON(http.StatusOK, map[string]any{
+		"entries": entries, "more": more, "timeZone": zone.String(), "clients": clients, "people": people,
+	})
+}
+
+// clientNames names the clients the entries concern or showed, by id; a
+// client since removed has no name.
+func clientNames(app core.App, entries []Entry) (map[string]string, error) {
+	var ids []any
+	seen := map[string]bool{"": true}
+	for _, entry := range entries {
+		var shown []string
+		_ = json.Unmarshal([]byte(entry.Shown), &shown)
+		for _, id := range append(shown, entry.Client) {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	names := map[string]string{}
+	if len(ids) == 0 {
+		return names, nil
+	}
+	var rows []struct {
+		Id   string `db:"id"`
+		Name string `db:"name"`
+	}
+	err := app.DB().Select("id", "name").From(schema.Clients).Where(dbx.In("id", ids...)).All(&rows)
+	for _, row := range rows {
+		names[row.Id] = row.Name
+	}
+	return names, err
 }
 
 // handleExport downloads what the filter selects as CSV or JSON.
 func (t *Trail) handleExport(e *core.RequestEvent) error {
-	filter, err := filterOf(e)
+	zone, err := t.zone()
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	filter, err := filterOf(e, zone)
 	if err != nil {
 		return e.BadRequestError(err.Error(), err)
 	}

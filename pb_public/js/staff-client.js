@@ -12,7 +12,12 @@ const PACKET = { assigned: "Not started", in_progress: "In progress", submitted:
 let zone = "UTC";
 let formsShown = false;
 
-await startPage("clients");
+const { staff } = await startPage("clients");
+if (staff.role === "owner") {
+  $("name").after(element("p", {}, [
+    element("a", { id: "trail", href: "/staff/trail.html?client=" + encodeURIComponent(id), text: "Who has opened or changed this record" }),
+  ]));
+}
 const { data: practice } = await staffRequest("GET", "/api/staff/schedule?days=1");
 if (practice && practice.timeZone) zone = practice.timeZone;
 await load();

@@ -20,7 +20,8 @@ import { request, showPracticeName } from "./api.js";
 import { element } from "./questions.js";
 
 // PAGES is the workspace's navigation, in order. A part still being built
-// shows as "coming soon"; its page is /staff/PAGE.html once ready.
+// shows as "coming soon"; its page is /staff/PAGE.html once ready. A part
+// with roles is shown only to those roles (the server checks again).
 export const PAGES = [
   { page: "home", label: "Home", ready: true },
   { page: "schedule", label: "Schedule", ready: true },
@@ -28,6 +29,7 @@ export const PAGES = [
   { page: "requests", label: "Requests", ready: true },
   { page: "forms", label: "Forms", ready: true },
   { page: "packets", label: "Packets", ready: true },
+  { page: "trail", label: "Audit trail", ready: true, roles: ["owner"] },
 ];
 
 const SESSION_KEY = "portico.staff";
@@ -99,7 +101,7 @@ export async function startPage(current) {
     if (status !== 401 && error) error.textContent = data.message || "We could not reach the workspace.";
     return new Promise(() => {});
   }
-  mountHeader(current);
+  mountHeader(current, data.staff);
   showPracticeName();
   document.querySelectorAll("[data-staff-name]").forEach((el) => { el.textContent = data.staff.name; });
   watchIdle(data.idleMinutes);
@@ -107,14 +109,14 @@ export async function startPage(current) {
 }
 
 // mountHeader puts the workspace's header and navigation above <main>.
-function mountHeader(current) {
+function mountHeader(current, staff) {
   const signOutButton = element("button", { id: "sign-out", className: "quiet", type: "button", text: "Sign out" });
   signOutButton.addEventListener("click", () => signOut());
   const practice = element("header", { className: "practice" }, [
     element("span", { className: "name", "data-practice-name": "", text: "Staff workspace" }),
     element("span", { className: "who" }, [element("span", { "data-staff-name": "" }), signOutButton]),
   ]);
-  const links = PAGES.map(({ page, label, ready }) => {
+  const links = PAGES.filter(({ roles }) => !roles || roles.includes(staff.role)).map(({ page, label, ready }) => {
     if (!ready) return element("span", { className: "soon", "data-page": page, text: `${label} (coming soon)` });
     const link = element("a", { href: `/staff/${page}.html`, "data-page": page, text: label });
     if (page === current) link.setAttribute("aria-current", "page");
