@@ -65,6 +65,8 @@ func New(app core.App, config Config, mail *letters.Letters, limits *ratelimit.L
 
 // Register adds the sign-in routes under /api/portal.
 func (s *SignIn) Register() {
+	// A sign-in mail Portico gives up on takes its link and code with it.
+	s.letters.Outbox.OnGiveUp(s.store.Void)
 	s.app.OnServe().BindFunc(func(e *core.ServeEvent) error {
 		portal := e.Router.Group("/api/portal")
 		portal.Bind(apis.BodyLimit(web.PortalBodyLimit))

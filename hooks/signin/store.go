@@ -78,15 +78,15 @@ type Requester struct {
 }
 
 // Issue stores a new token for client (or a staff member, for a staff
-// invite) using app, which may be a transaction, and returns the raw link
-// token and code, which exist only in the email from here on.
-func (s *Store) Issue(app core.App, client *core.Record, purpose string, ttl time.Duration, from Requester) (token, code string, err error) {
+// invite) using app, which may be a transaction, and returns its id and
+// the raw link token and code, which exist only in the email from here on.
+func (s *Store) Issue(app core.App, client *core.Record, purpose string, ttl time.Duration, from Requester) (id, token, code string, err error) {
 	token = security.RandomStringWithAlphabet(43, tokenAlphabet)
 	code = security.RandomStringWithAlphabet(6, "0123456789")
 
 	collection, err := app.FindCachedCollectionByNameOrId(schema.LoginTokens)
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	hash := security.SHA256(token)
 	record := core.NewRecord(collection)
@@ -98,9 +98,17 @@ func (s *Store) Issue(app core.App, client *core.Record, purpose string, ttl tim
 	record.Set("requested_ip", from.IP)
 	record.Set("requested_ua", web.Truncate(from.Agent, 500))
 	if err := app.SaveNoValidate(record); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
-	return token, code, nil
+	return record.Id, token, code, nil
+}
+
+// Void ends the open token with id using app, which may be a
+// transaction: its link then says it has expired, and offers a new one.
+func (s *Store) Void(app core.App, id string) error {
+	_, err := app.DB().NewQuery("UPDATE login_tokens SET expires = {:now}, updated = {:now} WHERE id = {:id} AND used = '' AND expires > {:now}").
+		Bind(dbx.Params{"id": id, "now": schema.DateTime(s.Now())}).Execute()
+	return err
 }
 
 // codeHMAC keys each code with a server secret: six digits are too few
