@@ -16,19 +16,20 @@ func init() {
 		if err != nil {
 			return err
 		}
-		superusers.OTP.Enabled = true
-		superusers.OTP.Length = 6
-		superusers.OTP.Duration = 10 * 60
-		superusers.OTP.EmailTemplate = core.EmailTemplate{
-			Subject: "Your dashboard sign-in code for " + core.EmailPlaceholderAppName,
-			Body: `<p>Hello,</p>
+		superusers.OTP = core.OTPConfig{
+			Enabled:  true,
+			Length:   6,
+			Duration: 10 * 60,
+			EmailTemplate: core.EmailTemplate{
+				Subject: "Your dashboard sign-in code for " + core.EmailPlaceholderAppName,
+				Body: `<p>Hello,</p>
 <p>Here is the code to finish signing in to the ` + core.EmailPlaceholderAppName + ` dashboard:</p>
 <p style="font-size:30px;letter-spacing:6px;font-weight:bold;">` + core.EmailPlaceholderOTP + `</p>
 <p>It works for 10 minutes. If you did not just type your password, someone else knows it: change it.</p>`,
+			},
 		}
-		superusers.MFA.Enabled = true
-		superusers.MFA.Duration = 10 * 60
-		superusers.MFA.Rule = "" // every superuser, every time
+		// Every superuser, every time.
+		superusers.MFA = core.MFAConfig{Enabled: true, Duration: 10 * 60}
 		if err := app.Save(superusers); err != nil {
 			return err
 		}
