@@ -17,6 +17,7 @@ import (
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/core"
 
+	"portico/hooks/actions"
 	"portico/hooks/appointments"
 	"portico/hooks/audit"
 	"portico/hooks/clients"
@@ -102,6 +103,9 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	remind := reminders.New(app, config.Now, settings, queue, booked)
 	remind.Register()
 	app.RootCmd.AddCommand(remind.Command())
+
+	// Appointment actions: Confirm, Cancel, Ask for another time in reminders and the portal; GET /a/{token}, /api/portal/actions/...
+	actions.New(app, actions.Config{Now: config.Now, RateWindow: config.RateWindow}, settings, mail, booked).Register()
 
 	// Staff: password + emailed code sign-in, sessions, lockout, invites,
 	// frozen submitted packets; /api/staff/...; `portico staff`.

@@ -28,6 +28,7 @@ var namedExports = map[[2]string][]string{
 	{"intake", "staff"}:           {"RequirePacketReader"},                                                                       // who may print a packet is a staff role
 	{"workspace", "staff"}:        {"CanReadClient", "RoleOwner", "RoleClinician", "RoleFrontDesk"},                              // the workspace's pages follow the staff roles
 	{"workspace", "clients"}:      {"Clients"},                                                                                   // the client page sends the portal invite
+	{"actions", "appointments"}:   {"Appointments", "OfferInMail", "Change", "ChangeMoved", "ChangeCancelled"},                   // mail about an appointment carries the actions; a staff change settles the client's answers
 }
 
 // TestCapabilitiesMeetOnlyThroughNamedExports reads the imports of every

@@ -39,6 +39,19 @@ type Appointments struct {
 	practice *practice.Settings
 	letters  *letters.Letters
 	join     *join.Links
+
+	actionLinks LinksFunc
+}
+
+// LinksFunc gives the further links a mail about appointment carries.
+type LinksFunc func(app core.App, appointment *schema.Appointment) ([]letters.Link, error)
+
+// OfferInMail makes every mail about an appointment still to come (its
+// confirmation, a new time, each reminder) carry the links that links
+// gives: the client's actions on it. The capability that owns them calls
+// it once, when it registers.
+func (a *Appointments) OfferInMail(links LinksFunc) {
+	a.actionLinks = links
 }
 
 // New returns the appointments capability.
@@ -219,20 +232,13 @@ func (a *Appointments) tellClientOfChange(app core.App, record *core.Record, cha
 	return err
 }
 
-// upcoming is what a client may know of one appointment.
+// upcoming is one appointment on the portal's list, with its join link.
 type upcoming struct {
-	Id              string    `json:"id"`
-	Starts          time.Time `json:"starts"`
-	Ends            time.Time `json:"ends"`
-	DurationMinutes int       `json:"durationMinutes"`
-	Kind            string    `json:"kind"`
-	Clinician       string    `json:"clinician"`
-	Place           string    `json:"place,omitzero"`
-	TimeZone        string    `json:"timeZone"`
-	JoinURL         string    `json:"joinURL,omitzero"`
-	JoinOpens       time.Time `json:"joinOpens,omitzero"`
-	JoinOpen        bool      `json:"joinOpen"`
-	OpensInSeconds  int       `json:"opensInSeconds"`
+	schema.ClientView
+	JoinURL        string    `json:"joinURL,omitzero"`
+	JoinOpens      time.Time `json:"joinOpens,omitzero"`
+	JoinOpen       bool      `json:"joinOpen"`
+	OpensInSeconds int       `json:"opensInSeconds"`
 }
 
 // handleUpcoming lists the signed-in client's scheduled appointments that
@@ -259,15 +265,7 @@ func (a *Appointments) handleUpcoming(e *core.RequestEvent) error {
 		if !appointment.Ends().After(now) {
 			continue
 		}
-		item := upcoming{
-			Id:              appointment.Id,
-			Starts:          appointment.Starts(),
-			Ends:            appointment.Ends(),
-			DurationMinutes: appointment.GetInt("duration_minutes"),
-			Kind:            appointment.GetString("kind"),
-			Clinician:       appointment.ClinicianName(),
-			TimeZone:        appointment.GetString("timezone"),
-		}
+		item := upcoming{ClientView: appointment.ForClient(settings.Address)}
 		if appointment.Telehealth() {
 			if item.JoinURL, err = a.join.Link(a.app, appointment.Record); err != nil {
 				return e.InternalServerError("", err)
@@ -275,8 +273,6 @@ func (a *Appointments) handleUpcoming(e *core.RequestEvent) error {
 			item.JoinOpens = appointment.Starts().Add(-settings.JoinOpensBefore)
 			item.JoinOpen = !now.Before(item.JoinOpens)
 			item.OpensInSeconds = max(0, int(item.JoinOpens.Sub(now).Seconds()))
-		} else {
-			item.Place = appointment.Place(settings.Address)
 		}
 		list = append(list, item)
 	}

@@ -33,6 +33,8 @@ var clientOf = map[string]string{
 	schema.Appointments:      "client",
 	schema.IntakeAssignments: "client",
 	schema.IntakeResponses:   "client",
+	// A request for another time holds what the client wrote.
+	schema.AppointmentRequests: "client",
 }
 
 // accessCollections hold no client data, but who changes them matters:

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 
 	"portico/hooks/schema"
+	"portico/hooks/web"
 )
 
 // watchedRoute is what the middleware records for one of Portico's own
@@ -21,7 +23,15 @@ type watchedRoute struct {
 	// byClient routes are the client's own actions; the others are reads
 	// by staff, recorded for anyone but a client.
 	byClient bool
-	fields   []string
+	// byLink routes are the client's own actions that a link from their
+	// mail also reaches, with no session. The entry is about the record
+	// the route noted (web.Concerns), by the person signed in or else by
+	// that record's client; a route that noted nothing changed nothing.
+	byLink bool
+	// listed routes show staff a list: the entry names the clients of
+	// every record the route noted.
+	listed bool
+	fields []string
 	// failedWith are the statuses that mean a refused sign-in, and
 	// reason what the entry says of it; a watched sign-in route records
 	// only its failures (record hooks record its successes).
@@ -41,6 +51,12 @@ var watchedRoutes = map[string]watchedRoute{
 	"POST /api/staff/sign-out":            {action: ActionSignOut},
 	"PUT /api/portal/intake/{id}":         {action: ActionDraftSaved, collection: schema.IntakeAssignments, byClient: true, fields: []string{"answers"}},
 	"POST /api/portal/intake/{id}/submit": {action: ActionPacketSubmit, collection: schema.IntakeAssignments, byClient: true, fields: []string{"answers", "state"}},
+
+	"POST /api/portal/actions/confirm":      {action: ActionConfirmed, byLink: true, fields: []string{"confirmed"}},
+	"POST /api/portal/actions/cancel":       {action: ActionCancelled, byLink: true, fields: []string{"status", "cancelled_by", "late_cancellation"}},
+	"POST /api/portal/actions/reschedule":   {action: ActionTimeRequested, byLink: true, fields: []string{"preferred_times", "note"}},
+	"GET /api/staff/requests":               {action: ActionList, listed: true},
+	"POST /api/staff/requests/{id}/decline": {action: ActionRequestDeclined, collection: schema.AppointmentRequests, fields: []string{"status", "answer"}},
 
 	"POST /api/portal/login-code": {failedWith: []int{http.StatusBadRequest}, reason: "wrong code"},
 	"POST /api/portal/redeem":     {failedWith: []int{http.StatusGone}, reason: "used or expired link"},
@@ -71,6 +87,10 @@ func (t *Trail) recordRoutes(e *core.RequestEvent) error {
 			}
 		}
 		return err
+	case route.byLink:
+		return t.beforeSend(e, e.Next, func(status int, err error) (Entry, bool) {
+			return linkEntry(e, route, status, err)
+		})
 	case e.Auth == nil || isClient(e.Auth) != route.byClient:
 		return e.Next()
 	}
@@ -79,6 +99,9 @@ func (t *Trail) recordRoutes(e *core.RequestEvent) error {
 			return Entry{}, false
 		}
 		entry := request(e, route.action)
+		if route.listed {
+			entry = entry.listing(web.Concerned(e))
+		}
 		if route.collection != "" {
 			record, findErr := e.App.FindRecordById(route.collection, e.Request.PathValue("id"))
 			if findErr != nil {
@@ -89,6 +112,33 @@ func (t *Trail) recordRoutes(e *core.RequestEvent) error {
 		entry.Fields = jsonList(route.fields)
 		return entry, true
 	})
+}
+
+// linkEntry is the entry of a client's action on the record the route
+// noted, by the person signed in or, with no session, by the record's
+// client: whoever opens the link in their mail acts as them.
+func linkEntry(e *core.RequestEvent, route watchedRoute, status int, err error) (Entry, bool) {
+	acted := web.Concerned(e)
+	if err != nil || status >= http.StatusBadRequest || len(acted) == 0 {
+		return Entry{}, false
+	}
+	record := acted[0]
+	who, details := actorOf(e.Auth), []string{}
+	if e.Auth == nil {
+		client := Entry{}.about(record).Client
+		who = actor{kind: ActorClient, id: client, role: ActorClient}
+		if found, findErr := e.App.FindRecordById(schema.Clients, client); findErr == nil {
+			who = actorOf(found)
+		}
+		details = append(details, "by the link in an email")
+	}
+	if record.GetBool("late_cancellation") {
+		details = append(details, "late cancellation")
+	}
+	entry := requestBy(e, who, route.action).about(record)
+	entry.Fields = jsonList(route.fields)
+	entry.Detail = strings.Join(details, "; ")
+	return entry, true
 }
 
 // statusOf is the status a request ended with, or will once the router

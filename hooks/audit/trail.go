@@ -88,6 +88,7 @@ var roleWords = map[string]string{
 var subjects = map[string]string{
 	schema.Clients: "your details", schema.Appointments: "your appointments",
 	schema.IntakeAssignments: "your intake form", schema.IntakeResponses: "your intake answers",
+	schema.AppointmentRequests: "your request for another time",
 }
 
 // verbs are the actions as a sentence says them.
@@ -97,6 +98,8 @@ var verbs = map[string]string{
 	ActionDraftSaved: "saved a draft of", ActionPacketSubmit: "sent",
 	ActionSignIn: "signed in", ActionSignInFailed: "could not sign in", ActionExport: "exported the audit trail of",
 	ActionTrailViewed: "looked at the audit trail of", ActionPacketReopen: "reopened",
+	ActionConfirmed: "confirmed an appointment", ActionCancelled: "cancelled an appointment",
+	ActionTimeRequested: "asked for another time for an appointment", ActionRequestDeclined: "answered your request for another time",
 }
 
 // describe says what an entry records, as "viewed your intake form".
@@ -106,7 +109,7 @@ func describe(entry Entry) string {
 		verb = strings.ReplaceAll(entry.Action, "_", " ")
 	}
 	switch entry.Action {
-	case ActionList, ActionSignIn:
+	case ActionList, ActionSignIn, ActionConfirmed, ActionCancelled, ActionTimeRequested, ActionRequestDeclined:
 		return verb
 	case ActionSignInFailed:
 		return verb + " (" + entry.Detail + ")"

@@ -52,6 +52,10 @@ type appointmentView struct {
 	Client          person     `json:"client"`
 	Clinician       person     `json:"clinician"`
 	Join            *joinState `json:"join,omitzero"`
+	// What the client said, from the reminder links or the portal.
+	Confirmed         bool `json:"confirmed"`
+	CancelledByClient bool `json:"cancelledByClient"`
+	LateCancellation  bool `json:"lateCancellation"` // inside the practice's cancellation policy window
 }
 
 // view is appointment as the workspace shows it, in the practice's zone.
@@ -70,6 +74,10 @@ func (w *Workspace) view(settings practice.Practice, appointment *schema.Appoint
 		Status:          appointment.Status(),
 		Client:          person{Id: appointment.Client.Id, Name: appointment.Client.GetString("name")},
 		Clinician:       person{Id: appointment.Clinician.Id, Name: appointment.Clinician.GetString("name")},
+
+		Confirmed:         appointment.Status() == schema.StatusScheduled && !appointment.GetDateTime("confirmed").IsZero(),
+		CancelledByClient: appointment.Status() == schema.StatusCancelled && appointment.GetString("cancelled_by") == schema.CancelledByClient,
+		LateCancellation:  appointment.GetBool("late_cancellation"),
 	}
 	if !appointment.Telehealth() {
 		v.Place = appointment.Place(settings.Address)
