@@ -191,6 +191,10 @@ func (a *Appointments) prepare(app core.App, record *core.Record) error {
 			return validation.Errors{"clinician": validation.NewError("validation_no_video_room",
 				"This clinician has no video room yet: add one to the clinician before booking telehealth.")}
 		}
+		if err == nil && schema.SharedRoom(clinician) {
+			return validation.Errors{"clinician": validation.NewError("validation_shared_video_room",
+				"This clinician's video room is one fixed link for every client: use a link with {room} in it, or, if the room has a waiting room where the clinician admits each client, tick waiting room on the clinician.")}
+		}
 	}
 	if err := a.refuseOverlap(app, record); err != nil {
 		return err

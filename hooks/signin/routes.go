@@ -69,6 +69,8 @@ func New(app core.App, config Config, mail *letters.Letters, limits *ratelimit.L
 
 // Register adds the sign-in routes under /api/portal.
 func (s *SignIn) Register() {
+	// A sign-in mail Portico gives up on takes its link and code with it.
+	s.letters.Outbox.OnGiveUp(s.store.Void)
 	s.app.OnServe().BindFunc(func(e *core.ServeEvent) error {
 		portal := e.Router.Group("/api/portal")
 		portal.Bind(apis.BodyLimit(web.PortalBodyLimit))
@@ -307,6 +309,12 @@ func (s *SignIn) eligible(e *core.RequestEvent) (eligibility, error) {
 // the public one, which PocketBase passes without querying the client a
 // second time; hooks, enrichment and the token are PocketBase's as ever.
 func (s *SignIn) signIn(e *core.RequestEvent, eligible eligibility, row ClientRow) error {
+	if wrong, _ := row["wrong_codes"].(string); wrong != "0" {
+		id, _ := row["id"].(string)
+		if err := s.store.ResetWrongCodes(id); err != nil {
+			return e.InternalServerError("", err)
+		}
+	}
 	view := *eligible.clients
 	view.AuthRule = types.Pointer("")
 	client := core.NewRecord(&view)
@@ -337,8 +345,14 @@ func (s *SignIn) handleResend(e *core.RequestEvent) error {
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
-	if err := s.limitMail(e, web.NormalizeEmail(client.Email())); err != nil {
-		return err
+	// The owner's own allowance, apart from the sign-in page's per-address
+	// one: only someone holding one of the client's links can spend it, so
+	// a stranger asking for the address cannot keep the client out.
+	if ok, wait := s.limits.Allow("mail-ip:"+e.RealIP(), s.config.LinksPerIP, s.config.RateWindow); !ok {
+		return web.TooManyRequests(e, wait)
+	}
+	if ok, wait := s.limits.Allow("resend-client:"+client.Id, s.config.LinksPerAddress, s.config.RateWindow); !ok {
+		return web.TooManyRequests(e, wait)
 	}
 	if err := s.MailLink(client, s.signInLetter(), requester(e)); err != nil {
 		return e.InternalServerError("", err)
@@ -370,13 +384,16 @@ func (s *SignIn) handleLoginCode(e *core.RequestEvent) error {
 		return err
 	}
 	token, ok, err := s.store.MatchCode(eligible.clients, form.Email, form.Code)
+	if errors.Is(err, ErrCodesOff) {
+		return e.ForbiddenError("After many wrong codes, codes no longer work for this account. Please sign in with the link in your newest email; codes work again after that.", err)
+	}
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
 	if !ok {
 		return wrong()
 	}
-	client, err := s.store.ConsumeId(token.Id, requester(e), eligible.Eligible)
+	client, err := s.store.ConsumeCode(token.Id, requester(e), eligible.Eligible)
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
@@ -387,7 +404,7 @@ func (s *SignIn) handleLoginCode(e *core.RequestEvent) error {
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
-	if row.State(s.config.Now()) == StateValid {
+	if row.CodeState(s.config.Now()) == StateValid {
 		return notSignedIn(e, StateValid)
 	}
 	return wrong()

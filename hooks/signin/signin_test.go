@@ -204,9 +204,11 @@ func TestCodeDiesAfterFiveWrongTries(t *testing.T) {
 	if r := env.Post("/api/portal/login-code", map[string]string{"email": "ada@example.com", "code": code}); r.Status != http.StatusBadRequest {
 		t.Fatalf("right code on the 6th try: %s; want 400, the token is dead after 5 wrong codes", r)
 	}
+	// The link in the same mail is 256 bits no one guesses: it still works
+	// (TestStrangerCannotLockTheClientOut).
 	_, token := msg.SignInLink()
-	if r := env.Post("/api/portal/redeem", map[string]string{"token": token}); r.Status != http.StatusGone || r.JSON["reason"] != "expired" {
-		t.Fatalf("link of a token killed by wrong codes: %s; want 410 expired", r)
+	if r := env.Post("/api/portal/redeem", map[string]string{"token": token}); r.Status != http.StatusOK {
+		t.Fatalf("link of a token whose code wrong codes killed: %s; want 200", r)
 	}
 }
 

@@ -17,14 +17,25 @@ import (
 	"portico/hooks/web"
 )
 
-// MaxFailedCodes wrong codes kill a token: with the per-address send cap
-// this bounds guessing to a few tries in a million per window.
+// MaxFailedCodes wrong codes kill a token's code: with the per-address
+// send cap this bounds guessing to a few tries in a million per window.
+// The link in the same email, 256 bits no one guesses, still works, so a
+// stranger typing wrong codes cannot lock the client out.
 const MaxFailedCodes = 5
 
-// openToken is the one definition of a token that can still sign in: not
-// used, not expired, not killed by wrong codes. Token.State says the same
-// in Go.
-const openToken = "used = '' AND expires > {:now} AND failed_codes < {:max}"
+// MaxWrongCodesInARow wrong codes for one client stop codes working for
+// that client until a link sign-in, across tokens and windows: the
+// account-level cap of NIST SP 800-63B 5.2.2. Without it, guessing from
+// one address went on without end (58 % success in a year).
+const MaxWrongCodesInARow = 100
+
+// openToken is the one definition of a token whose link can still sign
+// in: not used, not expired. Token.State says the same in Go.
+const openToken = "used = '' AND expires > {:now}"
+
+// openCode is a token whose code can still sign in: its link is open and
+// wrong codes have not killed the code. Token.CodeState says the same.
+const openCode = openToken + " AND failed_codes < {:max}"
 
 // tokenAlphabet is base64url: 43 of its characters carry 258 bits.
 const tokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -60,16 +71,24 @@ const (
 	StateExpired = "expired"
 )
 
-// State says what a token can still do.
+// State says what a token's link can still do.
 func (t Token) State(now time.Time) string {
 	switch {
 	case t.Used != "":
 		return StateUsed
-	case t.Expires <= schema.DateTime(now).String() || t.FailedCodes >= MaxFailedCodes:
+	case t.Expires <= schema.DateTime(now).String():
 		return StateExpired
 	default:
 		return StateValid
 	}
+}
+
+// CodeState says what a token's code can still do.
+func (t Token) CodeState(now time.Time) string {
+	if state := t.State(now); state != StateValid || t.FailedCodes < MaxFailedCodes {
+		return state
+	}
+	return StateExpired
 }
 
 // Requester is where a token was asked for or redeemed from, for the record.
@@ -79,15 +98,15 @@ type Requester struct {
 }
 
 // Issue stores a new token for client (or a staff member, for a staff
-// invite) using app, which may be a transaction, and returns the raw link
-// token and code, which exist only in the email from here on.
-func (s *Store) Issue(app core.App, client *core.Record, purpose string, ttl time.Duration, from Requester) (token, code string, err error) {
+// invite) using app, which may be a transaction, and returns its id and
+// the raw link token and code, which exist only in the email from here on.
+func (s *Store) Issue(app core.App, client *core.Record, purpose string, ttl time.Duration, from Requester) (id, token, code string, err error) {
 	token = security.RandomStringWithAlphabet(43, tokenAlphabet)
 	code = security.RandomStringWithAlphabet(6, "0123456789")
 
 	collection, err := app.FindCachedCollectionByNameOrId(schema.LoginTokens)
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	hash := security.SHA256(token)
 	record := core.NewRecord(collection)
@@ -99,9 +118,17 @@ func (s *Store) Issue(app core.App, client *core.Record, purpose string, ttl tim
 	record.Set("requested_ip", from.IP)
 	record.Set("requested_ua", web.Truncate(from.Agent, 500))
 	if err := app.SaveNoValidate(record); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
-	return token, code, nil
+	return record.Id, token, code, nil
+}
+
+// Void ends the open token with id using app, which may be a
+// transaction: its link then says it has expired, and offers a new one.
+func (s *Store) Void(app core.App, id string) error {
+	_, err := app.DB().NewQuery("UPDATE login_tokens SET expires = {:now}, updated = {:now} WHERE id = {:id} AND used = '' AND expires > {:now}").
+		Bind(dbx.Params{"id": id, "now": schema.DateTime(s.Now())}).Execute()
+	return err
 }
 
 // codeHMAC keys each code with a server secret: six digits are too few
@@ -142,28 +169,58 @@ func (s *Store) find(where string, params dbx.Params) (Token, error) {
 // 1764_000030 and 1764_000090), as it does PocketBase's own look-ups.
 const clientByEmail = "(SELECT id FROM clients WHERE email = {:email} COLLATE NOCASE)"
 
+// ErrCodesOff is a right code for a client whose codes are off after
+// MaxWrongCodesInARow wrong ones: only a link sign-in turns them on again.
+var ErrCodesOff = errors.New("codes are off for this client after too many wrong ones")
+
 // MatchCode returns the open token of the client with address email that
-// code belongs to, or false. A wrong code counts against every open token
-// of the client, in a statement of its own so that no rolled-back
+// code belongs to, or false. A wrong code counts against the code of
+// every open token of the client and against the client's wrong codes in
+// a row, each in a statement of its own so that no rolled-back
 // transaction can undo it. An address that is no client's has no open
-// tokens and costs the same two statements.
+// tokens and costs the same three statements. A right code for a client
+// with MaxWrongCodesInARow wrong ones is ErrCodesOff.
 func (s *Store) MatchCode(clients *core.Collection, email, code string) (Token, bool, error) {
 	params := s.openParams(dbx.Params{"email": email})
 	var open []Token
-	err := s.statements.run(s.App.ConcurrentDB(), tokenColumns+"WHERE client = "+clientByEmail+" AND "+openToken, params,
+	err := s.statements.run(s.App.ConcurrentDB(), tokenColumns+"WHERE client = "+clientByEmail+" AND "+openCode, params,
 		func(q *dbx.Query) error { return q.All(&open) })
 	if err != nil {
 		return Token{}, false, err
 	}
 	for _, token := range open {
 		if security.Equal(token.CodeHMAC, codeHMAC(clients, token.TokenHash, code)) {
-			return token, true, nil
+			return token, true, s.codesOn(token.Client)
 		}
 	}
-	err = s.statements.run(s.App.NonconcurrentDB(),
-		"UPDATE login_tokens SET failed_codes = failed_codes + 1, updated = {:now} WHERE client = "+clientByEmail+" AND "+openToken, params,
+	for _, count := range []string{
+		"UPDATE login_tokens SET failed_codes = failed_codes + 1, updated = {:now} WHERE client = " + clientByEmail + " AND " + openCode,
+		"UPDATE clients SET wrong_codes = wrong_codes + 1 WHERE id = " + clientByEmail,
+	} {
+		err := s.statements.run(s.App.NonconcurrentDB(), count, params, func(q *dbx.Query) error { _, err := q.Execute(); return err })
+		if err != nil {
+			return Token{}, false, err
+		}
+	}
+	return Token{}, false, nil
+}
+
+// codesOn is ErrCodesOff when client has had too many wrong codes in a row.
+func (s *Store) codesOn(client string) error {
+	var wrong int
+	err := s.statements.run(s.App.ConcurrentDB(), "SELECT wrong_codes FROM clients WHERE id = {:id}", dbx.Params{"id": client},
+		func(q *dbx.Query) error { return q.Row(&wrong) })
+	if err == nil && wrong >= MaxWrongCodesInARow {
+		return ErrCodesOff
+	}
+	return err
+}
+
+// ResetWrongCodes starts the client's count of wrong codes in a row again,
+// after a sign-in; a count of 0 is not written.
+func (s *Store) ResetWrongCodes(client string) error {
+	return s.statements.run(s.App.NonconcurrentDB(), "UPDATE clients SET wrong_codes = 0 WHERE id = {:id} AND wrong_codes != 0", dbx.Params{"id": client},
 		func(q *dbx.Query) error { _, err := q.Execute(); return err })
-	return Token{}, false, err
 }
 
 // Eligible is who may sign in, as the statement that consumes a token
@@ -200,12 +257,13 @@ type ClientRow map[string]any
 
 // ConsumeLink marks the client's token whose link carries raw used; see consume.
 func (s *Store) ConsumeLink(raw string, by Requester, eligible Eligible) (ClientRow, error) {
-	return s.consume("token_hash = {:hash}", dbx.Params{"hash": security.SHA256(raw)}, by, eligible)
+	return s.consume(consumeToken+"token_hash = {:hash}", dbx.Params{"hash": security.SHA256(raw)}, by, eligible)
 }
 
-// ConsumeId marks the client's token with id used; see consume.
-func (s *Store) ConsumeId(id string, by Requester, eligible Eligible) (ClientRow, error) {
-	return s.consume("id = {:id}", dbx.Params{"id": id}, by, eligible)
+// ConsumeCode marks the client's token with id used, if its code is
+// still open; see consume.
+func (s *Store) ConsumeCode(id string, by Requester, eligible Eligible) (ClientRow, error) {
+	return s.consume(consumeToken+"failed_codes < {:max} AND id = {:id}", dbx.Params{"id": id}, by, eligible)
 }
 
 // consumeToken is the conditional UPDATE that spends an open token: of
@@ -241,14 +299,14 @@ func (s *Store) ConsumeStaffInvite(raw string, by Requester) (string, error) {
 // the token unused; a staff invite has no client and is never spent here)
 // and reads the client's row, so that a sign-in is this one statement. It
 // returns nil when this call did not win or the client is not eligible.
-func (s *Store) consume(where string, params dbx.Params, by Requester, eligible Eligible) (ClientRow, error) {
+func (s *Store) consume(update string, params dbx.Params, by Requester, eligible Eligible) (ClientRow, error) {
 	params = s.consumeParams(params, by)
 	for name, value := range eligible.params {
 		params[name] = value
 	}
 	var row string
 	err := s.statements.run(s.App.NonconcurrentDB(),
-		consumeToken+where+" AND EXISTS ("+eligible.exists+") RETURNING "+eligible.returning,
+		update+" AND EXISTS ("+eligible.exists+") RETURNING "+eligible.returning,
 		params, func(q *dbx.Query) error { return q.Row(&row) })
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
