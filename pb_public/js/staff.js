@@ -29,6 +29,7 @@ export const PAGES = [
   { page: "requests", label: "Requests", ready: true },
   { page: "forms", label: "Forms", ready: true },
   { page: "packets", label: "Packets", ready: true },
+  { page: "team", label: "Team", ready: true, roles: ["owner"] },
   { page: "trail", label: "Audit trail", ready: true, roles: ["owner"] },
 ];
 
