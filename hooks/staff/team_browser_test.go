@@ -45,6 +45,7 @@ func TestBrowserOwnerBuildsTheTeam(t *testing.T) {
 	}
 	invite("Dr. Lee", "lee@harbor.test", "clinician")
 	invite("Sam Desk", "sam@harbor.test", "front_desk")
+	testenv.Screenshot(t, tab, "staff-team")
 
 	lee, err := env.App.FindAuthRecordByEmail("staff", "lee@harbor.test")
 	if err != nil {
