@@ -130,16 +130,22 @@ type trailFilter struct {
 	Client, Actor, Action, From, To string
 }
 
-// filterOf reads the filter of the owner's request, its days in zone.
-func filterOf(e *core.RequestEvent, zone *time.Location) (trailFilter, error) {
+// filterOf reads the filter of the owner's request, its days in the
+// practice's zone, which it returns too. Its error is the answer to give.
+func (t *Trail) filterOf(e *core.RequestEvent) (trailFilter, *time.Location, error) {
+	zone, err := t.zone()
+	if err != nil {
+		return trailFilter{}, nil, e.InternalServerError("", err)
+	}
 	q := e.Request.URL.Query()
 	f := trailFilter{Client: q.Get("client"), Actor: q.Get("actor"), Action: q.Get("action")}
-	var err error
-	if f.From, err = dayBound(q.Get("from"), false, zone); err != nil {
-		return f, err
+	if f.From, err = dayBound(q.Get("from"), false, zone); err == nil {
+		f.To, err = dayBound(q.Get("to"), true, zone)
 	}
-	f.To, err = dayBound(q.Get("to"), true, zone)
-	return f, err
+	if err != nil {
+		return f, zone, e.BadRequestError(err.Error(), err)
+	}
+	return f, zone, nil
 }
 
 // where is the SQL condition and parameters of the filter.
@@ -192,13 +198,9 @@ type person struct {
 // match, with the names of the clients they concern and of the people the
 // owner can filter by.
 func (t *Trail) handleEntries(e *core.RequestEvent) error {
-	zone, err := t.zone()
+	filter, zone, err := t.filterOf(e)
 	if err != nil {
-		return e.InternalServerError("", err)
-	}
-	filter, err := filterOf(e, zone)
-	if err != nil {
-		return e.BadRequestError(err.Error(), err)
+		return err
 	}
 	entries, err := find(e.App, filter, trailPageSize+1)
 	if err != nil {
@@ -260,13 +262,9 @@ func clientNames(app core.App, entries []Entry) (map[string]string, error) {
 
 // handleExport downloads what the filter selects as CSV or JSON.
 func (t *Trail) handleExport(e *core.RequestEvent) error {
-	zone, err := t.zone()
+	filter, _, err := t.filterOf(e)
 	if err != nil {
-		return e.InternalServerError("", err)
-	}
-	filter, err := filterOf(e, zone)
-	if err != nil {
-		return e.BadRequestError(err.Error(), err)
+		return err
 	}
 	format := e.Request.URL.Query().Get("format")
 	if format == "" {
