@@ -11,6 +11,7 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
 
 	"portico/hooks/schema"
 	"portico/hooks/web"
@@ -313,4 +314,31 @@ func (t *Trail) handleVerify(e *core.RequestEvent) error {
 // filterDetail is the filter as an entry's detail records it.
 func filterDetail(f trailFilter) string {
 	return fmt.Sprintf("client=%s actor=%s action=%s from=%s to=%s", f.Client, f.Actor, f.Action, f.From, f.To)
+}
+
+// LastViewed is, for each of ids in collection that staff or a superuser
+// has opened, when it was last opened: the trail already says who read
+// what, so "unread" needs no state of its own.
+func LastViewed(app core.App, collection string, ids []string) (map[string]time.Time, error) {
+	seen := map[string]time.Time{}
+	if len(ids) == 0 {
+		return seen, nil
+	}
+	values := make([]any, len(ids))
+	for i, id := range ids {
+		values[i] = id
+	}
+	var rows []struct {
+		Id string         `db:"record_id"`
+		At types.DateTime `db:"at"`
+	}
+	err := app.DB().Select("record_id", "MAX(at) AS at").From(Collection).
+		Where(dbx.HashExp{"record_collection": collection, "action": ActionView}).
+		AndWhere(dbx.In("actor_type", ActorStaff, ActorSuperuser)).
+		AndWhere(dbx.In("record_id", values...)).
+		GroupBy("record_id").All(&rows)
+	for _, row := range rows {
+		seen[row.Id] = row.At.Time()
+	}
+	return seen, err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 
+	"portico/hooks/audit"
 	"portico/hooks/intake"
 	"portico/hooks/schema"
 	"portico/hooks/staff"
@@ -34,6 +35,9 @@ type inboxPacket struct {
 	// Readable says whether the caller may open the answers (the front
 	// desk sees that a packet exists and its status, never its answers).
 	Readable bool `json:"readable"`
+	// Unread is a submitted packet no one in the practice has opened
+	// since it was submitted.
+	Unread bool `json:"unread"`
 }
 
 // statusOrder puts submitted packets first (newest first), then those in
@@ -72,6 +76,14 @@ func (w *Workspace) handlePackets(e *core.RequestEvent) error {
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
+	ids := make([]string, len(records))
+	for i, packet := range records {
+		ids[i] = packet.Id
+	}
+	opened, err := audit.LastViewed(e.App, schema.IntakeAssignments, ids)
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
 
 	list := make([]inboxPacket, 0, len(records))
 	for _, packet := range records {
@@ -86,6 +98,7 @@ func (w *Workspace) handlePackets(e *core.RequestEvent) error {
 			FormVersion: packet.GetInt("form_version"), Reopens: packet.GetString("reopens"),
 			Readable: staff.CanReadClient(e.Auth, client),
 		}
+		line.Unread = line.Status == schema.PacketSubmitted && opened[packet.Id].Before(line.Submitted)
 		if form := forms[packet.GetString("form")]; form != nil && line.FormVersion > 0 && form.GetInt("version") != line.FormVersion {
 			line.FormNow = form.GetInt("version")
 		}

@@ -402,3 +402,39 @@ func TestEditingAFormMakesAVersionAndLeavesSentPacketsAlone(t *testing.T) {
 		t.Errorf("the inbox shows the sent packet as %v; want version 1, with the form at 3 now", line)
 	}
 }
+
+// TestSubmittedPacketIsUnreadUntilStaffOpenIt: the inbox marks a packet
+// sent back that no one has opened since; listing it is not opening it,
+// and one colleague opening it marks it read for the practice.
+func TestSubmittedPacketIsUnreadUntilStaffOpenIt(t *testing.T) {
+	p := newPractice(t)
+	env := p.env
+	form := env.NewForm("First visit", `[{"id":"reason","kind":"long_text","label":"What brings you here?"}]`)
+	adas, _ := env.Assign(p.ada, form)
+	bens, _ := env.Assign(p.ben, form)
+	if r := env.Post("/api/portal/intake/"+adas.Id+"/submit", map[string]any{"answers": map[string]any{"reason": "Panic attacks at work"}}, "Authorization", env.SessionOf(p.ada)); r.Status != http.StatusOK {
+		t.Fatalf("Ada sending her packet answered %s", r)
+	}
+	unread := func(who string) map[string]bool {
+		t.Helper()
+		r := p.as(t, who, "GET", "/api/staff/packets", nil)
+		marks := map[string]bool{}
+		for _, line := range r.JSON["packets"].([]any) {
+			packet := line.(map[string]any)
+			marks[packet["id"].(string)] = packet["unread"] == true
+		}
+		return marks
+	}
+	if marks := unread("owner"); !marks[adas.Id] || marks[bens.Id] {
+		t.Fatalf("before anyone opened it, the owner's inbox marks unread: Ada's %v, Ben's (not sent back) %v; want true, false", marks[adas.Id], marks[bens.Id])
+	}
+	if marks := unread("front desk"); !marks[adas.Id] {
+		t.Fatalf("listing the inbox marked Ada's packet read")
+	}
+	if r := p.as(t, "clinician", "GET", "/api/staff/packets/"+adas.Id, nil); r.Status != http.StatusOK {
+		t.Fatalf("Ada's clinician opening her packet: %s", r)
+	}
+	if marks := unread("owner"); marks[adas.Id] {
+		t.Fatalf("after her clinician opened it, the owner's inbox still marks Ada's packet unread")
+	}
+}

@@ -46,9 +46,10 @@ function line(p, zone) {
   const details = [when];
   if (p.reopens) details.push("a correction of an earlier packet");
   if (p.formNow) details.push(`questions of version ${p.formVersion}; the form is at version ${p.formNow} now`);
-  return element("li", { className: "packet packet-" + p.status, "data-packet": p.id }, [
+  return element("li", { className: "packet packet-" + p.status + (p.unread ? " unread" : ""), "data-packet": p.id }, [
     title,
     element("span", { className: "badge", text: STATUS[p.status] || p.status }),
+    ...(p.unread ? [element("span", { className: "badge unread", text: "Not opened yet" })] : []),
     element("a", { href: "/staff/client.html?id=" + encodeURIComponent(p.client.id), text: p.client.name }),
     element("span", { className: "muted", text: details.join(" · ") }),
   ]);
