@@ -332,12 +332,7 @@ func TestPortalDatesOutliveTheLoginTokens(t *testing.T) {
 func TestEachRoleReachesOnlyItsPartOfFormsAndPackets(t *testing.T) {
 	p := newPractice(t)
 	env := p.env
-	form := env.NewForm("First visit", `[{"id":"reason","kind":"long_text","label":"What brings you here?"}]`)
-	adas, _ := env.Assign(p.ada, form)
-	bens, _ := env.Assign(p.ben, form)
-	if r := env.Post("/api/portal/intake/"+adas.Id+"/submit", map[string]any{"answers": map[string]any{"reason": "Panic attacks at work"}}, "Authorization", env.SessionOf(p.ada)); r.Status != http.StatusOK {
-		t.Fatalf("Ada sending her packet answered %s", r)
-	}
+	adas, bens := p.packets(t)
 	answers := []string{"Panic attacks at work"}
 	staffWhoSeeAda := []string{"owner", "clinician", "front desk"}
 	questions := map[string]any{"questions": []map[string]any{{"id": "mood", "kind": "single_choice", "label": "How are you?"}}}
@@ -408,13 +403,7 @@ func TestEditingAFormMakesAVersionAndLeavesSentPacketsAlone(t *testing.T) {
 // and one colleague opening it marks it read for the practice.
 func TestSubmittedPacketIsUnreadUntilStaffOpenIt(t *testing.T) {
 	p := newPractice(t)
-	env := p.env
-	form := env.NewForm("First visit", `[{"id":"reason","kind":"long_text","label":"What brings you here?"}]`)
-	adas, _ := env.Assign(p.ada, form)
-	bens, _ := env.Assign(p.ben, form)
-	if r := env.Post("/api/portal/intake/"+adas.Id+"/submit", map[string]any{"answers": map[string]any{"reason": "Panic attacks at work"}}, "Authorization", env.SessionOf(p.ada)); r.Status != http.StatusOK {
-		t.Fatalf("Ada sending her packet answered %s", r)
-	}
+	adas, bens := p.packets(t)
 	unread := func(who string) map[string]bool {
 		t.Helper()
 		r := p.as(t, who, "GET", "/api/staff/packets", nil)
@@ -437,4 +426,18 @@ func TestSubmittedPacketIsUnreadUntilStaffOpenIt(t *testing.T) {
 	if marks := unread("owner"); marks[adas.Id] {
 		t.Fatalf("after her clinician opened it, the owner's inbox still marks Ada's packet unread")
 	}
+}
+
+// packets gives Ada and Ben a packet each, and Ada sends hers back with
+// "Panic attacks at work".
+func (p *practice) packets(t *testing.T) (adas, bens *core.Record) {
+	t.Helper()
+	env := p.env
+	form := env.NewForm("First visit", `[{"id":"reason","kind":"long_text","label":"What brings you here?"}]`)
+	adas, _ = env.Assign(p.ada, form)
+	bens, _ = env.Assign(p.ben, form)
+	if r := env.Post("/api/portal/intake/"+adas.Id+"/submit", map[string]any{"answers": map[string]any{"reason": "Panic attacks at work"}}, "Authorization", env.SessionOf(p.ada)); r.Status != http.StatusOK {
+		t.Fatalf("Ada sending her packet answered %s", r)
+	}
+	return adas, bens
 }
