@@ -15,7 +15,7 @@ import (
 
 func main() {
 	// The environment first: whether data.db is replicated decides how its
-	// connections checkpoint (hooks.ReplicatedPragma).
+	// connections checkpoint (hooks.ReplicatedDSN).
 	config, err := hooks.ConfigFromEnv()
 	if err != nil {
 		log.Fatal(err)

@@ -35,10 +35,11 @@ func (b *bench) replicatedSignInRun(practice *practice, binary, addr string, run
 	replicaDir := b.tb.TempDir()
 	replicated, _, err := startPortico(binary, practice.env.Dir, addr, append(b.releaseEnv(), replicaEnv(replicaDir)...))
 	must(b.tb, err)
+	b.tb.Cleanup(replicated.stop)
 	must(b.tb, waitReplicated(practice.env.Dir, 5*time.Minute))
 	baseline := b.portico
 	b.portico = target{name: "replicated/", load: baseline.load, pid: replicated.pid()}
-	b.signInRun(practice, run)
+	b.signInRun(practice, run, []target{b.portico})
 	replicated.stop()
 	b.figures.add("replicated/replica-bytes", float64(treeSize(filepath.Join(replicaDir, "replica"))))
 
@@ -191,8 +192,8 @@ func growDatabase(path string, size int64) error {
 // backupRows are the benchmark's rows for replication.
 func (b *bench) backupRows(t *table) {
 	m := b.figures.median
-	if b.inProcess {
-		t.row("Replication", "not measured: -inprocess runs Portico inside the benchmark", "", nil)
+	if !b.replication {
+		t.row("Replication", "not measured: -inprocess, -trail, -signin-only and -baseline leave it out (-recovery measures the kill and restore rows alone)", "", nil)
 		return
 	}
 	for _, route := range []string{"redeem", "login-code"} {

@@ -38,6 +38,7 @@ type sizes struct {
 	startups int // start-ups timed
 
 	practices       []int // the larger practices code sign-in is measured in, clients
+	sizeRuns        int   // rounds of code sign-ins at every practice size, alternating
 	retentionRounds int   // rounds of sign-ins, each followed by pruning
 	kills           int   // kill -9 rounds of the replicating portal
 }
@@ -53,6 +54,10 @@ func main() {
 	recoveryOnly := flag.Bool("recovery", false, "measure only the data lost on kill -9 (RPO) and the restore time (RTO)")
 	limitDir := flag.String("limit-dir", "", "serve the bare limit on this data dir (the benchmark starts it so)")
 	limitHTTP := flag.String("limit-http", "", "the bare limit's address, with -limit-dir")
+	baseline := flag.String("baseline", "", "a second Portico binary (main's release build, say) served beside this tree's on the same data dir; "+
+		"the sign-in rounds alternate the two and the table adds this build / baseline ratios")
+	signInOnly := flag.Bool("signin-only", false, "measure only the redeem and login-code rounds and the practice sizes (no OTP, reminders, data dir or audit trail rows)")
+	sizeRuns := flag.Int("size-runs", 5, "rounds of code sign-ins at each practice size, the sizes taking turns; the table shows medians and spreads")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("bench: ")
@@ -60,9 +65,9 @@ func main() {
 		log.Fatal(serveLimit(*limitDir, *limitHTTP))
 	}
 
-	s := sizes{runs: *runs, clients: 1000, otpUsers: 100, startups: 5, practices: []int{10_000, 50_000}, retentionRounds: 5, kills: 20}
+	s := sizes{runs: *runs, clients: 1000, otpUsers: 100, startups: 5, practices: []int{10_000, 50_000}, sizeRuns: *sizeRuns, retentionRounds: 5, kills: 20}
 	if *quick {
-		s = sizes{runs: 1, clients: 50, otpUsers: 5, startups: 1, practices: []int{200}, retentionRounds: 2, kills: 2}
+		s = sizes{runs: 1, clients: 50, otpUsers: 5, startups: 1, practices: []int{200}, sizeRuns: 1, retentionRounds: 2, kills: 2}
 	}
 	if *cpuProfile != "" {
 		*inProcess = true
@@ -71,7 +76,7 @@ func main() {
 	tb := &benchTB{}
 	defer tb.close()
 	var err error
-	b := &bench{tb: tb, sizes: s, figures: figures{}, inProcess: *inProcess, quick: *quick, restoreGB: *restoreGB}
+	b := &bench{tb: tb, sizes: s, figures: figures{}, inProcess: *inProcess, quick: *quick, signInOnly: *signInOnly, restoreGB: *restoreGB}
 	b.command = strings.Join(append([]string{"go run ./bench"}, os.Args[1:]...), " ")
 
 	module := moduleDir(tb)
@@ -79,7 +84,11 @@ func main() {
 		b.recovery(module)
 		return
 	}
-	if !*quick && !*trailOnly && !*skipReminders {
+	// The replicated sign-in runs stop and restart the release binary with
+	// replication on its data dir, which must then be its own: a second
+	// build serving it (-baseline) would checkpoint behind Litestream.
+	b.replication = !b.inProcess && !*trailOnly && !*signInOnly && *baseline == ""
+	if !*quick && !*trailOnly && !*skipReminders && !*signInOnly {
 		log.Printf("running the reminder benchmarks in hooks/reminders (%d runs)", s.runs)
 		b.remindersMeasured, err = b.reminders(module, s.runs)
 		must(tb, err)
@@ -107,12 +116,23 @@ func main() {
 	url := practice.env.URL
 	b.portico = target{pid: os.Getpid()}
 	trail := prepareTrail(tb, practice)
+	var grown []*sizedPractice
 	if !b.inProcess {
 		practice.env.Stop()
+		if !*trailOnly {
+			grown = b.growPractices(practice.env.Dir)
+		}
 		b.release = b.startRelease(binary, practice.env.Dir, addr)
 		url, b.portico.pid = b.release.url, b.release.pid()
+		for _, g := range grown {
+			g.portico = b.serve(binary, g.dir, "size/")
+			b.sized = append(b.sized, g.portico)
+		}
 	}
 	b.portico.load = newLoader(url)
+	if *baseline != "" {
+		b.baseline = b.serve(*baseline, practice.env.Dir, "baseline/")
+	}
 	limitAddr, err := freeAddr()
 	must(tb, err)
 	bare, err := startLimit(practice.env.Dir, limitAddr)
@@ -139,24 +159,24 @@ func main() {
 			break
 		}
 		log.Printf("run %d of %d", run+1, s.runs)
-		b.signInRun(practice, run)
-		if !b.inProcess {
+		b.signInRun(practice, run, b.signInTargets())
+		if b.replication {
 			b.replicatedSignInRun(practice, binary, addr, run)
 		}
 	}
-	if !b.inProcess {
+	if b.replication {
 		b.killRuns(binary, s.kills)
 		for _, size := range b.rtoSizes() {
 			b.restoreTime(binary, size)
 		}
 	}
-	if !*trailOnly {
-		b.largerPractices(practice)
+	if len(grown) > 0 {
+		b.practiceSizes(practice, grown)
 	}
-	if !b.inProcess && !*trailOnly {
+	if !b.inProcess && !*trailOnly && !*signInOnly {
 		b.dataDirGrowth(practice, binary)
 	}
-	if !b.inProcess {
+	if !b.inProcess && !*signInOnly {
 		// The trail rows start each build in turn on the same data dir.
 		b.release.stop()
 		log.Print("building the release without the audit trail")
@@ -195,7 +215,18 @@ func (b *bench) startRelease(binary, dataDir, addr string) *process {
 	return portico
 }
 
-// releaseEnv is the release binary's environment for the sign-in load.
+// serve starts binary on dataDir for the whole run, as a target whose
+// figures are named with prefix.
+func (b *bench) serve(binary, dataDir, prefix string) target {
+	addr, err := freeAddr()
+	must(b.tb, err)
+	p, _, err := startPortico(binary, dataDir, addr, b.releaseEnv())
+	must(b.tb, err)
+	b.tb.Cleanup(p.stop)
+	return target{name: prefix, load: newLoader(p.url), pid: p.pid()}
+}
+
+// releaseEnv is the environment the release binary runs with.
 func (b *bench) releaseEnv() []string {
 	return []string{
 		"PORTICO_SMTP_URL=" + b.mail.URL(),
@@ -216,25 +247,39 @@ func (b *bench) rtoSizes() []int {
 
 // signInRun measures one run of every sign-in figure. Each round mails a
 // fresh link and code to every client, so each sign-in uses a new token.
-// Portico and the bare limit take turns, the one going first alternating
-// from run to run, so that both see the same machine.
-func (b *bench) signInRun(practice *practice, run int) {
+// Portico, the bare limit and the baseline build, if any, take turns, the
+// one going first rotating from run to run, so that all see the same
+// machine. This tree's Portico issues every link, on the data dir they
+// share.
+func (b *bench) signInRun(practice *practice, run int, targets []target) {
 	b.loadPeak = 0
 	b.floor()
-	pair := []target{b.portico, b.limit}
-	if run%2 == 1 {
-		pair[0], pair[1] = pair[1], pair[0]
+	turns := make([]target, len(targets))
+	for i := range targets {
+		turns[i] = targets[(i+run)%len(targets)]
 	}
 	for _, concurrency := range concurrencies {
-		for _, t := range pair {
-			b.redeem(t, concurrency, b.loginLinks(practice.clients))
+		for _, t := range turns {
+			b.redeem(t, concurrency, b.loginLinks(b.portico, practice.clients))
 		}
-		for _, t := range pair {
-			b.loginCodes(t, concurrency, b.loginLinks(practice.clients))
+		for _, t := range turns {
+			b.loginCodes(t, concurrency, b.loginLinks(b.portico, practice.clients))
 		}
-		b.authWithOTPs(concurrency, b.requestOTPs(practice.otpUsers))
+		if !b.signInOnly {
+			b.authWithOTPs(concurrency, b.requestOTPs(practice.otpUsers))
+		}
 	}
-	b.figures.add("rss/load", float64(b.loadPeak)/(1<<20))
+	b.figures.add(b.portico.name+"rss/load", float64(b.loadPeak)/(1<<20))
+}
+
+// signInTargets are the servers a sign-in run alternates: Portico, the
+// bare limit and the baseline build, if any.
+func (b *bench) signInTargets() []target {
+	targets := []target{b.portico, b.limit}
+	if b.baseline.load != nil {
+		targets = append(targets, b.baseline)
+	}
+	return targets
 }
 
 // floor measures, at 32 concurrent, a request Portico refuses before any
@@ -281,12 +326,16 @@ func (b *bench) measure(t target, name string, concurrency int, calls []call, wa
 
 // bench is one benchmark's state and findings.
 type bench struct {
-	tb        *benchTB
-	sizes     sizes
-	command   string
-	inProcess bool
-	quick     bool
-	restoreGB bool
+	tb         *benchTB
+	sizes      sizes
+	command    string
+	inProcess  bool
+	quick      bool
+	signInOnly bool
+	restoreGB  bool
+	// replication: the sign-in runs are repeated replicating, and the
+	// kill -9 and restore rows measured
+	replication bool
 
 	remindersMeasured bool // the tree has the reminder benchmarks
 	weekMeasured      bool // the tree has the week view benchmarks
@@ -295,6 +344,8 @@ type bench struct {
 	portico  target
 	limit    target
 	release  *process // Portico's release binary, when not in process
+	baseline target   // another build on the same data dir, with -baseline
+	sized    []target // Portico on each larger practice's copy
 	loadPeak int64    // highest memory reading during this run's sign-ins
 
 	figures figures
@@ -306,6 +357,16 @@ func (b *bench) failureReport() []string {
 	report := b.portico.load.failureReport()
 	for _, line := range b.limit.load.failureReport() {
 		report = append(report, "bare limit: "+line)
+	}
+	if b.baseline.load != nil {
+		for _, line := range b.baseline.load.failureReport() {
+			report = append(report, "baseline: "+line)
+		}
+	}
+	for _, t := range b.sized {
+		for _, line := range t.load.failureReport() {
+			report = append(report, "larger practice: "+line)
+		}
 	}
 	return report
 }

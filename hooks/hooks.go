@@ -119,7 +119,7 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// and changed which client's data, append-only and hash-chained;
 	// GET /api/portal/audit, /api/audit/{entries,export,verify}, the
 	// nightly prune and `portico audit verify|export|prune`.
-	trail := audit.New(app, audit.Config{Now: config.Now, Retention: time.Duration(config.AuditRetentionDays) * 24 * time.Hour})
+	trail := audit.New(app, audit.Config{Now: config.Now, Practice: settings, Commands: app.RootCmd, Retention: time.Duration(config.AuditRetentionDays) * 24 * time.Hour})
 	trail.Register()
 	app.RootCmd.AddCommand(trail.Command())
 	// Workspace: the Schedule and Clients pages' routes, /api/staff/{schedule,appointments,clients}.

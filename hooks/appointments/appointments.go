@@ -61,37 +61,38 @@ func New(app core.App, now func() time.Time, settings *practice.Settings, mail *
 
 // Register binds the record hooks and the portal's routes.
 func (a *Appointments) Register() {
-	// prepare refuses an overlap before the row is written. Creating is
-	// not one transaction with the check: a transaction that reads first
-	// fails with "database is locked" (SQLITE_BUSY_SNAPSHOT) whenever
-	// another connection, such as the outbox marking a mail sent, commits
-	// in between, and a booking must not fail for that.
+	// The overlap check and the write are one transaction that holds the
+	// write lock from its first statement (schema.WriteLocked), so two bookings
+	// of one hour cannot both pass the check; the confirmation, the
+	// reminders planned by later hooks and the notice commit with the row.
 	a.app.OnRecordCreate(schema.Appointments).BindFunc(func(e *core.RecordEvent) error {
-		if err := a.prepare(e.App, e.Record); err != nil {
-			return err
-		}
-		if err := e.Next(); err != nil {
-			return err
-		}
-		if err := a.confirm(e.App, e.Record); err != nil {
-			// The appointment stands either way; the schedule can resend by moving it.
-			e.App.Logger().Error("appointments: queueing the confirmation", "appointment", e.Record.Id, "error", err)
-		}
-		return nil
+		return schema.WriteLocked(e.App, func(tx core.App) error {
+			e.App = tx
+			if err := a.prepare(tx, e.Record); err != nil {
+				return err
+			}
+			if err := e.Next(); err != nil {
+				return err
+			}
+			if err := a.confirm(tx, e.Record); err != nil {
+				// The appointment stands either way; the schedule can resend by moving it.
+				tx.Logger().Error("appointments: queueing the confirmation", "appointment", e.Record.Id, "error", err)
+			}
+			return nil
+		})
 	})
 
 	a.app.OnRecordUpdate(schema.Appointments).BindFunc(func(e *core.RecordEvent) error {
-		if err := a.prepare(e.App, e.Record); err != nil {
-			return err
-		}
-		change := Change(e.Record)
-		if change == ChangeNone {
-			return e.Next()
-		}
-		e.Record.Set("sequence", e.Record.GetInt("sequence")+1)
-		// The new row, the withdrawn reminders and the notice commit together.
-		return e.App.RunInTransaction(func(tx core.App) error {
+		return schema.WriteLocked(e.App, func(tx core.App) error {
 			e.App = tx
+			if err := a.prepare(tx, e.Record); err != nil {
+				return err
+			}
+			change := Change(e.Record)
+			if change != ChangeNone {
+				e.Record.Set("sequence", e.Record.GetInt("sequence")+1)
+			}
+			// The new row, the withdrawn reminders and the notice commit together.
 			if err := e.Next(); err != nil {
 				return err
 			}
@@ -189,6 +190,10 @@ func (a *Appointments) prepare(app core.App, record *core.Record) error {
 		if err == nil && clinician.GetString("video_room") == "" {
 			return validation.Errors{"clinician": validation.NewError("validation_no_video_room",
 				"This clinician has no video room yet: add one to the clinician before booking telehealth.")}
+		}
+		if err == nil && schema.SharedRoom(clinician) {
+			return validation.Errors{"clinician": validation.NewError("validation_shared_video_room",
+				"This clinician's video room is one fixed link for every client: use a link with {room} in it, or, if the room has a waiting room where the clinician admits each client, tick waiting room on the clinician.")}
 		}
 	}
 	if err := a.refuseOverlap(app, record); err != nil {

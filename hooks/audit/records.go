@@ -32,6 +32,7 @@ const (
 	ActionPacketReopen  = "packet_reopened"
 	ActionStaffUnlock   = "staff_unlocked"
 	ActionStaffInvite   = "staff_invited"
+	ActionInvite        = "client_invited"
 	ActionSignOut       = "sign_out"
 	ActionDraftSaved    = "draft_saved"
 	ActionPacketSubmit  = "packet_submitted"
@@ -115,10 +116,7 @@ func (entry Entry) listing(records []*core.Record) Entry {
 			shown = append(shown, client)
 		}
 	}
-	if len(shown) == 1 {
-		entry.Client = shown[0]
-	}
-	entry.Shown = jsonList(shown)
+	entry = entry.showing(shown)
 	entry.Detail = fmt.Sprintf("%d records", len(records))
 	return entry
 }
@@ -228,7 +226,7 @@ func (t *Trail) recordSignIns() {
 		if e.AuthMethod == "" {
 			return e.Next() // a token refresh, not a sign-in
 		}
-		return t.beforeSend(e.RequestEvent, e.Next, func(_ int, err error) (Entry, bool) {
+		return t.beforeSend(e.RequestEvent, e.Next, func(_ *heldResponse, err error) (Entry, bool) {
 			if err != nil {
 				return Entry{}, false // a first factor awaiting its code, or refused
 			}

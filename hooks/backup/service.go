@@ -90,7 +90,7 @@ func Register(app *pocketbase.PocketBase, cfg Config, mail *outbox.Outbox) *Serv
 		return s
 	}
 
-	// Litestream owns data.db's checkpoints (hooks.ReplicatedPragma turns
+	// Litestream owns data.db's checkpoints (hooks.ReplicatedDSN turns
 	// SQLite's automatic ones off): PocketBase's nightly TRUNCATE
 	// checkpoint would hold the writer for the busy timeout waiting on
 	// Litestream's read transaction, so it makes way for optimizeJob.

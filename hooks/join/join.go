@@ -34,6 +34,10 @@ const (
 	StateOpen      = "open"
 	StateEnded     = "ended"
 	StateCancelled = "cancelled"
+	// StateSharedRoom is a session whose clinician's room is one fixed
+	// link with no waiting room (schema.SharedRoom): the link never sends
+	// a client into it, where the previous client may still be.
+	StateSharedRoom = "shared_room"
 )
 
 // Links is the join-link capability.
@@ -118,6 +122,8 @@ func State(a *schema.Appointment, now time.Time, opensBefore time.Duration) stri
 		return StateEnded
 	case now.Before(a.Starts().Add(-opensBefore)):
 		return StateEarly
+	case a.Telehealth() && schema.SharedRoom(a.Clinician):
+		return StateSharedRoom
 	default:
 		return StateOpen
 	}

@@ -57,6 +57,9 @@ func TestRequestsReachOnlyTheStaffWhoSeeTheAppointment(t *testing.T) {
 			Marker: "Declined.", Allowed: staffWhoSeeAda, Before: reopen, After: reopen, Never: internal},
 	})
 
+	if week := p.as(t, "clinician", "GET", "/api/staff/schedule?date=2031-03-03&days=7", nil); !strings.Contains(string(week.Body), `"timeRequested":true`) {
+		t.Errorf("Dr. Lee's week does not mark Ada's appointment as asked to move: %s", week)
+	}
 	page := p.as(t, "front desk", "GET", "/api/staff/requests", nil)
 	var answer struct {
 		Open []struct {

@@ -3,6 +3,7 @@ package workspace
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -56,6 +57,7 @@ type appointmentView struct {
 	Confirmed         bool `json:"confirmed"`
 	CancelledByClient bool `json:"cancelledByClient"`
 	LateCancellation  bool `json:"lateCancellation"` // inside the practice's cancellation policy window
+	TimeRequested     bool `json:"timeRequested"`    // an open request for another time waits on the Requests page
 }
 
 // view is appointment as the workspace shows it, in the practice's zone.
@@ -102,10 +104,18 @@ func (w *Workspace) views(auth *core.Record, settings practice.Practice, records
 	if err != nil {
 		return nil, err
 	}
+	// Open requests are few, and their partial index holds just this column.
+	var open []string
+	if err := w.app.DB().Select("appointment").From(schema.AppointmentRequests).
+		Where(dbx.HashExp{"status": schema.RequestOpen}).Column(&open); err != nil {
+		return nil, err
+	}
 	list := make([]appointmentView, 0, len(loaded))
 	for _, appointment := range loaded {
 		if seesAppointment(auth, appointment) {
-			list = append(list, w.view(settings, appointment))
+			v := w.view(settings, appointment)
+			v.TimeRequested = slices.Contains(open, appointment.Id)
+			list = append(list, v)
 		}
 	}
 	return list, nil

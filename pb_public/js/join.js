@@ -4,7 +4,7 @@ import { showContact } from "./contact.js";
 // The join page explains a telehealth link that does not open a session
 // right now. The server redirects straight to the video room while the
 // window is open, so this page only ever says "soon", "over" or "not taking place".
-const sections = ["loading", "early", "ended", "cancelled", "unknown"];
+const sections = ["loading", "early", "ended", "cancelled", "shared-room", "unknown"];
 // The last non-empty part: the link works with a trailing slash too.
 const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
 
@@ -48,6 +48,9 @@ async function start() {
       document.getElementById("early-when").textContent = when(data.starts);
       show("early", sections);
       countDown(data.opensInSeconds);
+      return;
+    case "shared_room":
+      show("shared-room", sections);
       return;
     case "cancelled":
       document.getElementById("cancelled-when").textContent = when(data.starts);
