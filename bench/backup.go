@@ -90,7 +90,7 @@ func (b *bench) killRuns(binary string, kills int) {
 	root := b.tb.TempDir()
 	dataDir := filepath.Join(root, "pb_data")
 	env := append(replicaEnv(root), "PORTICO_SMTP_URL="+b.mail.URL())
-	out, err := testenv.RunBinary(binary, env, "superuser", "upsert", testenv.SuperuserEmail, testenv.SuperuserPassword, "--dir", dataDir)
+	out, err := testenv.Command(binary, env, "superuser", "upsert", testenv.SuperuserEmail, testenv.SuperuserPassword, "--dir", dataDir)
 	if err != nil {
 		b.tb.Fatalf("superuser upsert: %v\n%s", err, out)
 	}
@@ -114,7 +114,7 @@ func (b *bench) restoreTime(binary string, sizeMB int) {
 	root := b.tb.TempDir()
 	dataDir := filepath.Join(root, "pb_data")
 	env := replicaEnv(root)
-	out, err := testenv.RunBinary(binary, env, "superuser", "upsert", testenv.SuperuserEmail, testenv.SuperuserPassword, "--dir", dataDir)
+	out, err := testenv.Command(binary, env, "superuser", "upsert", testenv.SuperuserEmail, testenv.SuperuserPassword, "--dir", dataDir)
 	if err != nil {
 		b.tb.Fatalf("superuser upsert: %v\n%s", err, out)
 	}
@@ -132,7 +132,7 @@ func (b *bench) restoreTime(binary string, sizeMB int) {
 	b.figures.add(name+"/replica", float64(treeSize(filepath.Join(root, "replica")))/(1<<20))
 	for run := range b.sizes.runs {
 		began := time.Now()
-		out, err := testenv.RunBinary(binary, env, "restore", "--to", filepath.Join(root, fmt.Sprintf("restored-%d", run)), "--dir", filepath.Join(root, "scratch"))
+		out, err := testenv.Command(binary, env, "restore", "--to", filepath.Join(root, fmt.Sprintf("restored-%d", run)), "--dir", filepath.Join(root, "scratch"))
 		if err != nil {
 			b.tb.Fatalf("portico restore: %v\n%s", err, out)
 		}

@@ -102,7 +102,11 @@ func TestRestartAfterAKillKeepsEveryTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if problems := integrityCheck(t, db); len(problems) > 0 {
+	problems, err := testenv.IntegrityProblems(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(problems) > 0 {
 		t.Errorf("the restored database fails SQLite's integrity check: %s", strings.Join(problems, "; "))
 	}
 	var notes, changed int
@@ -150,25 +154,4 @@ func startLitestream(t *testing.T, path string) *litestream.DB {
 		t.Fatal(err)
 	}
 	return db
-}
-
-// integrityCheck is what PRAGMA integrity_check reports, nothing when ok.
-func integrityCheck(t *testing.T, db *sql.DB) []string {
-	t.Helper()
-	rows, err := db.Query("PRAGMA integrity_check")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var problems []string
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		if line != "ok" {
-			problems = append(problems, line)
-		}
-	}
-	return problems
 }

@@ -2,7 +2,6 @@ package backup_test
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,8 +29,8 @@ func TestKillNineThenRestoreFromTheReplica(t *testing.T) {
 		t.Run(r.name, func(t *testing.T) {
 			root := t.TempDir()
 			dataDir := filepath.Join(root, "pb_data")
-			env := []string{"PORTICO_REPLICA_URL=" + r.url, "PORTICO_SMTP_URL=smtp://" + closedAddr(t)}
-			if out, err := testenv.RunBinary(binary, env, "superuser", "upsert", testenv.SuperuserEmail, testenv.SuperuserPassword, "--dir", dataDir); err != nil {
+			env := []string{"PORTICO_REPLICA_URL=" + r.url, "PORTICO_SMTP_URL=smtp://" + testenv.FreeAddr(t)}
+			if out, err := testenv.Command(binary, env, "superuser", "upsert", testenv.SuperuserEmail, testenv.SuperuserPassword, "--dir", dataDir); err != nil {
 				t.Fatalf("superuser upsert: %v\n%s", err, out)
 			}
 			load := &testenv.ClientLoad{}
@@ -57,7 +56,7 @@ func TestKillNineThenRestoreFromTheReplica(t *testing.T) {
 			if err := os.RemoveAll(dataDir); err != nil {
 				t.Fatal(err)
 			}
-			if out, err := testenv.RunBinary(binary, env, "restore", "--to", dataDir, "--dir", filepath.Join(root, "scratch")); err != nil {
+			if out, err := testenv.Command(binary, env, "restore", "--to", dataDir, "--dir", filepath.Join(root, "scratch")); err != nil {
 				t.Fatalf("portico restore: %v\n%s", err, out)
 			}
 			check, err := load.Check(dataDir)
@@ -101,15 +100,4 @@ func countLoadMail(env *testenv.Env) int {
 		}
 	}
 	return len(recipients)
-}
-
-// closedAddr is a loopback address nothing listens on now.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

@@ -131,9 +131,12 @@ func (l *ClientLoad) Check(dataDir string) (CrashCheck, error) {
 		return check, err
 	}
 	defer db.Close()
-	check.Problems, err = integrityProblems(db)
+	problems, err := IntegrityProblems(db)
 	if err != nil {
 		return check, err
+	}
+	for _, problem := range problems {
+		check.Problems = append(check.Problems, "the restored data.db fails SQLite's integrity check: "+problem)
 	}
 	rows, err := db.Query(`SELECT c.email, c.name,
 		(SELECT count(*) FROM login_tokens t WHERE t.client = c.id),
@@ -231,9 +234,9 @@ func (l *ClientLoad) Check(dataDir string) (CrashCheck, error) {
 	return check, nil
 }
 
-// integrityProblems is what SQLite's full integrity check finds wrong
+// IntegrityProblems is what SQLite's full integrity check finds wrong
 // with db, a line each, nothing when it passes.
-func integrityProblems(db *sql.DB) ([]string, error) {
+func IntegrityProblems(db *sql.DB) ([]string, error) {
 	rows, err := db.Query("PRAGMA integrity_check")
 	if err != nil {
 		return nil, err
@@ -246,7 +249,7 @@ func integrityProblems(db *sql.DB) ([]string, error) {
 			return nil, err
 		}
 		if line != "ok" {
-			problems = append(problems, "the restored data.db fails SQLite's integrity check: "+line)
+			problems = append(problems, line)
 		}
 	}
 	return problems, rows.Err()
@@ -285,10 +288,10 @@ func KillRound(t TB, binary string, env []string, dataDir, restoreDir string, lo
 		}
 		load.Token = token
 	}
-	addr := freeLoopbackAddr(t)
+	addr := FreeAddr(t)
 	serve := StartPorticoWith(t, binary, env, "serve", "--dir", dataDir, "--http", addr)
 	load.URL = "http://" + addr
-	if err := serve.WaitHealthy(load.URL); err != nil {
+	if err := serve.healthy(load.URL); err != nil {
 		return CrashCheck{}, err
 	}
 	if err := waitFirstCopy(binary, env, dataDir); err != nil {
@@ -309,7 +312,7 @@ func KillRound(t TB, binary string, env []string, dataDir, restoreDir string, lo
 	})
 	serve.Kill()
 
-	if out, err := RunBinary(binary, env, "restore", "--to", restoreDir, "--dir", filepath.Join(t.TempDir(), "scratch")); err != nil {
+	if out, err := Command(binary, env, "restore", "--to", restoreDir, "--dir", filepath.Join(t.TempDir(), "scratch")); err != nil {
 		return CrashCheck{}, fmt.Errorf("portico restore: %v\n%s", err, out)
 	}
 	return load.Check(restoreDir)
@@ -322,7 +325,7 @@ func KillRound(t TB, binary string, env []string, dataDir, restoreDir string, lo
 func waitFirstCopy(binary string, env []string, dataDir string) error {
 	deadline := time.Now().Add(time.Minute)
 	for {
-		out, err := RunBinary(binary, env, "backup", "status", "--dir", dataDir)
+		out, err := Command(binary, env, "backup", "status", "--dir", dataDir)
 		if err == nil && strings.Contains(out, "position     transaction") {
 			return nil
 		}
@@ -331,10 +334,4 @@ func waitFirstCopy(binary string, env []string, dataDir string) error {
 		}
 		time.Sleep(100 * time.Millisecond) // the next poll of the bucket
 	}
-}
-
-// freeLoopbackAddr is a loopback address nothing listens on now.
-func freeLoopbackAddr(t TB) string {
-	t.Helper()
-	return fmt.Sprintf("127.0.0.1:%d", freePorts(t, 1)[0])
 }

@@ -124,8 +124,9 @@ func (p *Process) Kill() {
 	<-p.Exited
 }
 
-// WaitHealthy waits until the portal at url answers /api/health.
-func (p *Process) WaitHealthy(url string) error {
+// healthy waits until the portal at url answers GET /api/health, and
+// says what it printed if it exits or stays silent for 30 seconds first.
+func (p *Process) healthy(url string) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get(url + "/api/health")
@@ -137,23 +138,14 @@ func (p *Process) WaitHealthy(url string) error {
 		}
 		select {
 		case <-p.Exited:
-			return fmt.Errorf("portico exited while starting:\n%s", p.Output)
+			return fmt.Errorf("portico exited before answering %s:\n%s", url, p.Output)
 		default:
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("portico did not answer /api/health within 30s (%v):\n%s", err, p.Output)
+			return fmt.Errorf("portico did not answer %s/api/health within 30s (%v):\n%s", url, err, p.Output)
 		}
-		time.Sleep(20 * time.Millisecond)
+		p.Output.Wait(50 * time.Millisecond)
 	}
-}
-
-// RunBinary runs a portico command to its end, with environment variables
-// (NAME=value) over the test's own, and returns its output.
-func RunBinary(binary string, env []string, args ...string) (string, error) {
-	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
 }
 
 // SyncBuffer collects a process's output while the test reads it.
