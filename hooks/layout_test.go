@@ -28,6 +28,8 @@ var namedExports = map[[2]string][]string{
 	{"intake", "staff"}:           {"RequirePacketReader"},                                                                       // who may print a packet is a staff role
 	{"workspace", "staff"}:        {"CanReadClient", "RoleOwner", "RoleClinician", "RoleFrontDesk"},                              // the workspace's pages follow the staff roles
 	{"workspace", "clients"}:      {"Clients"},                                                                                   // the client page sends the portal invite
+	{"messages", "signin"}:        {"SignIn", "LinkLetter", "Requester"},                                                         // a message notice signs the client in
+	{"messages", "staff"}:         {"CanReadClient", "RoleOwner", "RoleClinician", "RoleFrontDesk"},                              // who reads a thread follows the staff roles
 }
 
 // TestCapabilitiesMeetOnlyThroughNamedExports reads the imports of every

@@ -33,6 +33,8 @@ var clientOf = map[string]string{
 	schema.Appointments:      "client",
 	schema.IntakeAssignments: "client",
 	schema.IntakeResponses:   "client",
+	schema.MessageThreads:    "client",
+	schema.Messages:          "client",
 }
 
 // accessCollections hold no client data, but who changes them matters:
@@ -69,6 +71,7 @@ func (t *Trail) Register() {
 	}
 	t.guardAppendOnly()
 	t.recordReads()
+	t.recordDownloads()
 	t.recordChanges()
 	t.recordSignIns()
 	t.app.OnServe().BindFunc(func(e *core.ServeEvent) error {

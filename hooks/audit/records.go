@@ -37,6 +37,8 @@ const (
 	ActionPacketSubmit  = "packet_submitted"
 	ActionTrailViewed   = "audit_view"
 	ActionTrailVerified = "audit_verify"
+	ActionMessageSent   = "message_sent"
+	ActionDownload      = "download"
 )
 
 var errAppendOnly = errors.New("the audit log is append-only: its entries are never created by hand, changed or removed")
@@ -104,6 +106,28 @@ func (t *Trail) recordReads() {
 		}
 		entry.Shown = jsonList(shown)
 		entry.Detail = fmt.Sprintf("%d records", len(e.Records))
+		if err := t.append(e.App, entry); err != nil {
+			return e.InternalServerError("", err)
+		}
+		return e.Next()
+	})
+}
+
+// recordDownloads records every download of a protected file of client
+// data (a message's attachment) by someone other than the client. The
+// file route reads its person from the short-lived file token in the
+// address, not from the Authorization header.
+func (t *Trail) recordDownloads() {
+	t.app.OnFileDownloadRequest(slices.Sorted(maps.Keys(clientOf))...).BindFunc(func(e *core.FileDownloadRequestEvent) error {
+		auth := e.Auth
+		if e.FileField.Protected {
+			auth, _ = e.App.FindAuthRecordByToken(e.Request.URL.Query().Get("token"), core.TokenTypeFile)
+		}
+		if auth == nil || isClient(auth) {
+			return e.Next()
+		}
+		entry := requestBy(e.RequestEvent, actorOf(auth), ActionDownload).about(e.Record)
+		entry.Detail = e.ServedName
 		if err := t.append(e.App, entry); err != nil {
 			return e.InternalServerError("", err)
 		}
@@ -216,7 +240,7 @@ func (t *Trail) recordSignIns() {
 		if e.AuthMethod == "" {
 			return e.Next() // a token refresh, not a sign-in
 		}
-		return t.beforeSend(e.RequestEvent, e.Next, func(_ int, err error) (Entry, bool) {
+		return t.beforeSend(e.RequestEvent, e.Next, func(_ int, err error, _ []byte) (Entry, bool) {
 			if err != nil {
 				return Entry{}, false // a first factor awaiting its code, or refused
 			}

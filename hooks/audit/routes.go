@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"slices"
 
@@ -19,8 +20,13 @@ type watchedRoute struct {
 	// the entry concerns; "" for a route that names no record.
 	collection string
 	// byClient routes are the client's own actions; the others are reads
-	// by staff, recorded for anyone but a client.
+	// by staff, recorded for anyone but a client. byAnyone routes are
+	// actions either side takes (writing a message), recorded for both.
 	byClient bool
+	byAnyone bool
+	// answered routes create the record they concern: it is the one of
+	// collection whose id the answer carries, since the path names none.
+	answered bool
 	fields   []string
 	// failedWith are the statuses that mean a refused sign-in, and
 	// reason what the entry says of it; a watched sign-in route records
@@ -41,6 +47,11 @@ var watchedRoutes = map[string]watchedRoute{
 	"POST /api/staff/sign-out":            {action: ActionSignOut},
 	"PUT /api/portal/intake/{id}":         {action: ActionDraftSaved, collection: schema.IntakeAssignments, byClient: true, fields: []string{"answers"}},
 	"POST /api/portal/intake/{id}/submit": {action: ActionPacketSubmit, collection: schema.IntakeAssignments, byClient: true, fields: []string{"answers", "state"}},
+
+	"GET /api/messages/threads":                {action: ActionList},
+	"GET /api/messages/threads/{id}":           {action: ActionView, collection: schema.MessageThreads},
+	"POST /api/messages/threads":               {action: ActionMessageSent, collection: schema.MessageThreads, byAnyone: true, answered: true, fields: []string{"body", "attachments"}},
+	"POST /api/messages/threads/{id}/messages": {action: ActionMessageSent, collection: schema.MessageThreads, byAnyone: true, fields: []string{"body", "attachments"}},
 
 	"POST /api/portal/login-code": {failedWith: []int{http.StatusBadRequest}, reason: "wrong code"},
 	"POST /api/portal/redeem":     {failedWith: []int{http.StatusGone}, reason: "used or expired link"},
@@ -71,16 +82,22 @@ func (t *Trail) recordRoutes(e *core.RequestEvent) error {
 			}
 		}
 		return err
-	case e.Auth == nil || isClient(e.Auth) != route.byClient:
+	case e.Auth == nil || !route.byAnyone && isClient(e.Auth) != route.byClient:
 		return e.Next()
 	}
-	return t.beforeSend(e, e.Next, func(status int, err error) (Entry, bool) {
+	return t.beforeSend(e, e.Next, func(status int, err error, answer []byte) (Entry, bool) {
 		if err != nil || status >= http.StatusBadRequest {
 			return Entry{}, false
 		}
 		entry := request(e, route.action)
 		if route.collection != "" {
-			record, findErr := e.App.FindRecordById(route.collection, e.Request.PathValue("id"))
+			id := e.Request.PathValue("id")
+			if route.answered {
+				var created struct{ Id string }
+				_ = json.Unmarshal(answer, &created)
+				id = created.Id
+			}
+			record, findErr := e.App.FindRecordById(route.collection, id)
 			if findErr != nil {
 				return Entry{}, false
 			}
@@ -136,13 +153,13 @@ func (t *Trail) failedSignInActor(e *core.RequestEvent) actor {
 // beforeSend runs next with the response held back, asks entry whether
 // what happened is to be recorded, appends it, and only then sends the
 // response: an access the log does not hold is answered 500 instead.
-func (t *Trail) beforeSend(e *core.RequestEvent, next func() error, entry func(status int, err error) (Entry, bool)) error {
+func (t *Trail) beforeSend(e *core.RequestEvent, next func() error, entry func(status int, err error, answer []byte) (Entry, bool)) error {
 	sent := e.Response
 	held := &heldResponse{header: sent.Header()}
 	e.Response = held
 	err := next()
 	e.Response = sent
-	if record, ok := entry(held.Status(), err); ok {
+	if record, ok := entry(held.Status(), err, held.body.Bytes()); ok {
 		if appendErr := t.append(e.App, record); appendErr != nil {
 			return e.InternalServerError("", appendErr)
 		}

@@ -88,6 +88,7 @@ var roleWords = map[string]string{
 var subjects = map[string]string{
 	schema.Clients: "your details", schema.Appointments: "your appointments",
 	schema.IntakeAssignments: "your intake form", schema.IntakeResponses: "your intake answers",
+	schema.MessageThreads: "your messages", schema.Messages: "an attachment to your messages",
 }
 
 // verbs are the actions as a sentence says them.
@@ -97,6 +98,7 @@ var verbs = map[string]string{
 	ActionDraftSaved: "saved a draft of", ActionPacketSubmit: "sent",
 	ActionSignIn: "signed in", ActionSignInFailed: "could not sign in", ActionExport: "exported the audit trail of",
 	ActionTrailViewed: "looked at the audit trail of", ActionPacketReopen: "reopened",
+	ActionMessageSent: "wrote in", ActionDownload: "downloaded",
 }
 
 // describe says what an entry records, as "viewed your intake form".

@@ -33,6 +33,9 @@ type Practice struct {
 	// without a request, and this long after signing in.
 	StaffIdle         time.Duration
 	StaffSessionLimit time.Duration
+	// MessagesNotice is the practice's "not for emergencies" text above
+	// the message box; "" for Portico's own words.
+	MessagesNotice string
 }
 
 // Settings is the practice record, read once and refreshed by a hook
@@ -181,5 +184,6 @@ func (s *Settings) load() (Practice, error) {
 	if hours := record.GetInt("staff_session_hours"); hours > 0 {
 		practice.StaffSessionLimit = time.Duration(hours) * time.Hour
 	}
+	practice.MessagesNotice = strings.TrimSpace(record.GetString("messages_notice"))
 	return practice, nil
 }

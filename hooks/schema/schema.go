@@ -26,6 +26,17 @@ const (
 	IntakeResponses   = "intake_responses"
 	Staff             = "staff"
 	StaffSessions     = "staff_sessions"
+	MessageThreads    = "message_threads"
+	Messages          = "messages"
+)
+
+// Message thread kinds and the sides of a thread, as the select fields name them.
+const (
+	ThreadClinical = "clinical"
+	ThreadAdmin    = "admin"
+
+	SideClient   = "client"
+	SidePractice = "practice"
 )
 
 // Appointment kinds and statuses, as the dashboard's select fields name them.
@@ -54,6 +65,8 @@ const (
 	PurposeIntake = "intake"
 	// PurposeStaffInvite is the link that lets a new staff member set a password.
 	PurposeStaffInvite = "staff_invite"
+	// PurposeMessage is the link in a new-message notice.
+	PurposeMessage = "message"
 )
 
 // DateTime is t as PocketBase stores dates, so SQL compares them as text.
