@@ -438,7 +438,7 @@ func TestRealtimeDeliversOnlyOwnThreads(t *testing.T) {
 	p.write(p.callers["owner"], benThread, "Ben's private answer")
 	p.write(p.callers["owner"], adaThread, secretBody)
 
-	event, ok := ada.Next(wait)
+	event, ok := ada.Next()
 	if !ok || !strings.Contains(event.Data, adaThread) {
 		t.Fatalf("Ada's realtime event: %+v (%v); want her thread %s", event, ok, adaThread)
 	}
@@ -447,7 +447,7 @@ func TestRealtimeDeliversOnlyOwnThreads(t *testing.T) {
 			t.Errorf("Ada's realtime event carries %q: %s", secret, event.Data)
 		}
 	}
-	if event, ok := lee.Next(wait); !ok || !strings.Contains(event.Data, adaThread) {
+	if event, ok := lee.Next(); !ok || !strings.Contains(event.Data, adaThread) {
 		t.Errorf("Dr. Lee's realtime event: %+v; want Ada's thread", event)
 	}
 	// Ada hears nothing more (Ben's message came first and never reached
@@ -455,7 +455,7 @@ func TestRealtimeDeliversOnlyOwnThreads(t *testing.T) {
 	// admin thread afterwards is the next thing each hears.
 	admin := p.start(t, p.adaToken, map[string]any{"kind": "admin", "body": adminBody})
 	for name, live := range map[string]*testenv.Realtime{"Ada": ada, "the front desk": fd} {
-		event, ok := live.Next(wait)
+		event, ok := live.Next()
 		if !ok || !strings.Contains(event.Data, admin) {
 			t.Errorf("%s's next realtime event: %+v; want the admin thread %s and nothing before it", name, event, admin)
 		}

@@ -16,6 +16,7 @@ type Event struct{ Name, Data string }
 type Realtime struct {
 	ClientId string
 	Events   <-chan Event
+	t        TB
 	cancel   context.CancelFunc
 }
 
@@ -58,9 +59,9 @@ func (env *Env) Listen(token string, topics ...string) *Realtime {
 			}
 		}
 	}()
-	live := &Realtime{Events: events, cancel: cancel}
+	live := &Realtime{Events: events, t: env.T, cancel: cancel}
 	env.T.Cleanup(live.Close)
-	connect, ok := live.Next(Wait)
+	connect, ok := live.Next()
 	var hello struct{ ClientId string }
 	if !ok || json.Unmarshal([]byte(connect.Data), &hello) != nil || hello.ClientId == "" {
 		env.T.Fatalf("the realtime connect event: %+v", connect)
@@ -76,13 +77,15 @@ func (env *Env) Listen(token string, topics ...string) *Realtime {
 	return live
 }
 
-// Next is the next event within wait; false when none came or the
-// connection closed.
-func (r *Realtime) Next(wait time.Duration) (Event, bool) {
+// Next is the next event, or false once the server closed the
+// connection; the test fails when neither happens within Wait.
+func (r *Realtime) Next() (Event, bool) {
+	r.t.Helper()
 	select {
 	case event, open := <-r.Events:
 		return event, open
-	case <-time.After(wait):
+	case <-time.After(Wait):
+		r.t.Fatalf("no realtime event and no close within %s", Wait)
 		return Event{}, false
 	}
 }
