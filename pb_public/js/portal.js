@@ -1,6 +1,7 @@
 import { keepAlive, session, showPracticeName, signOut } from "./api.js";
 import { showAppointments } from "./appointments.js";
 import { showFormsSection } from "./forms-section.js";
+import { showMessagesSection } from "./messages-section.js";
 
 const current = session();
 if (!current) {
@@ -13,4 +14,5 @@ if (!current) {
   keepAlive();
   showAppointments(document.getElementById("portal-sections"));
   showFormsSection(document.getElementById("portal-sections"));
+  showMessagesSection(document.getElementById("portal-sections"));
 }
