@@ -81,6 +81,8 @@ func init() {
 			&core.AutodateField{Name: "created", OnCreate: true},
 		)
 		messages.AddIndex("idx_messages_thread_seq", true, "thread, seq", "")
+		// Unread counts read this index alone: the other side's messages after a mark.
+		messages.AddIndex("idx_messages_thread_side_seq", false, "thread, side, seq", "")
 		messages.ListRule = nil
 		messages.ViewRule = parties
 		if err := app.Save(messages); err != nil {

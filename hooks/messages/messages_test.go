@@ -432,6 +432,9 @@ func TestRealtimeDeliversOnlyOwnThreads(t *testing.T) {
 	adaThread := p.start(t, p.adaToken, map[string]any{"kind": "clinical", "subject": secretSubject, "body": "hello"})
 	benThread := p.start(t, p.benToken, map[string]any{"kind": "clinical", "body": "hello from Ben"})
 	ada := p.env.Listen(p.adaToken, "message_threads", "messages")
+	// The portal follows each thread by its topic: naming Ben's gets Ada
+	// nothing of it either.
+	adaTopics := p.env.Listen(p.adaToken, "message_threads/"+benThread, "message_threads/"+adaThread)
 	fd := p.env.Listen(p.fdToken, "message_threads", "messages")
 	lee := p.env.Listen(p.leeToken, "message_threads", "messages")
 
@@ -446,6 +449,9 @@ func TestRealtimeDeliversOnlyOwnThreads(t *testing.T) {
 		if strings.Contains(event.Data, secret) {
 			t.Errorf("Ada's realtime event carries %q: %s", secret, event.Data)
 		}
+	}
+	if event, ok := adaTopics.Next(); !ok || !strings.Contains(event.Data, adaThread) || strings.Contains(event.Data, benThread) {
+		t.Errorf("Ada following both threads' topics first hears %+v; want her own thread only", event)
 	}
 	if event, ok := lee.Next(); !ok || !strings.Contains(event.Data, adaThread) {
 		t.Errorf("Dr. Lee's realtime event: %+v; want Ada's thread", event)

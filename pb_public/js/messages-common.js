@@ -57,24 +57,38 @@ export function keepDraft(field, key) {
   return () => sessionStorage.removeItem(key);
 }
 
-// listen calls changed(threadId) whenever one of the person's threads
-// changes, through PocketBase's realtime API; the server lets each person
-// hear only of their own threads. It reconnects on its own.
-export function listen(token, changed) {
+// listen calls changed(threadId) whenever one of the threads it follows
+// changes, through PocketBase's realtime API, and returns follow(topics)
+// to change which: "message_threads" for every thread the person may read
+// (the workspace), or "message_threads/ID" per thread (the portal). The
+// server checks each subscriber's rule for every change on a topic it
+// follows, so a client following only their own threads costs one check
+// per message instead of one per connected client.
+export function listen(token, topics, changed) {
   const source = new EventSource("/api/realtime");
-  source.addEventListener("PB_CONNECT", async (event) => {
-    const { clientId } = JSON.parse(event.data);
+  const heard = new Set();
+  let clientId = null;
+  let wanted = topics;
+  const follow = async (next) => {
+    wanted = next;
+    // Each topic's events carry the topic as their name.
+    for (const topic of wanted.filter((t) => !heard.has(t))) {
+      heard.add(topic);
+      source.addEventListener(topic, (event) => changed(JSON.parse(event.data).record.id));
+    }
+    if (!clientId) return;
     await fetch("/api/realtime", {
       method: "POST",
       headers: { "Content-Type": "application/json", Authorization: token },
-      body: JSON.stringify({ clientId, subscriptions: ["message_threads"] }),
+      body: JSON.stringify({ clientId, subscriptions: wanted }),
     });
+  };
+  source.addEventListener("PB_CONNECT", (event) => {
+    clientId = JSON.parse(event.data).clientId;
+    follow(wanted);
   });
-  source.addEventListener("message_threads", (event) => {
-    const { record } = JSON.parse(event.data);
-    changed(record.id);
-  });
-  return source;
+  follow(topics);
+  return follow;
 }
 
 // unreadLabel says how many messages wait.

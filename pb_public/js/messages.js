@@ -9,13 +9,15 @@ const $ = (id) => document.getElementById(id);
 const current = startPage();
 const names = { practice: "The practice", client: "You" };
 const view = new ThreadView({ token: current && current.token, side: "client", names, request: send });
+// A client follows each of their own threads by its topic (see listen).
+let follow = () => {};
 
 if (current) {
   const clearNew = keepDraft($("new-body"), "portico.draft.new");
+  follow = listen(current.token, [], (id) => (id === view.id ? view.arrived() : loadThreads()));
   await loadThreads();
   const opened = new URLSearchParams(location.search).get("thread");
   if (opened) await openThread(opened);
-  listen(current.token, (id) => (id === view.id ? view.arrived() : loadThreads()));
 
   $("back").addEventListener("click", () => {
     view.close();
@@ -42,6 +44,7 @@ if (current) {
     }
     clearNew();
     $("new-form").reset();
+    await loadThreads();
     await openThread(data.id);
   });
 }
@@ -55,6 +58,7 @@ async function loadThreads() {
   }
   $("emergency").textContent = data.notice;
   $("none").hidden = data.threads.length > 0;
+  follow(data.threads.map((thread) => `message_threads/${thread.id}`));
   $("threads").replaceChildren(...data.threads.map((thread) => {
     const link = element("button", { type: "button", className: "link thread-link", text: thread.subject || (thread.kind === "clinical" ? "With your clinician" : "With the front desk") });
     link.addEventListener("click", () => openThread(thread.id));

@@ -14,7 +14,7 @@ const view = new ThreadView({ token, side: "practice", names: { client: "The cli
 await loadThreads();
 const opened = new URLSearchParams(location.search).get("thread");
 if (opened) await openThread(opened);
-listen(token, (id) => (id === view.id ? view.arrived() : loadThreads()));
+listen(token, ["message_threads"], (id) => (id === view.id ? view.arrived() : loadThreads()));
 
 $("back").addEventListener("click", () => {
   view.close();
