@@ -36,6 +36,10 @@ type Practice struct {
 	// MessagesNotice is the practice's "not for emergencies" text above
 	// the message box; "" for Portico's own words.
 	MessagesNotice string
+	// CancellationPolicy is how long before the start a client may cancel
+	// without it counting as late; 0 means no policy.
+	CancellationPolicy time.Duration
+	ClientActionsOff   []string // "confirm", "cancel", "reschedule": what clients may not do
 }
 
 // Settings is the practice record, read once and refreshed by a hook
@@ -185,5 +189,7 @@ func (s *Settings) load() (Practice, error) {
 		practice.StaffSessionLimit = time.Duration(hours) * time.Hour
 	}
 	practice.MessagesNotice = strings.TrimSpace(record.GetString("messages_notice"))
+	practice.CancellationPolicy = time.Duration(record.GetInt("cancellation_policy_hours")) * time.Hour
+	practice.ClientActionsOff = record.GetStringSlice("client_actions_off")
 	return practice, nil
 }

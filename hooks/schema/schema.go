@@ -28,6 +28,8 @@ const (
 	StaffSessions     = "staff_sessions"
 	MessageThreads    = "message_threads"
 	Messages          = "messages"
+	// AppointmentRequests are clients' requests for another time.
+	AppointmentRequests = "appointment_requests"
 )
 
 // Message thread kinds and the sides of a thread, as the select fields name them.
@@ -37,6 +39,25 @@ const (
 
 	SideClient   = "client"
 	SidePractice = "practice"
+)
+
+// What a client may do with an appointment, as action links, routes and
+// practice › client_actions_off name it.
+const (
+	ActionConfirm    = "confirm"
+	ActionCancel     = "cancel"
+	ActionReschedule = "reschedule"
+)
+
+// CancelledByClient is appointments › cancelled_by when the client cancelled.
+const CancelledByClient = "client"
+
+// Statuses of a request for another time.
+const (
+	RequestOpen        = "open"
+	RequestRescheduled = "rescheduled" // staff moved the appointment
+	RequestDeclined    = "declined"    // staff answered with a line
+	RequestWithdrawn   = "withdrawn"   // the appointment was cancelled
 )
 
 // Appointment kinds and statuses, as the dashboard's select fields name them.

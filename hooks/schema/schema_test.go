@@ -17,7 +17,7 @@ func TestNamesMatchTheMigrations(t *testing.T) {
 	env := testenv.Start(t)
 	for _, name := range []string{schema.Clients, schema.LoginTokens, schema.MailOutbox, schema.Practice, schema.Clinicians,
 		schema.Appointments, schema.IntakeForms, schema.IntakeAssignments, schema.IntakeResponses, schema.Staff, schema.StaffSessions,
-		schema.MessageThreads, schema.Messages} {
+		schema.AppointmentRequests, schema.MessageThreads, schema.Messages} {
 		if _, err := env.App.FindCollectionByNameOrId(name); err != nil {
 			t.Errorf("schema names the collection %q, which the migrations do not create: %v", name, err)
 		}
@@ -34,6 +34,9 @@ func TestNamesMatchTheMigrations(t *testing.T) {
 		{schema.MessageThreads, "kind", []string{schema.ThreadClinical, schema.ThreadAdmin}},
 		{schema.Messages, "side", []string{schema.SideClient, schema.SidePractice}},
 		{schema.Staff, "role", []string{staff.RoleOwner, staff.RoleClinician, staff.RoleFrontDesk}},
+		{schema.Practice, "client_actions_off", []string{schema.ActionConfirm, schema.ActionCancel, schema.ActionReschedule}},
+		{schema.Appointments, "cancelled_by", []string{schema.CancelledByClient}},
+		{schema.AppointmentRequests, "status", []string{schema.RequestOpen, schema.RequestRescheduled, schema.RequestDeclined, schema.RequestWithdrawn}},
 	}
 	for _, s := range selects {
 		collection, err := env.App.FindCollectionByNameOrId(s.collection)
