@@ -17,16 +17,21 @@ import (
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
 	_ "modernc.org/sqlite" // reads a restored data.db as a file
 )
 
 // ClientLoad adds clients through the records API of a running portal, as
 // the dashboard does, from several workers at once, and remembers which
-// additions the portal acknowledged and when. Each addition also queues an
-// invite and stores its sign-in token, in the same request.
+// additions the portal acknowledged and when. Each addition is three
+// requests: the client (with its invite and sign-in token queued in the
+// same request), an appointment for them (its confirmation queued with
+// it) and an intake packet (its mail and link just after).
 type ClientLoad struct {
 	URL   string // the portal
 	Token string // a superuser's auth token
+
+	clinician, form string // the ids every appointment and packet use
 
 	mu     sync.Mutex
 	writes []ClientWrite
@@ -34,12 +39,31 @@ type ClientLoad struct {
 
 // ClientWrite is one client addition.
 type ClientWrite struct {
-	Seq   int
-	Email string
-	Name  string
-	Sent  time.Time
-	Acked time.Time // zero unless the portal answered 200
+	Seq    int
+	Email  string
+	Name   string
+	Starts time.Time // the appointment's start
+	Sent   time.Time // when the client was sent
+	Acked  time.Time // zero unless the portal answered 200 to all three
 }
+
+// Each addition's appointment starts an hour after the one before, far
+// enough ahead that no reminder falls due during a test.
+var loadFirstAppointment = time.Date(2031, time.January, 6, 9, 0, 0, 0, time.UTC)
+
+// The form every packet of the load sends.
+const (
+	loadFormTitle     = "Before we meet"
+	loadFormQuestions = `[{"id": "reason", "kind": "long_text", "label": "What brings you here?", "required": true}]`
+)
+
+// perAddition is what one fully acknowledged addition leaves in the
+// database for its client: the invite's and the packet's sign-in tokens,
+// and the invite, the confirmation and the packet's mail queued.
+const (
+	tokensPerAddition = 2
+	mailPerAddition   = 3
+)
 
 // superuserToken is an auth token of the superuser on the stopped data
 // dir at dataDir, made as PocketBase makes one at sign-in. The dashboard's
@@ -74,11 +98,20 @@ func (l *ClientLoad) Run(workers int, acked func()) {
 func (l *ClientLoad) addOne(acked func()) bool {
 	l.mu.Lock()
 	seq := len(l.writes)
-	w := ClientWrite{Seq: seq, Email: fmt.Sprintf("load-%06d@example.com", seq), Name: fmt.Sprintf("Load Client %06d", seq), Sent: time.Now()}
+	w := ClientWrite{Seq: seq, Email: fmt.Sprintf("load-%06d@example.com", seq), Name: fmt.Sprintf("Load Client %06d", seq),
+		Starts: loadFirstAppointment.Add(time.Duration(seq) * time.Hour), Sent: time.Now()}
 	l.writes = append(l.writes, w)
 	l.mu.Unlock()
 
-	if l.AddClient(w.Name, w.Email) != nil {
+	client, err := l.AddClient(w.Name, w.Email)
+	if err != nil {
+		return false
+	}
+	if _, err := l.add("appointments", map[string]any{"client": client, "clinician": l.clinician,
+		"starts": w.Starts.Format(time.RFC3339), "duration_minutes": 50, "kind": "in person"}); err != nil {
+		return false
+	}
+	if _, err := l.add("intake_assignments", map[string]any{"client": client, "form": l.form}); err != nil {
 		return false
 	}
 	l.mu.Lock()
@@ -88,21 +121,42 @@ func (l *ClientLoad) addOne(acked func()) bool {
 	return true
 }
 
-// AddClient adds one client with portal access, outside the load's count.
-func (l *ClientLoad) AddClient(name, email string) error {
-	body, _ := json.Marshal(map[string]any{"name": name, "email": email, "portal_access": true, "timezone": "America/New_York"})
-	req, _ := http.NewRequest(http.MethodPost, l.URL+"/api/collections/clients/records", bytes.NewReader(body))
+// AddClient adds one client with portal access, outside the load's count,
+// and returns its id.
+func (l *ClientLoad) AddClient(name, email string) (string, error) {
+	return l.add("clients", map[string]any{"name": name, "email": email, "portal_access": true, "timezone": "America/New_York"})
+}
+
+// prepare adds the clinician and the form the load books and sends, once.
+func (l *ClientLoad) prepare() error {
+	if l.form != "" {
+		return nil
+	}
+	var err error
+	if l.clinician, err = l.add("clinicians", map[string]any{"name": "Dr. Maya Lin", "email": "maya@harbor.test", "video_room": "https://video.example/{room}"}); err != nil {
+		return err
+	}
+	l.form, err = l.add("intake_forms", map[string]any{"title": loadFormTitle, "questions": loadFormQuestions})
+	return err
+}
+
+// add creates a record in collection through the records API and returns
+// its id.
+func (l *ClientLoad) add(collection string, fields map[string]any) (string, error) {
+	body, _ := json.Marshal(fields)
+	req, _ := http.NewRequest(http.MethodPost, l.URL+"/api/collections/"+collection+"/records", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", l.Token)
 	resp, err := loadClient.Do(req)
 	if err != nil {
-		return err
+		return "", err
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("adding client %s answered %d", email, resp.StatusCode)
+	defer resp.Body.Close()
+	var record struct{ Id string }
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&record) != nil {
+		return "", fmt.Errorf("adding to %s answered %d", collection, resp.StatusCode)
 	}
-	return nil
+	return record.Id, nil
 }
 
 // loadClient bounds each addition, so a load whose portal was killed mid
@@ -114,16 +168,17 @@ type CrashCheck struct {
 	Acked    int           // additions the portal acknowledged
 	Restored int           // additions found in the restored database
 	Lost     int           // acknowledged, and not restored
-	Invited  int           // restored clients with their invite queued
+	Queued   int           // mail queued for the restored clients
 	RPO      time.Duration // last acknowledgement - acknowledgement of the newest restored addition
 	Problems []string      // what breaks the promise; empty when it holds
 }
 
 // Check compares the restored database at dataDir with the load: every
-// addition acknowledged before a restored one was sent must be there too
-// with its token and queued invite (the restore is a consistent moment,
-// not a sample), nothing unsent appears, and the restored rows hash the
-// same as the rows sent.
+// addition acknowledged before a restored one was sent must be there in
+// full, its client with both tokens, its appointment, its packet and its
+// three queued mails (the restore is a consistent moment, not a sample);
+// nothing unsent appears, and the restored rows hash the same as the
+// values sent.
 func (l *ClientLoad) Check(dataDir string) (CrashCheck, error) {
 	var check CrashCheck
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dataDir, "data.db")+"?mode=ro")
@@ -140,7 +195,11 @@ func (l *ClientLoad) Check(dataDir string) (CrashCheck, error) {
 	}
 	rows, err := db.Query(`SELECT c.email, c.name,
 		(SELECT count(*) FROM login_tokens t WHERE t.client = c.id),
-		(SELECT count(*) FROM mail_outbox m WHERE m.recipient = c.email)
+		(SELECT count(*) FROM mail_outbox m WHERE m.recipient = c.email),
+		(SELECT count(*) FROM appointments a WHERE a.client = c.id),
+		(SELECT coalesce(min(a.starts), '') FROM appointments a WHERE a.client = c.id),
+		(SELECT count(*) FROM intake_assignments p WHERE p.client = c.id),
+		(SELECT coalesce(min(p.title), '') FROM intake_assignments p WHERE p.client = c.id)
 		FROM clients c WHERE c.email LIKE 'load-%' ORDER BY c.email`)
 	if err != nil {
 		return check, err
@@ -154,16 +213,16 @@ func (l *ClientLoad) Check(dataDir string) (CrashCheck, error) {
 		bySeq[w.Email] = w
 	}
 	type restoredClient struct {
-		write           ClientWrite
-		tokens, invites int
+		write                                ClientWrite
+		tokens, mails, appointments, packets int
 	}
 	var clients []restoredClient
 	restored := map[int]bool{}
 	got, want := sha256.New(), sha256.New()
 	for rows.Next() {
-		var email, name string
+		var email, name, starts, title string
 		var c restoredClient
-		if err := rows.Scan(&email, &name, &c.tokens, &c.invites); err != nil {
+		if err := rows.Scan(&email, &name, &c.tokens, &c.mails, &c.appointments, &starts, &c.packets, &title); err != nil {
 			return check, err
 		}
 		w, ok := bySeq[email]
@@ -174,20 +233,30 @@ func (l *ClientLoad) Check(dataDir string) (CrashCheck, error) {
 		c.write = w
 		clients = append(clients, c)
 		restored[w.Seq] = true
+		check.Queued += c.mails
 		fmt.Fprintf(got, "%s\x00%s\n", email, name)
 		fmt.Fprintf(want, "%s\x00%s\n", w.Email, w.Name)
+		if c.appointments > 0 {
+			fmt.Fprintf(got, "%s\n", starts)
+			fmt.Fprintf(want, "%s\n", w.Starts.UTC().Format(types.DefaultDateLayout))
+		}
+		if c.packets > 0 {
+			fmt.Fprintf(got, "%s\n", title)
+			fmt.Fprintf(want, "%s\n", loadFormTitle)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return check, err
 	}
 	if !bytes.Equal(got.Sum(nil), want.Sum(nil)) {
-		check.Problems = append(check.Problems, "the restored clients' content hash "+hex.EncodeToString(got.Sum(nil))[:16]+" differs from what was sent")
+		check.Problems = append(check.Problems, "the restored rows' content hash "+hex.EncodeToString(got.Sum(nil))[:16]+" differs from what was sent")
 	}
 
 	// The restore is a moment between two transactions: it must hold all
 	// of every addition acknowledged before a restored one was sent. An
-	// addition acknowledged later may come back as its client without the
-	// invite, which commits in a second transaction.
+	// addition acknowledged later may come back in part: its client
+	// without the appointment, or the packet without its mail, which
+	// commits in a transaction after it.
 	var latestRestoredSend time.Time
 	for _, c := range clients {
 		if c.write.Sent.After(latestRestoredSend) {
@@ -195,11 +264,10 @@ func (l *ClientLoad) Check(dataDir string) (CrashCheck, error) {
 		}
 	}
 	for _, c := range clients {
-		if c.invites > 0 {
-			check.Invited++
-		}
-		if !c.write.Acked.IsZero() && c.write.Acked.Before(latestRestoredSend) && (c.tokens != 1 || c.invites != 1) {
-			check.Problems = append(check.Problems, fmt.Sprintf("%s came back with %d tokens and %d queued invites; want 1 and 1", c.write.Email, c.tokens, c.invites))
+		complete := c.tokens == tokensPerAddition && c.mails == mailPerAddition && c.appointments == 1 && c.packets == 1
+		if !c.write.Acked.IsZero() && c.write.Acked.Before(latestRestoredSend) && !complete {
+			check.Problems = append(check.Problems, fmt.Sprintf("%s came back with %d tokens, %d queued mails, %d appointments and %d packets; want %d, %d, 1 and 1",
+				c.write.Email, c.tokens, c.mails, c.appointments, c.packets, tokensPerAddition, mailPerAddition))
 		}
 	}
 
@@ -292,6 +360,9 @@ func KillRound(t TB, binary string, env []string, dataDir, restoreDir string, lo
 	serve := StartPorticoWith(t, binary, env, "serve", "--dir", dataDir, "--http", addr)
 	load.URL = "http://" + addr
 	if err := serve.healthy(load.URL); err != nil {
+		return CrashCheck{}, err
+	}
+	if err := load.prepare(); err != nil {
 		return CrashCheck{}, err
 	}
 	if err := waitFirstCopy(binary, env, dataDir); err != nil {
