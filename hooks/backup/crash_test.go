@@ -16,13 +16,14 @@ import (
 const killRounds = 3
 
 // TestKillNineThenRestoreFromTheReplica runs the release binary with
-// replication on, adds clients from four workers, kills the process with
-// SIGKILL after a random number of acknowledged additions, restores from
-// the replica alone and checks that the copy is one consistent moment
-// with nothing acknowledged before it missing, then starts again on the
-// old disk. At the end the disk is deleted, the replica restored and
-// served, and every queued invite goes out exactly once. The canary
-// client never appears in clear in the bucket.
+// replication on, adds clients with an appointment and a packet each from
+// four workers, kills the process with SIGKILL after a random number of
+// acknowledged additions (the last round: when Litestream begins a
+// checkpoint), restores from the replica alone and checks that the copy
+// is one consistent moment with nothing acknowledged before it missing,
+// then starts again on the old disk. At the end the disk is deleted, the
+// replica restored and served, and every queued mail goes out exactly
+// once. The canary client never appears in clear in the bucket.
 func TestKillNineThenRestoreFromTheReplica(t *testing.T) {
 	binary := testenv.BuildPortico(t)
 	for _, r := range replicas(t) {
@@ -36,6 +37,7 @@ func TestKillNineThenRestoreFromTheReplica(t *testing.T) {
 			load := &testenv.ClientLoad{}
 			for round := range killRounds {
 				restored := filepath.Join(root, fmt.Sprintf("restored-%d", round))
+				load.AtCheckpoint = round == killRounds-1
 				check, err := testenv.KillRound(t, binary, env, dataDir, restored, load, func() {
 					if round == 0 {
 						if _, err := load.AddClient("Canary Client", canary); err != nil {
@@ -50,6 +52,9 @@ func TestKillNineThenRestoreFromTheReplica(t *testing.T) {
 					t.Errorf("after kill %d: %s", round+1, problem)
 				}
 				t.Logf("kill %d: %d acknowledged, %d restored, %d lost, RPO %v", round+1, check.Acked, check.Restored, check.Lost, check.RPO)
+				if check.Checkpoint != "" {
+					t.Logf("kill %d came %s Litestream's checkpoint copied data.db's pages", round+1, map[string]string{"during": "while", "after": "just after"}[check.Checkpoint])
+				}
 			}
 
 			// The disk is lost: everything comes back from the replica.

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -31,10 +33,15 @@ type ClientLoad struct {
 	URL   string // the portal
 	Token string // a superuser's auth token
 
+	// AtCheckpoint makes the next KillRound kill the portal when Litestream
+	// begins a checkpoint of data.db, rather than after a count.
+	AtCheckpoint bool
+
 	clinician, form string // the ids every appointment and packet use
 
-	mu     sync.Mutex
-	writes []ClientWrite
+	mu      sync.Mutex
+	writes  []ClientWrite
+	stopped error // why the load's first worker stopped
 }
 
 // ClientWrite is one client addition.
@@ -104,14 +111,15 @@ func (l *ClientLoad) addOne(acked func()) bool {
 	l.mu.Unlock()
 
 	client, err := l.AddClient(w.Name, w.Email)
+	if err == nil {
+		_, err = l.add("appointments", map[string]any{"client": client, "clinician": l.clinician,
+			"starts": w.Starts.Format(time.RFC3339), "duration_minutes": 50, "kind": "in person"})
+	}
+	if err == nil {
+		_, err = l.add("intake_assignments", map[string]any{"client": client, "form": l.form})
+	}
 	if err != nil {
-		return false
-	}
-	if _, err := l.add("appointments", map[string]any{"client": client, "clinician": l.clinician,
-		"starts": w.Starts.Format(time.RFC3339), "duration_minutes": 50, "kind": "in person"}); err != nil {
-		return false
-	}
-	if _, err := l.add("intake_assignments", map[string]any{"client": client, "form": l.form}); err != nil {
+		l.stop(err)
 		return false
 	}
 	l.mu.Lock()
@@ -119,6 +127,15 @@ func (l *ClientLoad) addOne(acked func()) bool {
 	l.mu.Unlock()
 	acked()
 	return true
+}
+
+// stop keeps the first reason a worker stopped.
+func (l *ClientLoad) stop(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stopped == nil {
+		l.stopped = err
+	}
 }
 
 // AddClient adds one client with portal access, outside the load's count,
@@ -171,6 +188,9 @@ type CrashCheck struct {
 	Queued   int           // mail queued for the restored clients
 	RPO      time.Duration // last acknowledgement - acknowledgement of the newest restored addition
 	Problems []string      // what breaks the promise; empty when it holds
+	// Checkpoint, with AtCheckpoint: whether the kill came "during" the
+	// checkpoint's copying or "after" it
+	Checkpoint string
 }
 
 // Check compares the restored database at dataDir with the load: every
@@ -347,6 +367,11 @@ const (
 // (5 to 24) of acknowledged additions, restores the replica alone into
 // restoreDir with `portico restore`, and checks what came back. before,
 // if not nil, runs once the portal answers, with the load signed in.
+//
+// With load.AtCheckpoint the kill comes instead at the first checkpoint of
+// data.db Litestream begins after five additions, while a fifth worker
+// saves long forms so that the WAL soon reaches Litestream's threshold
+// (1,000 pages).
 func KillRound(t TB, binary string, env []string, dataDir, restoreDir string, load *ClientLoad, before func()) (CrashCheck, error) {
 	t.Helper()
 	if load.Token == "" {
@@ -372,21 +397,108 @@ func KillRound(t TB, binary string, env []string, dataDir, restoreDir string, lo
 		before()
 	}
 
-	killAt := int64(load.Acked() + 5 + rand.IntN(20))
+	start := int64(load.Acked())
+	killAt := start + 5 + rand.Int64N(20)
+	checkpoint := make(chan string, 1)
+	var watch sync.Once
+	if load.AtCheckpoint {
+		killAt += checkpointPatience
+		go load.fillWAL()
+	}
 	var acked atomic.Int64
-	acked.Store(int64(load.Acked()))
+	acked.Store(start)
 	var kill sync.Once
 	load.Run(4, func() {
-		if acked.Add(1) >= killAt {
+		n := acked.Add(1)
+		if load.AtCheckpoint && n >= start+5 {
+			// After a few additions of this round, the next checkpoint.
+			watch.Do(func() {
+				go func() {
+					if moment := waitCheckpoint(filepath.Join(dataDir, "data.db-shm"), serve.Exited); moment != "" {
+						checkpoint <- moment
+						kill.Do(serve.Kill)
+					}
+				}()
+			})
+		}
+		if n >= killAt {
 			kill.Do(serve.Kill)
 		}
 	})
 	serve.Kill()
+	var moment string
+	if load.AtCheckpoint {
+		select {
+		case moment = <-checkpoint:
+		default:
+			return CrashCheck{}, fmt.Errorf("Litestream began no checkpoint of data.db before the load stopped (%v)", load.stopped)
+		}
+	}
 
 	if out, err := Command(binary, env, "restore", "--to", restoreDir, "--dir", filepath.Join(t.TempDir(), "scratch")); err != nil {
 		return CrashCheck{}, fmt.Errorf("portico restore: %v\n%s", err, out)
 	}
-	return load.Check(restoreDir)
+	check, err := load.Check(restoreDir)
+	check.Checkpoint = moment
+	return check, err
+}
+
+// checkpointPatience bounds a round waiting for a checkpoint, in additions.
+const checkpointPatience = 500
+
+// waitCheckpoint watches the WAL index of a database (its -shm file) until
+// a checkpoint begins, and says whether the kill that follows lands while
+// it copies pages ("during") or once it has copied them ("after"); it
+// returns "" if the process exits first. SQLite's checkpoint info follows
+// the two copies of the WAL index header: nBackfill (frames copied) at
+// byte 96 and nBackfillAttempted (frames being copied) at 128, which runs
+// ahead of nBackfill while a checkpoint writes. A process that recovered
+// the WAL after a kill starts with nBackfillAttempted at the WAL's end and
+// nothing copied, so only a change from the first reading counts.
+func waitCheckpoint(shm string, exited <-chan struct{}) string {
+	read := func() (backfill, attempted uint32, ok bool) {
+		raw, err := os.ReadFile(shm)
+		if err != nil || len(raw) < 132 {
+			return 0, 0, false
+		}
+		return binary.LittleEndian.Uint32(raw[96:]), binary.LittleEndian.Uint32(raw[128:]), true
+	}
+	backfill0, attempted0, _ := read()
+	for {
+		select {
+		case <-exited:
+			return ""
+		default:
+		}
+		if backfill, attempted, ok := read(); ok {
+			switch {
+			case backfill == 0 && attempted == 0:
+				backfill0, attempted0 = 0, 0 // the WAL started over after a checkpoint before the first reading
+			case attempted != attempted0 && attempted > backfill:
+				return "during"
+			case attempted != attempted0 || backfill != backfill0:
+				return "after"
+			}
+		}
+		time.Sleep(200 * time.Microsecond) // the next look at the shared memory
+	}
+}
+
+// fillWAL saves long forms (40 questions with 10,000 characters of help,
+// about 100 pages each) until the portal stops answering.
+func (l *ClientLoad) fillWAL() {
+	help := strings.Repeat("Tell us as much or as little as you like. ", 10_000/42)
+	questions := make([]map[string]any, 40)
+	for i := range questions {
+		questions[i] = map[string]any{"id": fmt.Sprintf("q%d", i), "kind": "long_text", "label": fmt.Sprintf("Question %d", i+1), "help": help}
+	}
+	raw, _ := json.Marshal(questions)
+	for n := 0; ; n++ {
+		if _, err := l.add("intake_forms", map[string]any{"title": fmt.Sprintf("Long form %d", n), "questions": string(raw)}); err != nil {
+			l.stop(err)
+			return
+		}
+	}
 }
 
 // waitFirstCopy returns once `portico backup status` finds a copy in the
