@@ -70,7 +70,8 @@ func New(app core.App, now func() time.Time, settings *practice.Settings, mail *
 	return &Messages{app: app, now: now, settings: settings, letters: mail, signIn: signIn, limits: limits, linkTTL: linkTTL, store: &Store{App: app}}
 }
 
-// Register binds the /api/messages routes and the notice job.
+// Register binds the /api/messages and /api/documents routes, the
+// document hooks and the notice job.
 func (m *Messages) Register() {
 	m.app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		group := se.Router.Group("/api/messages")
@@ -81,8 +82,10 @@ func (m *Messages) Register() {
 		group.GET("/threads/{id}", m.handleThread)
 		group.POST("/threads/{id}/messages", m.handleWrite).Bind(bodyLimit)
 		group.POST("/threads/{id}/read", m.handleRead)
+		m.registerDocuments(se)
 		return se.Next()
 	})
+	m.registerDocumentHooks()
 	m.app.Cron().MustAdd("portico_message_notices", "* * * * *", func() {
 		if _, err := m.SendNotices(); err != nil {
 			m.app.Logger().Error("messages: sending notices failed", "error", err)
