@@ -252,6 +252,10 @@ func TestSignedDocumentCannotChange(t *testing.T) {
 	if err := p.env.App.Save(doc); err == nil {
 		t.Errorf("Go code saved a change to the signed release; want it refused")
 	}
+	// Deleting Ada would delete it with her: refused as well.
+	if err := p.env.App.Delete(p.ada); err == nil {
+		t.Errorf("deleting Ada deleted her signed release with her; want it refused")
+	}
 }
 
 // TestDocumentNoticesNameNothing: a document shared with a client mails

@@ -3,9 +3,12 @@
 // workspace, with protected attachments, unread marks, realtime updates
 // and notices by email that carry no content. A thread is clinical (the
 // client's clinicians and the owner read it) or administrative (the front
-// desk too). The collections and their API rules are in pb_migrations
-// (1764_00007x); the audit trail records every read, send and download
-// through its own tables (hooks/audit), never through calls from here.
+// desk too). Documents have the same parties: staff share a PDF to read,
+// acknowledge or sign, clients upload into their own record, and a signed
+// document is frozen. The collections and their API rules are in
+// pb_migrations (1764_00007x); the audit trail records every read, send,
+// signature and download through its own tables (hooks/audit), never
+// through calls from here.
 package messages
 
 import (
