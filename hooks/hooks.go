@@ -20,6 +20,7 @@ import (
 	"portico/hooks/actions"
 	"portico/hooks/appointments"
 	"portico/hooks/audit"
+	"portico/hooks/backup"
 	"portico/hooks/clients"
 	"portico/hooks/intake"
 	"portico/hooks/join"
@@ -47,6 +48,7 @@ type Portal struct {
 	Audit      *audit.Trail
 	Messages   *messages.Messages
 	Retention  *retention.Retention
+	Backup     *backup.Service
 }
 
 // Register hangs every Portico capability on app and returns the portal.
@@ -145,9 +147,13 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// Pages: the portal from pb_public, /s/{token}, security headers on every response.
 	pages.Register(app)
 
+	// Backups: continuous, encrypted replication to PORTICO_REPLICA_URL and
+	// the weekly restore drill inside serve; `portico backup`, `portico restore`.
+	backups := backup.Register(app, config.Backup, queue)
+
 	// Serve: Portico's serve command with --domain (automatic HTTPS), HSTS,
 	// data-dir errors, certificates kept out of backups.
 	serve.Register(app)
 
-	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Audit: trail, Messages: talk, Retention: prune}
+	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Audit: trail, Messages: talk, Retention: prune, Backup: backups}
 }
