@@ -127,10 +127,12 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// Workspace: the Schedule and Clients pages' routes, /api/staff/{schedule,appointments,clients}.
 	workspace.New(app, config.Now, settings, people).Register()
 
-	// Messages: threads between a client and the practice with protected
-	// attachments, unread marks and content-free notices; /api/messages/...
-	// and the portico_message_notices cron job. After the audit trail,
-	// whose route table records its reads, sends and downloads.
+	// Messages and documents: threads between a client and the practice
+	// with protected attachments, unread marks and content-free notices;
+	// documents to read, acknowledge or sign, and clients' uploads;
+	// /api/messages/..., /api/documents/... and the portico_message_notices
+	// cron job. After the audit trail, whose route table records its reads,
+	// sends, signatures and downloads.
 	talk := messages.New(app, config.Now, settings, mail, signIn, ratelimit.New(config.Now), config.InviteTTL)
 	talk.Register()
 
