@@ -191,12 +191,7 @@ func (p *Portal) prepareAppointment(app core.App, record *core.Record, change st
 	}
 
 	if record.GetString("kind") == kindTelehealth {
-		// Only a session still to happen needs a room: cancelling must always work.
-		clinician, err := app.FindRecordById("clinicians", record.GetString("clinician"))
-		if err == nil && clinician.GetString("video_room") == "" && record.GetString("status") == statusScheduled {
-			return validation.Errors{"clinician": validation.NewError("validation_no_video_room",
-				"This clinician has no video room yet: add one to the clinician before booking telehealth.")}
-		}
+		// A clinician with no external room holds the session on Portico itself.
 		if record.GetString("join_salt") == "" {
 			salt := make([]byte, 16)
 			if _, err := rand.Read(salt); err != nil {

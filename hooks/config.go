@@ -5,6 +5,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"portico/hooks/video"
 )
 
 // Config holds what an operator sets at deploy time. What a clinician
@@ -30,6 +32,9 @@ type Config struct {
 	// MailRetryBase is the first retry delay of a message the mail server
 	// did not take; each further attempt doubles it.
 	MailRetryBase time.Duration
+
+	// Video is how telehealth calls held on Portico run: the TURN relay's ports and address.
+	Video video.Config
 }
 
 // DefaultConfig is what Portico runs with when the environment says nothing.
@@ -42,6 +47,7 @@ func DefaultConfig() Config {
 		LinksPerIP:      30,
 		RateWindow:      15 * time.Minute,
 		MailRetryBase:   30 * time.Second,
+		Video:           video.DefaultConfig(),
 	}
 }
 
@@ -79,5 +85,5 @@ func ConfigFromEnv() (Config, error) {
 		}
 	}
 
-	return config, nil
+	return config, video.ConfigFromEnv(&config.Video)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/routine"
 
 	"portico/hooks/outbox"
+	"portico/hooks/video"
 )
 
 // Portal is the running application that every capability shares.
@@ -17,6 +18,7 @@ type Portal struct {
 	App    core.App
 	Config Config
 	Outbox *outbox.Outbox
+	Video  *video.Service
 
 	limits     *rateLimiter
 	background chan struct{} // one slot per job afterResponse may run at once
@@ -44,6 +46,7 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	p.registerInvites()
 	p.registerIntake()
 	p.registerAppointments(app)
+	p.Video = p.registerVideo()
 	p.registerPages()
 	p.registerCommands(app)
 	p.registerTLS(app)

@@ -95,9 +95,10 @@ func joinState(a appointment, now time.Time, opensBefore time.Duration) string {
 	}
 }
 
-// videoRoom is the clinician's room for this appointment: a fixed link, or
-// the clinician's template with a room name that only this appointment's
-// salt yields, so rooms cannot be guessed from one another.
+// videoRoom is the clinician's external room for this appointment: a
+// fixed link, or the clinician's template with a room name that only this
+// appointment's salt yields, so rooms cannot be guessed from one another.
+// Empty when the clinician holds sessions on Portico itself.
 func videoRoom(a appointment) string {
 	sum := sha256.Sum256([]byte("portico video room:" + a.GetString("join_salt")))
 	return strings.ReplaceAll(a.clinician.GetString("video_room"), "{room}", "portico-"+hex.EncodeToString(sum[:10]))
@@ -115,7 +116,10 @@ func (p *Portal) handleJoin(e *core.RequestEvent) error {
 		return e.HTML(http.StatusNotFound, string(page))
 	}
 	if joinState(a, p.Config.Now(), p.Practice().JoinOpensBefore) == joinOpen {
-		return e.Redirect(http.StatusFound, videoRoom(a))
+		if room := videoRoom(a); room != "" {
+			return e.Redirect(http.StatusFound, room)
+		}
+		return serveCall(e)
 	}
 	return e.FileFS(pbpublic.FS, "join.html")
 }

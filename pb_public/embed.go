@@ -6,5 +6,5 @@ import "embed"
 
 // FS is the portal's pages, styles and scripts.
 //
-//go:embed *.html *.css js portal
+//go:embed *.html *.css js portal staff
 var FS embed.FS
