@@ -220,6 +220,7 @@ type countingConn struct {
 	net.PacketConn
 	relay       *relay
 	participant string
+	closed      sync.Once // revoke and the allocation's own end may both close it
 }
 
 func (c *countingConn) ReadFrom(b []byte) (int, net.Addr, error) {
@@ -235,14 +236,19 @@ func (c *countingConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 }
 
 func (c *countingConn) Close() error {
-	c.relay.mu.Lock()
-	conns := c.relay.conns[c.participant]
-	c.relay.conns[c.participant] = slices.DeleteFunc(conns, func(other *countingConn) bool { return other == c })
-	if len(c.relay.conns[c.participant]) == 0 {
-		delete(c.relay.conns, c.participant)
-	}
-	c.relay.mu.Unlock()
-	return c.PacketConn.Close()
+	var err error
+	c.closed.Do(func() {
+		c.relay.mu.Lock()
+		conns := slices.DeleteFunc(c.relay.conns[c.participant], func(other *countingConn) bool { return other == c })
+		if len(conns) == 0 {
+			delete(c.relay.conns, c.participant)
+		} else {
+			c.relay.conns[c.participant] = conns
+		}
+		c.relay.mu.Unlock()
+		err = c.PacketConn.Close()
+	})
+	return err
 }
 
 // publicAddress resolves the address the relay announces: the configured

@@ -19,6 +19,12 @@ var Phone = chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromed
 // flags, such as CallBrowser's fake camera.
 func Browser(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
+	return startBrowser(t, 2*time.Minute, extra...)
+}
+
+// startBrowser is Browser with a time limit for everything the tab does.
+func startBrowser(t testing.TB, limit time.Duration, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
 	path := ""
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if found, err := exec.LookPath(name); err == nil {
@@ -49,7 +55,7 @@ func Browser(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Contex
 	options = append(options, extra...)
 	allocator, cancelAllocator := chromedp.NewExecAllocator(context.Background(), options...)
 	tab, cancelTab := chromedp.NewContext(allocator)
-	tab, cancelTimeout := context.WithTimeout(tab, 2*time.Minute)
+	tab, cancelTimeout := context.WithTimeout(tab, limit)
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancelTab()

@@ -17,10 +17,11 @@ import (
 
 // CallBrowser is Browser with a fake camera and microphone that need no
 // permission prompt, for pages that hold a call: Chromium's fake camera
-// draws a moving picture and its fake microphone beeps.
+// draws a moving picture and its fake microphone beeps. A call of several
+// browsers on two cores takes longer than a page, so its tab has longer.
 func CallBrowser(t testing.TB) context.Context {
 	t.Helper()
-	return Browser(t,
+	return startBrowser(t, 5*time.Minute,
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),

@@ -143,7 +143,10 @@ export class Call {
       const state = pc.iceConnectionState;
       if (state === "failed") this.restart(peer);
       if (state === "disconnected") this.handlers.onQuality(peer, true);
-      if (state === "connected" || state === "completed") this.handlers.onQuality(peer, false);
+      if (state === "connected" || state === "completed") {
+        this.handlers.onQuality(peer, false);
+        this.fitUpload();
+      }
     };
     if (offerer) pc.onnegotiationneeded = () => this.offer(peer);
     return peer;
@@ -230,7 +233,25 @@ export class Call {
     if (!peer) return;
     peer.pc.close();
     this.peers.delete(id);
+    this.fitUpload();
     this.handlers.onPeerLeft(peer);
+  }
+
+  // fitUpload shares this device's upload among the others: every other
+  // person gets their own copy of the picture, so in a call of three or
+  // four each copy is smaller rather than all of them frozen.
+  fitUpload() {
+    const shared = this.peers.size > 1;
+    for (const peer of this.peers.values()) {
+      for (const sender of peer.pc.getSenders()) {
+        if (!sender.track || sender.track.kind !== "video") continue;
+        const params = sender.getParameters();
+        if (!params.encodings || !params.encodings.length) continue;
+        params.encodings[0].maxBitrate = shared ? 500_000 : 1_500_000;
+        params.encodings[0].scaleResolutionDownBy = shared ? 2 : 1;
+        sender.setParameters(params).catch(() => {});
+      }
+    }
   }
 
   finish(reason, detail) {
