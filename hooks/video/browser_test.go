@@ -81,7 +81,7 @@ func flowing(first, now []received) bool {
 }
 
 // openAsClient opens the join link and waits for the camera check.
-func openAsClient(t *testing.T, link, who string) context.Context {
+func openAsClient(t testing.TB, link, who string) context.Context {
 	t.Helper()
 	tab := testenv.CallBrowser(t)
 	if err := Do(tab, Navigate(link), WaitVisible(CSS(`body[data-ready="true"]`))); err != nil {
@@ -91,7 +91,7 @@ func openAsClient(t *testing.T, link, who string) context.Context {
 }
 
 // openAsClinician signs a clinician in and opens the appointment's call.
-func openAsClinician(t *testing.T, env *testenv.Env, appointment string) context.Context {
+func openAsClinician(t testing.TB, env *testenv.Env, appointment string) context.Context {
 	t.Helper()
 	tab := testenv.CallBrowser(t)
 	session := fmt.Sprintf(`localStorage.setItem("__pb_superusers__/_", JSON.stringify({token: %q}))`, env.ClinicianToken())

@@ -26,7 +26,7 @@ func guestAndHost(t *testing.T) (env *testenv.Env, appointment, token, staff str
 	return env, record.Id, token, env.ClinicianToken()
 }
 
-func next(t *testing.T, stream *testenv.CallStream, name, who string) testenv.CallEvent {
+func next(t testing.TB, stream *testenv.CallStream, name, who string) testenv.CallEvent {
 	t.Helper()
 	event, ok := stream.Next(name, wait)
 	if !ok {

@@ -111,20 +111,23 @@ export class Call {
     }
   }
 
-  // post sends one signalling request; they go one after another, so a
-  // candidate never overtakes the description it belongs to.
-  post(path, body) {
-    const send = () => fetch(path, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ key: this.key, ...body }),
-    }).then((r) => r.status).catch(() => 0);
-    this.sending = this.sending.then(send);
+  // signal passes a message to another person in the call; signals go one
+  // after another, so a candidate never overtakes its description.
+  signal(to, message) {
+    this.sending = this.sending.then(() => this.post("/api/video/signal", { to, message }));
     return this.sending;
   }
 
-  signal(to, message) {
-    return this.post("/api/video/signal", { to, message });
+  // post sends one request about this browser's part in the call and
+  // returns its status (0: no answer). Leaving, admitting and ending go at
+  // once, never queued behind a burst of candidates.
+  post(path, body) {
+    return fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ key: this.key, ...body }),
+      keepalive: path === "/api/video/leave",
+    }).then((r) => r.status).catch(() => 0);
   }
 
   connect(person, offerer) {
