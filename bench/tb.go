@@ -5,23 +5,19 @@ import (
 	"log"
 	"os"
 	"sync"
-	"testing"
+
+	"portico/internal/testenv"
 )
 
 // benchTB lets the benchmark use internal/testenv outside `go test`: it
-// implements the few testing.TB methods testenv calls. The embedded nil
-// testing.TB only satisfies the interface; any other method would panic,
-// which is what we want to hear about if testenv starts using one.
+// is a testenv.TB, the few methods the kit calls.
 type benchTB struct {
-	testing.TB
-
 	mu       sync.Mutex
 	cleanups []func()
 	closing  sync.Once
 }
 
-func (t *benchTB) Helper()      {}
-func (t *benchTB) Name() string { return "bench" }
+func (t *benchTB) Helper() {}
 
 func (t *benchTB) Cleanup(f func()) {
 	t.mu.Lock()
@@ -62,3 +58,6 @@ func (t *benchTB) close() {
 		}
 	})
 }
+
+// The benchmark runner is a test kit TB.
+var _ testenv.TB = (*benchTB)(nil)

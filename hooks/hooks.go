@@ -1,27 +1,43 @@
-// Package hooks is Portico's application: one file per capability, all
-// hung on the PocketBase app by Register.
+// Package hooks is Portico's application. This file is its table of
+// contents: it builds the small kernel every capability shares and
+// registers each capability in order. Every route family, command, cron
+// job and global middleware is bound by one of the calls below.
+//
+// The kernel (no capability knows another from it):
+//   - web: form binding, no-store, 429, token-path redaction, security headers
+//   - schema: collection and status names, typed records
+//   - practice: the practice's settings, cached; time and wording helpers
+//   - letters: mail content and the bridge for PocketBase's own mail
+//   - outbox, ratelimit: the durable mail queue, in-memory rate limits
 package hooks
 
 import (
-	"runtime"
-
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/routine"
 
+	"portico/hooks/appointments"
+	"portico/hooks/clients"
+	"portico/hooks/intake"
+	"portico/hooks/join"
+	"portico/hooks/letters"
 	"portico/hooks/outbox"
+	"portico/hooks/pages"
+	"portico/hooks/practice"
+	"portico/hooks/ratelimit"
+	"portico/hooks/reminders"
+	"portico/hooks/serve"
+	"portico/hooks/signin"
 	"portico/hooks/video"
+	"portico/hooks/web"
 )
 
-// Portal is the running application that every capability shares.
+// Portal is the running application, as tests and the benchmark reach it.
 type Portal struct {
-	App    core.App
-	Config Config
-	Outbox *outbox.Outbox
-	Video  *video.Service
-
-	limits     *rateLimiter
-	background chan struct{} // one slot per job afterResponse may run at once
+	Outbox     *outbox.Outbox
+	Background *web.Background
+	Practice   *practice.Settings
+	Reminders  *reminders.Reminders
+	Video      *video.Service
 }
 
 // Register hangs every Portico capability on app and returns the portal.
@@ -29,40 +45,71 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	if config.Now == nil {
 		config.Now = DefaultConfig().Now
 	}
-	p := &Portal{
-		App:    app,
-		Config: config,
-		Outbox: outbox.New(app, outbox.Config{
-			Now:       config.Now,
-			SMTPURL:   config.SMTPURL,
-			RetryBase: config.MailRetryBase,
-		}),
-		limits:     newRateLimiter(config.Now),
-		background: make(chan struct{}, runtime.GOMAXPROCS(0)),
-	}
 
-	p.registerMail()
-	p.registerSignIn()
-	p.registerInvites()
-	p.registerIntake()
-	p.registerAppointments(app)
-	p.Video = p.registerVideo()
-	p.registerPages()
-	p.registerCommands(app)
-	p.registerTLS(app)
+	// The kernel.
+	queue := outbox.New(app, outbox.Config{Now: config.Now, SMTPURL: config.SMTPURL, RetryBase: config.MailRetryBase})
+	settings := practice.New(app)
+	mail := &letters.Letters{App: app, Outbox: queue}
 
-	return p
-}
-
-// afterResponse runs job once the request has its answer, a few jobs at a
-// time: a burst of sign-in requests then queues its lookups and mail
-// instead of running a thousand at once, which slowed the answers
-// themselves (p99 at 32 concurrent clients 50 -> 15 ms in the benchmark)
-// and opened a database connection per job.
-func (p *Portal) afterResponse(job func()) {
-	routine.FireAndForget(func() {
-		p.background <- struct{}{}
-		defer func() { <-p.background }()
-		job()
+	// Work a request leaves for after its response (sign-in mail) finishes
+	// before the outbox stops on shutdown.
+	background := web.NewBackground()
+	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
+		background.Wait()
+		return e.Next()
 	})
+
+	// Mail: the outbox worker runs inside serve; PocketBase's own mail
+	// (password resets and the like) goes through the outbox too.
+	queue.RunWithServe()
+	mail.BridgePocketBaseMail()
+
+	// Sign-in: POST /api/portal/{login-link,link-status,redeem,resend,login-code}, GET /api/portal/practice.
+	signIn := signin.New(app, signin.Config{
+		Now:             config.Now,
+		SignInTTL:       config.SignInTTL,
+		LinksPerAddress: config.LinksPerAddress,
+		LinksPerIP:      config.LinksPerIP,
+		RateWindow:      config.RateWindow,
+	}, mail, ratelimit.New(config.Now), background)
+	signIn.Register()
+
+	// Clients: invites on create, no passwords, PocketBase's verification
+	// and email-change flows closed; `portico invite`.
+	people := clients.New(app, signIn, mail, config.InviteTTL)
+	people.Register()
+	app.RootCmd.AddCommand(people.Command())
+
+	// Intake: form checks, assignment copies and mail; /api/portal/intake/...
+	intake.New(app, config.Now, settings, mail, signIn, config.InviteTTL).Register()
+
+	// Join links: GET /join/{token}, POST /api/portal/join-status.
+	links := join.New(app, config.Now, settings, mail)
+	links.Register()
+
+	// Video: calls of clinicians without an external room: POST /api/video/...,
+	// the TURN relay (UDP and TCP) inside serve; a call ends with its appointment.
+	videoConfig := config.Video
+	videoConfig.Now = config.Now
+	calls := video.Register(app, videoConfig, links.Calls())
+	links.EndCallsWhenClosed(calls)
+
+	// Appointments: booking checks, change notices; /api/portal/appointments/...
+	booked := appointments.New(app, config.Now, settings, mail, links)
+	booked.Register()
+
+	// Reminders, bound after appointments so they plan inside its change
+	// transaction: the portico_reminders cron job and `portico reminders run`.
+	remind := reminders.New(app, config.Now, settings, queue, booked)
+	remind.Register()
+	app.RootCmd.AddCommand(remind.Command())
+
+	// Pages: the portal from pb_public, /s/{token}, security headers on every response.
+	pages.Register(app)
+
+	// Serve: Portico's serve command with --domain (automatic HTTPS), HSTS,
+	// data-dir errors, certificates kept out of backups.
+	serve.Register(app)
+
+	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Video: calls}
 }

@@ -1,7 +1,9 @@
-// Package intake is the content of intake packets: the questions a
-// clinician writes in the dashboard, the answers a client gives, the checks
-// between the two, and the printable page of a submitted packet. It knows
-// nothing about routes, records or mail; hooks/intake.go wires it in.
+// Package intake is Portico's intake packets. Its content half (questions.go,
+// answers.go, print.go) is the questions a clinician writes, the answers a
+// client gives, the checks between the two and the printable page of a
+// submitted packet, and knows nothing of routes, records or mail. packets.go
+// wires it in: record hooks on forms and assignments, the portal's routes,
+// and the mail to the client and to the practice.
 package intake
 
 import (

@@ -16,11 +16,13 @@ import (
 	"github.com/pocketbase/dbx"
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/types"
+	"github.com/pocketbase/pocketbase/tools/hook"
+
+	"portico/hooks/schema"
 )
 
 // Collection is the name of the queue's table.
-const Collection = "mail_outbox"
+const Collection = schema.MailOutbox
 
 // Message is one email to queue.
 type Message struct {
@@ -103,6 +105,26 @@ func New(app core.App, config Config) *Outbox {
 	}
 }
 
+// RunWithServe runs the worker while serve runs: it starts with the server
+// and stops once the HTTP server has stopped taking requests.
+func (o *Outbox) RunWithServe() {
+	o.app.OnServe().BindFunc(func(e *core.ServeEvent) error {
+		o.Start()
+		return e.Next()
+	})
+	o.app.OnTerminate().Bind(&hook.Handler[*core.TerminateEvent]{
+		// First in the chain, but it stops the worker only once the rest
+		// of the chain (PocketBase's server shutdown, the background jobs
+		// that queue mail) has run, so the last requests' mail is queued.
+		Func: func(e *core.TerminateEvent) error {
+			err := e.Next()
+			o.Stop()
+			return err
+		},
+		Priority: -10000,
+	})
+}
+
 // Enqueue stores msg for delivery using app, which may be a transaction.
 // It reports false, without error, when msg.DedupeKey was queued before.
 func (o *Outbox) Enqueue(app core.App, msg Message) (bool, error) {
@@ -149,7 +171,7 @@ func (o *Outbox) Withdraw(app core.App, prefix, reason string) error {
 		WHERE state IN ('pending', 'sending') AND dedupe_key != '' AND dedupe_key >= {:prefix} AND dedupe_key < {:beyond}`,
 	).Bind(dbx.Params{
 		"reason": reason,
-		"now":    DBTime(o.config.Now()),
+		"now":    schema.DateTime(o.config.Now()),
 		"prefix": prefix,
 		// The first key past every key with the prefix, so the unique index answers.
 		"beyond": prefix[:len(prefix)-1] + string(rune(prefix[len(prefix)-1]+1)),
@@ -174,11 +196,6 @@ func isDuplicate(err error) bool {
 		return ok
 	}
 	return strings.Contains(err.Error(), "UNIQUE constraint failed: mail_outbox.dedupe_key")
-}
-
-// DBTime formats t the way PocketBase stores dates, so SQL can compare them as text.
-func DBTime(t time.Time) string {
-	return t.UTC().Format(types.DefaultDateLayout)
 }
 
 // retryDelay is the wait after the given number of failed attempts.

@@ -62,7 +62,7 @@ func TestMessageIsDeliveredOnceAndItsLinkCleared(t *testing.T) {
 	if record.GetString("text_body") != "" || record.GetString("html_body") != "" {
 		t.Fatalf("a delivered message's link stayed in the outbox")
 	}
-	env.Mail.Quiet("ada@example.com", time.Second)
+	env.NoMailTo("ada@example.com")
 }
 
 func TestDedupeKeyQueuesOnce(t *testing.T) {
@@ -76,7 +76,7 @@ func TestDedupeKeyQueuesOnce(t *testing.T) {
 		}
 	}
 	env.Mail.Next("ada@example.com", wait)
-	env.Mail.Quiet("ada@example.com", time.Second)
+	env.NoMailTo("ada@example.com")
 }
 
 func TestMailServerDownThenBack(t *testing.T) {
@@ -102,7 +102,7 @@ func TestMailServerDownThenBack(t *testing.T) {
 	env.Portal.Outbox.Wake()
 	env.Mail.Next("ada@example.com", wait)
 	waitForState(t, env, "ada@example.com", "sent")
-	env.Mail.Quiet("ada@example.com", time.Second)
+	env.NoMailTo("ada@example.com")
 }
 
 func TestTemporaryRefusalRetriesAndPermanentRefusalFails(t *testing.T) {
@@ -132,7 +132,7 @@ func TestTemporaryRefusalRetriesAndPermanentRefusalFails(t *testing.T) {
 	env.Clock.Advance(time.Hour)
 	env.Portal.Outbox.Wake()
 	env.Mail.Next("later@example.com", wait)
-	env.Mail.Quiet("never@example.com", time.Second)
+	env.NoMailTo("never@example.com")
 }
 
 func TestQueuedMessageSurvivesRestart(t *testing.T) {
@@ -148,7 +148,7 @@ func TestQueuedMessageSurvivesRestart(t *testing.T) {
 	waitForState(t, env, "ada@example.com", "sent")
 
 	env.Restart()
-	env.Mail.Quiet("ada@example.com", 2*time.Second)
+	env.NoMailTo("ada@example.com")
 }
 
 func TestOneConnectionCarriesABatch(t *testing.T) {
@@ -254,6 +254,6 @@ func TestWithdrawnMessagesStayUnsentWhenMailComesBack(t *testing.T) {
 			t.Errorf("a withdrawn message to %s is %q; want failed", to, state)
 		}
 	}
-	env.Mail.Quiet("ada@example.com", 500*time.Millisecond)
-	env.Mail.Quiet("ben@example.com", 0)
+	env.NoMailTo("ada@example.com")
+	env.NoMailTo("ben@example.com")
 }

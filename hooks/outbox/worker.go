@@ -7,6 +7,8 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/pocketbase/dbx"
+
+	"portico/hooks/schema"
 )
 
 // queued is one due message as the worker reads it.
@@ -103,7 +105,7 @@ func (o *Outbox) due() ([]queued, error) {
 		WHERE state = 'pending' AND next_attempt <= {:now}
 		ORDER BY next_attempt, rowid
 		LIMIT {:limit}`,
-	).Bind(dbx.Params{"now": DBTime(o.config.Now()), "limit": batchSize}).All(&due)
+	).Bind(dbx.Params{"now": schema.DateTime(o.config.Now()), "limit": batchSize}).All(&due)
 	return due, err
 }
 
@@ -158,7 +160,7 @@ func (o *Outbox) deliverBatch(due []queued) error {
 func (o *Outbox) exec(query string, params dbx.Params) (int64, error) {
 	// "updated" is the row's wall-clock audit time, like PocketBase's own
 	// autodate fields, not the scheduling clock tests travel with.
-	params["updated"] = DBTime(time.Now())
+	params["updated"] = schema.DateTime(time.Now())
 	result, err := o.app.DB().NewQuery(query).Bind(params).Execute()
 	if err != nil {
 		return 0, err
@@ -184,7 +186,7 @@ func (o *Outbox) markDelivered(msg queued, state string) error {
 	_, err := o.exec(
 		"UPDATE mail_outbox SET state = {:state}, attempts = attempts + 1, sent_at = {:now}, last_error = ''"+
 			clear+", updated = {:updated} WHERE id = {:id}",
-		dbx.Params{"id": msg.Id, "state": state, "now": DBTime(o.config.Now())},
+		dbx.Params{"id": msg.Id, "state": state, "now": schema.DateTime(o.config.Now())},
 	)
 	return err
 }
@@ -211,7 +213,7 @@ func (o *Outbox) markRetry(msg queued, cause error) error {
 		dbx.Params{
 			"id":       msg.Id,
 			"attempts": attempts,
-			"next":     DBTime(o.config.Now().Add(o.retryDelay(attempts))),
+			"next":     schema.DateTime(o.config.Now().Add(o.retryDelay(attempts))),
 			"error":    errorLine(cause),
 		},
 	)

@@ -12,6 +12,8 @@ import (
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+
+	"portico/hooks/web"
 )
 
 // signalBodyLimit fits a session description of four tracks with room to spare.
@@ -30,7 +32,7 @@ const (
 func (s *Service) routes(e *core.ServeEvent) {
 	api := e.Router.Group("/api/video")
 	api.Bind(apis.BodyLimit(signalBodyLimit))
-	api.BindFunc(noStore)
+	api.BindFunc(web.NoStore)
 	api.POST("/join", s.handleJoin)
 	api.POST("/host", s.handleHost)
 	api.POST("/signal", s.handleSignal)
@@ -40,18 +42,13 @@ func (s *Service) routes(e *core.ServeEvent) {
 	api.GET("/present/{appointment}", s.handlePresent)
 }
 
-func noStore(e *core.RequestEvent) error {
-	e.Response.Header().Set("Cache-Control", "no-store")
-	return e.Next()
-}
-
 type joinForm struct {
 	Token  string `json:"token"`
 	Name   string `json:"name"`
 	Resume string `json:"resume"`
 }
 
-func (f *joinForm) validate() error {
+func (f *joinForm) Validate() error {
 	f.Name = strings.TrimSpace(f.Name)
 	return validation.ValidateStruct(f,
 		validation.Field(&f.Token, validation.Required, validation.Length(1, 100)),
@@ -65,7 +62,7 @@ type hostForm struct {
 	Resume      string `json:"resume"`
 }
 
-func (f *hostForm) validate() error {
+func (f *hostForm) Validate() error {
 	return validation.ValidateStruct(f,
 		validation.Field(&f.Appointment, validation.Required, validation.Length(1, 50)),
 		validation.Field(&f.Resume, validation.Length(0, 100)),
@@ -79,18 +76,8 @@ type keyForm struct {
 	Message     json.RawMessage `json:"message"`     // signal: a description, a candidate or a restart request
 }
 
-func (f *keyForm) validate() error {
+func (f *keyForm) Validate() error {
 	return validation.ValidateStruct(f, validation.Field(&f.Key, validation.Required, validation.Length(1, 100)))
-}
-
-func bind(e *core.RequestEvent, form interface{ validate() error }) error {
-	if err := e.BindBody(form); err != nil {
-		return e.BadRequestError("The request body is not valid JSON of the expected shape.", err)
-	}
-	if err := form.validate(); err != nil {
-		return e.BadRequestError("Please check the highlighted fields.", err)
-	}
-	return nil
 }
 
 // refusal says why a call cannot be entered now; "" when it can. A
@@ -123,7 +110,7 @@ func refuse(e *core.RequestEvent, reason string) error {
 // streams the call's events to them until they leave.
 func (s *Service) handleJoin(e *core.RequestEvent) error {
 	form := &joinForm{}
-	if err := bind(e, form); err != nil {
+	if err := web.BindForm(e, form); err != nil {
 		return err
 	}
 	call, err := s.calls.ForJoinToken(form.Token)
@@ -155,7 +142,7 @@ func (s *Service) handleJoin(e *core.RequestEvent) error {
 // the waiting room among them.
 func (s *Service) handleHost(e *core.RequestEvent) error {
 	form := &hostForm{}
-	if err := bind(e, form); err != nil {
+	if err := web.BindForm(e, form); err != nil {
 		return err
 	}
 	call, host, err := s.calls.ForHost(e, form.Appointment)
@@ -234,7 +221,7 @@ func (s *Service) stream(e *core.RequestEvent, p *participant, events <-chan eve
 
 // participant finds the sender of a signalling request by its key.
 func (s *Service) participant(e *core.RequestEvent, form *keyForm) (*participant, error) {
-	if err := bind(e, form); err != nil {
+	if err := web.BindForm(e, form); err != nil {
 		return nil, err
 	}
 	p := s.rooms.participantByKey(form.Key)

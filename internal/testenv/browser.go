@@ -84,3 +84,14 @@ func Screenshot(t testing.TB, tab context.Context, name string) {
 		t.Errorf("screenshot %s: %v", name, err)
 	}
 }
+
+// AssertNoPasswordField fails when the page asks for a password: clients
+// have none, so no client page may.
+func AssertNoPasswordField(t testing.TB, tab context.Context) {
+	t.Helper()
+	count, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll("input[type=password]").length`))
+	if err != nil || count != 0 {
+		location, _ := chromedp.Run(tab, chromedp.Location())
+		t.Fatalf("%s shows %d password fields (%v); clients have no password", location, count, err)
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -58,7 +57,7 @@ func (m Mail) Code() string {
 // keeps what it receives for the test. It can be taken down and brought
 // back, or told to refuse messages, to test delivery faults.
 type MailServer struct {
-	t    testing.TB
+	t    TB
 	addr string
 
 	mu       sync.Mutex
@@ -71,7 +70,7 @@ type MailServer struct {
 }
 
 // StartMailServer listens on a free loopback port until the test ends.
-func StartMailServer(t testing.TB) *MailServer {
+func StartMailServer(t TB) *MailServer {
 	t.Helper()
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -196,10 +195,24 @@ func (m *MailServer) Next(address string, timeout time.Duration) Mail {
 	}
 }
 
-// Quiet asserts that no unread message to address arrives within wait.
-func (m *MailServer) Quiet(address string, wait time.Duration) {
+// NoMailTo asserts that no unread message to address was sent. It decides
+// by draining first, not by waiting: the jobs that run after a response
+// (a sign-in request's lookup and mail) finish, then the outbox delivers
+// everything due, and only then does the test look.
+func (env *Env) NoMailTo(addresses ...string) {
+	env.T.Helper()
+	env.Portal.Background.Wait()
+	if err := env.Portal.Outbox.Deliver(); err != nil {
+		env.T.Fatalf("draining the outbox: %v", err)
+	}
+	for _, address := range addresses {
+		env.Mail.unread(address)
+	}
+}
+
+// unread fails the test if an unread message to address arrived.
+func (m *MailServer) unread(address string) {
 	m.t.Helper()
-	time.Sleep(wait)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i, msg := range m.inbox {

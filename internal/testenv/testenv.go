@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/pocketbase/pocketbase"
@@ -24,12 +23,25 @@ import (
 	_ "portico/pb_migrations"
 )
 
+// TB is what the kit needs of a test. *testing.T, *testing.B and
+// *testing.F satisfy it, and so does the benchmark command's runner, which
+// runs the kit outside `go test`.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	TempDir() string
+	Logf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // PracticeName is the practice every test environment is set up as.
 const PracticeName = "Harbor Counseling"
 
 // Env is one running Portico with its own data dir and mail server.
 type Env struct {
-	T      testing.TB
+	T      TB
 	Dir    string
 	URL    string
 	Clock  *Clock
@@ -46,7 +58,7 @@ type Env struct {
 
 // Start runs Portico on a fresh data dir. configure, if given, adjusts the
 // configuration before the app starts.
-func Start(t testing.TB, configure ...func(*hooks.Config)) *Env {
+func Start(t TB, configure ...func(*hooks.Config)) *Env {
 	t.Helper()
 	env := &Env{
 		T:     t,
@@ -164,7 +176,7 @@ func (env *Env) Restart() {
 
 // As returns a view of env that reports to t, for a fuzz target or a
 // subtest that must not fail through the parent.
-func (env *Env) As(t testing.TB) *Env {
+func (env *Env) As(t TB) *Env {
 	view := *env
 	view.T = t
 	return &view

@@ -40,36 +40,18 @@ func ScannerBrowser(t testing.TB) context.Context {
 var joinLinkPattern = regexp.MustCompile(`https?://[^\s"<>]+/join/([A-Za-z0-9_-]{43})`)
 
 // PorticoCall books a 50-minute telehealth appointment for client with a
-// clinician who holds sessions on Portico's own video, and returns it with
+// clinician who holds sessions on Portico's own video (no external room), and returns it with
 // its join link, taken from the reminder the client is mailed.
 func (env *Env) PorticoCall(client *core.Record, starts time.Time) (appointment *core.Record, link, token string) {
 	env.T.Helper()
-	clinicians, err := env.App.FindCollectionByNameOrId("clinicians")
-	if err != nil {
-		env.T.Fatal(err)
-	}
-	clinician := core.NewRecord(clinicians)
-	clinician.Set("name", "Dr. Maya Lin")
-	clinician.Set("email", "maya@harbor.test")
+	clinician := env.NewClinician()
+	clinician.Set("credentials", "")
+	clinician.Set("video_room", "")
 	if err := env.App.Save(clinician); err != nil {
-		env.T.Fatalf("adding a clinician: %v", err)
+		env.T.Fatalf("taking the clinician's external room away: %v", err)
 	}
-	appointments, err := env.App.FindCollectionByNameOrId("appointments")
-	if err != nil {
-		env.T.Fatal(err)
-	}
-	appointment = core.NewRecord(appointments)
-	appointment.Set("client", client.Id)
-	appointment.Set("clinician", clinician.Id)
-	appointment.Set("starts", starts)
-	appointment.Set("duration_minutes", 50)
-	appointment.Set("kind", "telehealth")
-	if err := env.App.Save(appointment); err != nil {
-		env.T.Fatalf("booking a telehealth appointment: %v", err)
-	}
-	if _, err := env.Portal.SweepReminders(); err != nil {
-		env.T.Fatalf("reminder sweep: %v", err)
-	}
+	appointment = env.Book(client, clinician, starts, "telehealth")
+	env.Sweep()
 	reminder := env.Mail.Next(client.Email(), 15*time.Second)
 	match := joinLinkPattern.FindStringSubmatch(reminder.Text)
 	if match == nil {

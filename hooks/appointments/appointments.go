@@ -1,0 +1,279 @@
+// Package appointments keeps appointments consistent as clinicians book,
+// move and cancel them, tells the client of each change by mail with a
+// calendar file, and serves the portal's list of upcoming appointments.
+// Reminders and join links are their own capabilities; Notify is how
+// reminders mail a client about an appointment.
+package appointments
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+	"github.com/pocketbase/dbx"
+	validation "github.com/pocketbase/ozzo-validation/v4"
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+
+	"portico/hooks/join"
+	"portico/hooks/letters"
+	"portico/hooks/practice"
+	"portico/hooks/schema"
+	"portico/hooks/web"
+)
+
+// Changes to an appointment that the client is told of.
+const (
+	ChangeNone      = ""
+	ChangeDetails   = "details"   // duration, kind, place or clinician: the next mail carries them
+	ChangeMoved     = "moved"     // a new start, or booked again after a cancellation
+	ChangeCancelled = "cancelled" // one cancellation notice, and no more reminders
+)
+
+// Appointments is the appointments capability.
+type Appointments struct {
+	app      core.App
+	now      func() time.Time
+	practice *practice.Settings
+	letters  *letters.Letters
+	join     *join.Links
+}
+
+// New returns the appointments capability.
+func New(app core.App, now func() time.Time, settings *practice.Settings, mail *letters.Letters, links *join.Links) *Appointments {
+	return &Appointments{app: app, now: now, practice: settings, letters: mail, join: links}
+}
+
+// Register binds the record hooks and the portal's routes.
+func (a *Appointments) Register() {
+	a.app.OnRecordCreate(schema.Appointments).BindFunc(func(e *core.RecordEvent) error {
+		if err := a.prepare(e.App, e.Record); err != nil {
+			return err
+		}
+		return e.Next()
+	})
+
+	a.app.OnRecordUpdate(schema.Appointments).BindFunc(func(e *core.RecordEvent) error {
+		if err := a.prepare(e.App, e.Record); err != nil {
+			return err
+		}
+		change := Change(e.Record)
+		if change == ChangeNone {
+			return e.Next()
+		}
+		e.Record.Set("sequence", e.Record.GetInt("sequence")+1)
+		// The new row, the withdrawn reminders and the notice commit together.
+		return e.App.RunInTransaction(func(tx core.App) error {
+			e.App = tx
+			if err := e.Next(); err != nil {
+				return err
+			}
+			return a.tellClientOfChange(tx, e.Record, change)
+		})
+	})
+
+	a.app.OnServe().BindFunc(func(e *core.ServeEvent) error {
+		portal := e.Router.Group("/api/portal/appointments")
+		portal.Bind(apis.RequireAuth(schema.Clients))
+		portal.BindFunc(web.NoStore)
+		portal.GET("", a.handleUpcoming)
+		portal.GET("/{id}/calendar", a.handleCalendar)
+		return e.Next()
+	})
+}
+
+// localStartLayout is how clinicians type a start in the practice's time zone.
+const localStartLayout = "2006-01-02 15:04"
+
+// syncStart keeps starts (UTC, which everything else reads) and
+// local_start (what a clinician types, in the practice's time zone) in
+// step: the one the clinician changed sets the other.
+func syncStart(record *core.Record, zone *time.Location) error {
+	local := strings.TrimSpace(record.GetString("local_start"))
+	if local != "" && (record.IsNew() || local != record.Original().GetString("local_start")) {
+		starts, err := time.ParseInLocation(localStartLayout, local, zone)
+		if err != nil {
+			return validation.Errors{"local_start": validation.NewError("validation_local_start",
+				"Write the date and time as 2026-03-09 10:00, in the practice's time zone.")}
+		}
+		record.Set("starts", starts)
+	}
+	starts := record.GetDateTime("starts")
+	if starts.IsZero() {
+		return validation.Errors{"local_start": validation.NewError("validation_required",
+			"When is it? Type the date and time, such as 2026-03-09 10:00.")}
+	}
+	record.Set("local_start", starts.Time().In(zone).Format(localStartLayout))
+	return nil
+}
+
+// Change says what an update of record means to the client; a new
+// appointment counts as moved (to its first time).
+func Change(record *core.Record) string {
+	if record.IsNew() {
+		return ChangeMoved
+	}
+	original := record.Original()
+	status, was := record.GetString("status"), original.GetString("status")
+	switch {
+	case status == schema.StatusCancelled && was != schema.StatusCancelled:
+		return ChangeCancelled
+	case status == schema.StatusCancelled || status == schema.StatusCompleted:
+		return ChangeNone
+	case was == schema.StatusCancelled || !record.GetDateTime("starts").Equal(original.GetDateTime("starts")):
+		return ChangeMoved
+	}
+	for _, field := range []string{"duration_minutes", "kind", "location", "clinician"} {
+		if record.GetString(field) != original.GetString(field) {
+			return ChangeDetails
+		}
+	}
+	return ChangeNone
+}
+
+// prepare fills what the clinician may leave empty and checks the start,
+// the time zone and the video room.
+func (a *Appointments) prepare(app core.App, record *core.Record) error {
+	settings, err := a.practice.Get()
+	if err != nil {
+		return err
+	}
+	if err := syncStart(record, settings.TimeZone); err != nil {
+		return err
+	}
+	if record.GetString("status") == "" {
+		record.Set("status", schema.StatusScheduled)
+	}
+	if record.GetString("timezone") == "" {
+		if client, err := app.FindRecordById(schema.Clients, record.GetString("client")); err == nil {
+			record.Set("timezone", client.GetString("timezone"))
+		}
+	}
+	if record.GetString("timezone") == "" {
+		record.Set("timezone", "UTC")
+	}
+	if _, err := time.LoadLocation(record.GetString("timezone")); err != nil {
+		return validation.Errors{"timezone": practice.ErrUnknownZone}
+	}
+
+	// A telehealth session whose clinician keeps no external room is held on Portico itself.
+	return join.Prepare(app, record)
+}
+
+// tellClientOfChange mails the client a notice of a move or cancellation
+// with an updated calendar file.
+func (a *Appointments) tellClientOfChange(app core.App, record *core.Record, change string) error {
+	if change != ChangeMoved && change != ChangeCancelled {
+		return nil
+	}
+	loaded, err := schema.LoadAppointment(app, record)
+	if err != nil {
+		return err
+	}
+	if !loaded.Starts().After(a.now()) {
+		return nil // a correction to the record of a past visit is no news to the client
+	}
+	notice := Notice{Kind: NoticeMoved, DedupeKey: fmt.Sprintf("moved:%s:%d", loaded.Id, loaded.GetInt("sequence"))}
+	if change == ChangeCancelled {
+		notice = Notice{Kind: NoticeCancelled, DedupeKey: fmt.Sprintf("cancelled:%s:%d", loaded.Id, loaded.Starts().Unix())}
+	}
+	_, err = a.Notify(app, loaded, notice)
+	return err
+}
+
+// upcoming is what a client may know of one appointment.
+type upcoming struct {
+	Id              string    `json:"id"`
+	Starts          time.Time `json:"starts"`
+	Ends            time.Time `json:"ends"`
+	DurationMinutes int       `json:"durationMinutes"`
+	Kind            string    `json:"kind"`
+	Clinician       string    `json:"clinician"`
+	Place           string    `json:"place,omitzero"`
+	TimeZone        string    `json:"timeZone"`
+	JoinURL         string    `json:"joinURL,omitzero"`
+	JoinOpens       time.Time `json:"joinOpens,omitzero"`
+	JoinOpen        bool      `json:"joinOpen"`
+	OpensInSeconds  int       `json:"opensInSeconds"`
+}
+
+// handleUpcoming lists the signed-in client's scheduled appointments that
+// have not ended, soonest first, with client-safe fields only.
+func (a *Appointments) handleUpcoming(e *core.RequestEvent) error {
+	now := a.now()
+	records, err := a.app.FindRecordsByFilter(schema.Appointments,
+		"client = {:client} && status = 'scheduled' && starts > {:since}", "starts", 50, 0,
+		dbx.Params{"client": e.Auth.Id, "since": schema.DateTime(now.Add(-24 * time.Hour))})
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	loaded, err := schema.LoadAppointments(a.app, records)
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	settings, err := a.practice.Get()
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+
+	list := []upcoming{}
+	for _, appointment := range loaded {
+		if !appointment.Ends().After(now) {
+			continue
+		}
+		item := upcoming{
+			Id:              appointment.Id,
+			Starts:          appointment.Starts(),
+			Ends:            appointment.Ends(),
+			DurationMinutes: appointment.GetInt("duration_minutes"),
+			Kind:            appointment.GetString("kind"),
+			Clinician:       appointment.ClinicianName(),
+			TimeZone:        appointment.GetString("timezone"),
+		}
+		if appointment.Telehealth() {
+			if item.JoinURL, err = a.join.Link(a.app, appointment.Record); err != nil {
+				return e.InternalServerError("", err)
+			}
+			item.JoinOpens = appointment.Starts().Add(-settings.JoinOpensBefore)
+			item.JoinOpen = !now.Before(item.JoinOpens)
+			item.OpensInSeconds = max(0, int(item.JoinOpens.Sub(now).Seconds()))
+		} else {
+			item.Place = appointment.Place(settings.Address)
+		}
+		list = append(list, item)
+	}
+	return e.JSON(http.StatusOK, list)
+}
+
+// handleCalendar downloads the .ics of one of the client's own
+// appointments; another client's is as unknown as a made-up id.
+func (a *Appointments) handleCalendar(e *core.RequestEvent) error {
+	record, err := a.app.FindFirstRecordByFilter(schema.Appointments, "id = {:id} && client = {:client}",
+		dbx.Params{"id": e.Request.PathValue("id"), "client": e.Auth.Id})
+	if err != nil {
+		return e.NotFoundError("We could not find that appointment.", nil)
+	}
+	loaded, err := schema.LoadAppointment(a.app, record)
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	settings, err := a.practice.Get()
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	method := ics.MethodPublish
+	if loaded.Status() == schema.StatusCancelled {
+		method = ics.MethodCancel
+	}
+	join := ""
+	if loaded.Telehealth() && method != ics.MethodCancel {
+		if join, err = a.join.Link(a.app, loaded.Record); err != nil {
+			return e.InternalServerError("", err)
+		}
+	}
+	calendar := a.calendarFile(settings, loaded, method, join)
+	e.Response.Header().Set("Content-Disposition", `attachment; filename="appointment.ics"`)
+	return e.Blob(http.StatusOK, "text/calendar; charset=utf-8", calendar)
+}

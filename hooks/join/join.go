@@ -1,0 +1,238 @@
+// Package join serves each telehealth appointment's join link. The token
+// is derived from a server secret and the appointment's random salt, so
+// every mail can carry the same link while the database keeps only the
+// salt and the token's SHA-256. Opening the link changes nothing, so a mail
+// scanner's GET or HEAD is harmless, and it works any number of times, on
+// any device, without signing in.
+package join
+
+import (
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/security"
+
+	"portico/hooks/letters"
+	"portico/hooks/practice"
+	"portico/hooks/schema"
+	"portico/hooks/web"
+	pbpublic "portico/pb_public"
+)
+
+// LinkPath is where join links land; the token follows it.
+const LinkPath = "/join/"
+
+// Join link states, as the join page explains them.
+const (
+	StateEarly     = "early"
+	StateOpen      = "open"
+	StateEnded     = "ended"
+	StateCancelled = "cancelled"
+)
+
+// Links is the join-link capability.
+type Links struct {
+	app      core.App
+	now      func() time.Time
+	practice *practice.Settings
+	letters  *letters.Letters
+}
+
+// New returns the join links of app's appointments.
+func New(app core.App, now func() time.Time, settings *practice.Settings, mail *letters.Letters) *Links {
+	return &Links{app: app, now: now, practice: settings, letters: mail}
+}
+
+// Register serves the join links and keeps their hashes true to the secret.
+func (l *Links) Register() {
+	l.app.OnServe().BindFunc(func(e *core.ServeEvent) error {
+		e.Router.GET(LinkPath+"{token}", l.handleJoin).
+			BindFunc(web.RedactPath(LinkPath+"[token]"), web.NoStore)
+		e.Router.POST("/api/portal/join-status", l.handleJoinStatus).
+			Bind(apis.BodyLimit(web.PortalBodyLimit)).BindFunc(web.NoStore)
+		return e.Next()
+	})
+
+	// Rotating the clients collection's token secret voids every join
+	// link; the stored hashes follow at once, so the next mail's link works.
+	l.app.OnCollectionAfterUpdateSuccess(schema.Clients).BindFunc(func(e *core.CollectionEvent) error {
+		if err := l.rehash(e.App); err != nil {
+			e.App.Logger().Error("join links: storing hashes for the new secret", "error", err)
+		}
+		return e.Next()
+	})
+}
+
+// token derives the appointment's join token from the clients
+// collection's token secret and the appointment's salt.
+func token(app core.App, record *core.Record) (string, error) {
+	clients, err := app.FindCachedCollectionByNameOrId(schema.Clients)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(schema.ClientSecretMAC(clients, "portico join link", record.GetString("join_salt"))), nil
+}
+
+// Prepare gives a telehealth appointment its salt and the hash of its
+// token, and takes both away from any other kind.
+func Prepare(app core.App, record *core.Record) error {
+	if record.GetString("kind") != schema.KindTelehealth {
+		record.Set("join_salt", "")
+		record.Set("join_hash", "")
+		return nil
+	}
+	if record.GetString("join_salt") == "" {
+		record.Set("join_salt", security.RandomString(22))
+	}
+	t, err := token(app, record)
+	if err != nil {
+		return err
+	}
+	record.Set("join_hash", security.SHA256(t))
+	return nil
+}
+
+// Link is the absolute join link of a telehealth appointment. It reads; a
+// mail computes it once and carries it everywhere it appears.
+func (l *Links) Link(app core.App, record *core.Record) (string, error) {
+	t, err := token(app, record)
+	if err != nil {
+		return "", err
+	}
+	return l.letters.PortalURL(LinkPath + t), nil
+}
+
+// rehash stores, for every telehealth appointment, the hash of its token
+// under the current secret.
+func (l *Links) rehash(app core.App) error {
+	records, err := app.FindRecordsByFilter(schema.Appointments, "join_salt != ''", "", 0, 0)
+	if err != nil {
+		return err
+	}
+	return app.RunInTransaction(func(tx core.App) error {
+		for _, record := range records {
+			t, err := token(tx, record)
+			if err != nil {
+				return err
+			}
+			if hash := security.SHA256(t); hash != record.GetString("join_hash") {
+				_, err := tx.DB().NewQuery("UPDATE appointments SET join_hash = {:hash} WHERE id = {:id}").
+					Bind(dbx.Params{"hash": hash, "id": record.Id}).Execute()
+				if err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// find finds the telehealth appointment a join token belongs to.
+func (l *Links) find(token string) (*schema.Appointment, error) {
+	record, err := l.app.FindFirstRecordByFilter(schema.Appointments, "join_hash = {:hash} && kind = 'telehealth'",
+		dbx.Params{"hash": security.SHA256(token)})
+	if err != nil {
+		return nil, err
+	}
+	return schema.LoadAppointment(l.app, record)
+}
+
+// State says what the link does now.
+func State(a *schema.Appointment, now time.Time, opensBefore time.Duration) string {
+	switch {
+	case a.Status() == schema.StatusCancelled:
+		return StateCancelled
+	case a.Status() == schema.StatusCompleted || !now.Before(a.Ends()):
+		return StateEnded
+	case now.Before(a.Starts().Add(-opensBefore)):
+		return StateEarly
+	default:
+		return StateOpen
+	}
+}
+
+// videoRoom is the clinician's external room for this appointment: a
+// fixed link, or the clinician's template with a room name that only this
+// appointment's salt yields, so rooms cannot be guessed from one another.
+// Empty when the clinician holds sessions on Portico itself.
+func videoRoom(a *schema.Appointment) string {
+	sum := security.SHA256("portico video room:" + a.GetString("join_salt"))
+	return strings.ReplaceAll(a.Clinician.GetString("video_room"), "{room}", "portico-"+sum[:20])
+}
+
+// handleJoin opens the session while the window is open,
+// and otherwise serves the page that explains when it opens or why not.
+func (l *Links) handleJoin(e *core.RequestEvent) error {
+	a, err := l.find(e.Request.PathValue("token"))
+	if errors.Is(err, sql.ErrNoRows) {
+		page, readErr := fs.ReadFile(pbpublic.FS, "join.html")
+		if readErr != nil {
+			return e.InternalServerError("", readErr)
+		}
+		return e.HTML(http.StatusNotFound, string(page))
+	}
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	settings, err := l.practice.Get()
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	if State(a, l.now(), settings.JoinOpensBefore) == StateOpen {
+		if room := videoRoom(a); room != "" {
+			return e.Redirect(http.StatusFound, room)
+		}
+		return e.FileFS(pbpublic.FS, "call.html") // held on Portico: the camera check, then the waiting room
+	}
+	return e.FileFS(pbpublic.FS, "join.html")
+}
+
+// handleJoinStatus tells the join page what to show. The token travels in
+// the body so that it stays out of the request log.
+func (l *Links) handleJoinStatus(e *core.RequestEvent) error {
+	form := &web.TokenForm{}
+	if err := web.BindForm(e, form); err != nil {
+		return err
+	}
+	settings, err := l.practice.Get()
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	contact := map[string]string{
+		"name":    settings.Name,
+		"phone":   settings.Phone,
+		"email":   settings.ContactEmail,
+		"address": settings.Address,
+	}
+
+	a, err := l.find(form.Token)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e.JSON(http.StatusNotFound, map[string]any{
+			"status":   http.StatusNotFound,
+			"message":  "This join link is not one we know.",
+			"practice": contact,
+		})
+	}
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	now := l.now()
+	opens := a.Starts().Add(-settings.JoinOpensBefore)
+	return e.JSON(http.StatusOK, map[string]any{
+		"state":          State(a, now, settings.JoinOpensBefore),
+		"starts":         a.Starts(),
+		"ends":           a.Ends(),
+		"opens":          opens,
+		"opensInSeconds": max(0, int(opens.Sub(now).Seconds())),
+		"clinician":      a.ClinicianName(),
+		"practice":       contact,
+	})
+}

@@ -1,0 +1,69 @@
+// Package schema names what Portico's migrations create (collections,
+// statuses, kinds) so that no capability spells a collection or a status
+// from memory, and wraps the records several capabilities read. A test
+// checks the names against a migrated database.
+package schema
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"time"
+
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
+)
+
+// Collections.
+const (
+	Clients           = "clients"
+	LoginTokens       = "login_tokens"
+	MailOutbox        = "mail_outbox"
+	Practice          = "practice"
+	Clinicians        = "clinicians"
+	Appointments      = "appointments"
+	IntakeForms       = "intake_forms"
+	IntakeAssignments = "intake_assignments"
+	IntakeResponses   = "intake_responses"
+)
+
+// Appointment kinds and statuses, as the dashboard's select fields name them.
+const (
+	KindTelehealth = "telehealth"
+	KindInPerson   = "in person"
+
+	StatusScheduled = "scheduled"
+	StatusCancelled = "cancelled"
+	StatusCompleted = "completed"
+)
+
+// Intake assignment statuses, as the dashboard shows them.
+const (
+	PacketAssigned   = "assigned"
+	PacketInProgress = "in_progress"
+	PacketSubmitted  = "submitted"
+)
+
+// Login token purposes, the select field of login_tokens.
+const (
+	PurposeSignIn = "sign_in"
+	PurposeInvite = "invite"
+	// PurposeIntake is the link in the mail about a newly assigned form.
+	PurposeIntake = "intake"
+)
+
+// DateTime is t as PocketBase stores dates, so SQL compares them as text.
+func DateTime(t time.Time) types.DateTime {
+	d, _ := types.ParseDateTime(t) // a time.Time always parses
+	return d
+}
+
+// ClientSecretMAC is an HMAC-SHA256 of data under a key derived, one per
+// purpose, from the clients collection's auth token secret: rotating that
+// secret in the dashboard voids every code and join link derived from it.
+func ClientSecretMAC(clients *core.Collection, purpose, data string) []byte {
+	key := hmac.New(sha256.New, []byte(clients.AuthToken.Secret))
+	key.Write([]byte(purpose))
+	mac := hmac.New(sha256.New, key.Sum(nil))
+	mac.Write([]byte(data))
+	return mac.Sum(nil)
+}

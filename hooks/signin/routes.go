@@ -1,0 +1,293 @@
+// Package signin is the passwordless sign-in of clients: a token store
+// that knows nothing of HTTP, the routes the portal's pages call, and
+// MailLink, with which other capabilities (invites, intake) mail a client
+// a link and code. Opening a link changes nothing; only the POST behind
+// the landing page's button redeems.
+package signin
+
+import (
+	"database/sql"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	validation "github.com/pocketbase/ozzo-validation/v4"
+	"github.com/pocketbase/ozzo-validation/v4/is"
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+
+	"portico/hooks/letters"
+	"portico/hooks/ratelimit"
+	"portico/hooks/schema"
+	"portico/hooks/web"
+)
+
+// LinkPath is where emailed sign-in links land; the token follows it.
+const LinkPath = "/s/"
+
+// codeAttemptsPerIP bounds how fast one address can try codes at all.
+const codeAttemptsPerIP = 60
+
+// Config is what sign-in needs from the operator's configuration.
+type Config struct {
+	Now             func() time.Time
+	SignInTTL       time.Duration
+	LinksPerAddress int
+	LinksPerIP      int
+	RateWindow      time.Duration
+}
+
+// SignIn is the sign-in capability.
+type SignIn struct {
+	app        core.App
+	config     Config
+	store      *Store
+	letters    *letters.Letters
+	limits     *ratelimit.Limiter
+	background *web.Background
+}
+
+// New returns sign-in for app.
+func New(app core.App, config Config, mail *letters.Letters, limits *ratelimit.Limiter, background *web.Background) *SignIn {
+	return &SignIn{
+		app:        app,
+		config:     config,
+		store:      &Store{App: app, Now: config.Now},
+		letters:    mail,
+		limits:     limits,
+		background: background,
+	}
+}
+
+// Register adds the sign-in routes under /api/portal.
+func (s *SignIn) Register() {
+	s.app.OnServe().BindFunc(func(e *core.ServeEvent) error {
+		portal := e.Router.Group("/api/portal")
+		portal.Bind(apis.BodyLimit(web.PortalBodyLimit))
+		portal.BindFunc(web.NoStore)
+		portal.POST("/login-link", s.handleLoginLink)
+		portal.POST("/link-status", s.handleLinkStatus)
+		portal.POST("/redeem", s.handleRedeem)
+		portal.POST("/resend", s.handleResend)
+		portal.POST("/login-code", s.handleLoginCode)
+		portal.GET("/practice", s.handlePractice)
+		return e.Next()
+	})
+}
+
+type codeForm struct {
+	Email string `json:"email" form:"email"`
+	Code  string `json:"code" form:"code"`
+}
+
+func (f *codeForm) Validate() error {
+	f.Email = web.NormalizeEmail(f.Email)
+	f.Code = strings.Join(strings.Fields(f.Code), "")
+	return validation.ValidateStruct(f,
+		validation.Field(&f.Email, validation.Required, validation.Length(3, 254), is.EmailFormat),
+		validation.Field(&f.Code, validation.Required, validation.Length(6, 6), is.Digit),
+	)
+}
+
+func requester(e *core.RequestEvent) Requester {
+	return Requester{IP: e.RealIP(), Agent: e.Request.UserAgent()}
+}
+
+// handleLoginLink mails a sign-in link and code. It answers the same,
+// immediately, whether or not the address is a client's: the lookup and
+// the mail happen after the response, so neither body nor timing tells.
+func (s *SignIn) handleLoginLink(e *core.RequestEvent) error {
+	form := &web.EmailForm{}
+	if err := web.BindForm(e, form); err != nil {
+		return err
+	}
+	if err := s.limitMail(e, form.Email); err != nil {
+		return err
+	}
+
+	from := requester(e)
+	s.background.Go(func() {
+		client, err := s.app.FindAuthRecordByEmail(schema.Clients, form.Email)
+		if errors.Is(err, sql.ErrNoRows) {
+			return // not a client: nothing is sent, and nobody is told
+		}
+		if err == nil {
+			err = s.MailLink(client, s.signInLetter(), from)
+		}
+		if err != nil {
+			s.app.Logger().Error("sign-in link: no mail sent", "error", err)
+		}
+	})
+
+	return e.JSON(http.StatusAccepted, map[string]string{
+		"message": "If this address belongs to a client of the practice, a sign-in link and code are on their way.",
+	})
+}
+
+// limitMail applies the per-IP and per-address caps on sign-in mail.
+func (s *SignIn) limitMail(e *core.RequestEvent, email string) error {
+	if ok, wait := s.limits.Allow("mail-ip:"+e.RealIP(), s.config.LinksPerIP, s.config.RateWindow); !ok {
+		return web.TooManyRequests(e, wait)
+	}
+	if ok, wait := s.limits.Allow("mail-address:"+email, s.config.LinksPerAddress, s.config.RateWindow); !ok {
+		return web.TooManyRequests(e, wait)
+	}
+	return nil
+}
+
+// requestedToken reads the login token a request body names: a made-up
+// token is a 404, a database failure a 500 that is logged.
+func (s *SignIn) requestedToken(e *core.RequestEvent) (Token, error) {
+	form := &web.TokenForm{}
+	if err := web.BindForm(e, form); err != nil {
+		return Token{}, err
+	}
+	row, err := s.store.Find(form.Token)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Token{}, unknownLink(e)
+	}
+	if err != nil {
+		return Token{}, e.InternalServerError("", err)
+	}
+	return row, nil
+}
+
+func unknownLink(e *core.RequestEvent) error {
+	return e.NotFoundError("This sign-in link is not one we know. Please ask for a new one.", nil)
+}
+
+// handleLinkStatus tells the landing page what a link can do before the
+// client presses anything. It reads; it never consumes.
+func (s *SignIn) handleLinkStatus(e *core.RequestEvent) error {
+	row, err := s.requestedToken(e)
+	if err != nil {
+		return err
+	}
+	return e.JSON(http.StatusOK, map[string]string{
+		"state":    row.State(s.config.Now()),
+		"purpose":  row.Purpose,
+		"practice": s.letters.PracticeName(),
+	})
+}
+
+// handleRedeem signs the client in with a link token, once.
+func (s *SignIn) handleRedeem(e *core.RequestEvent) error {
+	form := &web.TokenForm{}
+	if err := web.BindForm(e, form); err != nil {
+		return err
+	}
+
+	clientId, err := s.store.ConsumeLink(form.Token, requester(e))
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	if clientId != "" {
+		return s.signIn(e, clientId)
+	}
+	row, err := s.store.Find(form.Token)
+	if errors.Is(err, sql.ErrNoRows) {
+		return unknownLink(e)
+	}
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	return linkGone(e, row.State(s.config.Now()))
+}
+
+// linkGone answers 410 with the reason the landing page explains.
+func linkGone(e *core.RequestEvent, state string) error {
+	message := "This sign-in link has expired."
+	if state == StateUsed {
+		message = "This sign-in link was already used."
+	}
+	return e.JSON(http.StatusGone, map[string]any{
+		"status":  http.StatusGone,
+		"message": message,
+		"reason":  state,
+	})
+}
+
+// signIn answers with PocketBase's auth response for the client.
+func (s *SignIn) signIn(e *core.RequestEvent, clientId string) error {
+	client, err := s.app.FindRecordById(schema.Clients, clientId)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e.NotFoundError("This client no longer exists.", err)
+	}
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	return apis.RecordAuthResponse(e, client, "portico", nil)
+}
+
+// handleResend mails a fresh link to the owner of a used or expired one:
+// the client has nothing to type, and the address is the one on file.
+func (s *SignIn) handleResend(e *core.RequestEvent) error {
+	row, err := s.requestedToken(e)
+	if err != nil {
+		return err
+	}
+	client, err := s.app.FindRecordById(schema.Clients, row.Client)
+	if errors.Is(err, sql.ErrNoRows) {
+		return unknownLink(e)
+	}
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	if err := s.limitMail(e, web.NormalizeEmail(client.Email())); err != nil {
+		return err
+	}
+	if err := s.MailLink(client, s.signInLetter(), requester(e)); err != nil {
+		return e.InternalServerError("", err)
+	}
+	return e.JSON(http.StatusAccepted, map[string]string{
+		"message": "A new sign-in link is on its way to the address we have on file.",
+	})
+}
+
+var errWrongCode = errors.New("wrong code")
+
+// handleLoginCode signs in with the 6-digit code from the email, for a
+// client whose mail opens on another device or in another browser.
+func (s *SignIn) handleLoginCode(e *core.RequestEvent) error {
+	form := &codeForm{}
+	if err := web.BindForm(e, form); err != nil {
+		return err
+	}
+	if ok, wait := s.limits.Allow("code-ip:"+e.RealIP(), codeAttemptsPerIP, s.config.RateWindow); !ok {
+		return web.TooManyRequests(e, wait)
+	}
+
+	wrong := func() error {
+		return e.BadRequestError("That code is not right, or it has expired. Check the newest email, or ask for a new code.", errWrongCode)
+	}
+
+	client, err := s.app.FindAuthRecordByEmail(schema.Clients, form.Email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return wrong()
+	}
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+
+	token, ok, err := s.store.MatchCode(client, form.Code)
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	if !ok {
+		return wrong()
+	}
+	clientId, err := s.store.ConsumeId(token.Id, requester(e))
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	if clientId == "" {
+		return wrong()
+	}
+	return apis.RecordAuthResponse(e, client, "portico", nil)
+}
+
+// handlePractice gives the portal pages the practice's name.
+func (s *SignIn) handlePractice(e *core.RequestEvent) error {
+	return e.JSON(http.StatusOK, map[string]string{"name": s.letters.PracticeName()})
+}

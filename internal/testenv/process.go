@@ -1,0 +1,108 @@
+package testenv
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// RepoRoot is the module's root, found from the test's working directory.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// BuildPortico builds the portico binary with .ci/build, as the Dockerfile does.
+func BuildPortico(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	// The unreadable-data-dir case runs the binary as nobody.
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	binary := filepath.Join(dir, "portico")
+	build := exec.Command(filepath.Join(RepoRoot(t), ".ci", "build"), binary)
+	build.Dir = RepoRoot(t)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf(".ci/build: %v\n%s", err, out)
+	}
+	return binary
+}
+
+// Process is a portico command (usually `serve`) running in the background.
+type Process struct {
+	T      testing.TB
+	Cmd    *exec.Cmd
+	Output *SyncBuffer
+	Exited chan struct{}
+}
+
+// StartPortico runs binary with args until the test ends.
+func StartPortico(t testing.TB, binary string, args ...string) *Process {
+	t.Helper()
+	p := &Process{T: t, Cmd: exec.Command(binary, args...), Output: &SyncBuffer{}, Exited: make(chan struct{})}
+	p.Cmd.Stdout, p.Cmd.Stderr = p.Output, p.Output
+	if err := p.Cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.Cmd.Wait()
+		close(p.Exited)
+	}()
+	t.Cleanup(p.Stop)
+	return p
+}
+
+// Stop ends portico as systemd would, with SIGTERM.
+func (p *Process) Stop() {
+	select {
+	case <-p.Exited:
+		return
+	default:
+	}
+	p.Cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.Exited:
+	case <-time.After(15 * time.Second):
+		p.Cmd.Process.Kill()
+		p.T.Errorf("portico did not stop within 15s of SIGTERM:\n%s", p.Output)
+	}
+}
+
+// SyncBuffer collects a process's output while the test reads it.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
