@@ -59,19 +59,30 @@ func credentials(event testenv.CallEvent) turnLogin {
 	return turnLogin{server["username"].(string), server["credential"].(string)}
 }
 
-// admittedPair opens an appointment's call as its clinician and lets its
-// client in, returning both relay logins.
-func admittedPair(tb testing.TB, env *testenv.Env, appointment, token, staff string) [2]turnLogin {
+// callStreams are a clinician and a client in one call, by API.
+type callStreams struct {
+	host, guest           *testenv.CallStream
+	guestKey, guestID     string
+	hostLogin, guestLogin turnLogin
+}
+
+// admittedStreams opens an appointment's call as its clinician and lets
+// its client in.
+func admittedStreams(tb testing.TB, env *testenv.Env, appointment, token, staff string) callStreams {
 	tb.Helper()
-	host := env.OpenCall("/api/video/host", map[string]string{"appointment": appointment}, "Authorization", staff)
-	hostKey := next(tb, host, "hello", "the clinician").Data["key"].(string)
-	hostLogin := credentials(next(tb, host, "admitted", "the clinician"))
-	guest := env.OpenCall("/api/video/join", map[string]string{"token": token})
-	guestID := next(tb, guest, "hello", "the client").Data["id"].(string)
-	if r := env.Post("/api/video/admit", map[string]string{"key": hostKey, "participant": guestID}); r.Status != 204 {
+	var c callStreams
+	c.host = env.OpenCall("/api/video/host", map[string]string{"appointment": appointment}, "Authorization", staff)
+	hostKey := next(tb, c.host, "hello", "the clinician").Data["key"].(string)
+	c.hostLogin = credentials(next(tb, c.host, "admitted", "the clinician"))
+	c.guest = env.OpenCall("/api/video/join", map[string]string{"token": token})
+	hello := next(tb, c.guest, "hello", "the client").Data
+	c.guestKey, c.guestID = hello["key"].(string), hello["id"].(string)
+	if r := env.Post("/api/video/admit", map[string]string{"key": hostKey, "participant": c.guestID}); r.Status != 204 {
 		tb.Fatalf("admitting the client: %s", r)
 	}
-	return [2]turnLogin{hostLogin, credentials(next(tb, guest, "admitted", "the client"))}
+	c.guestLogin = credentials(next(tb, c.guest, "admitted", "the client"))
+	next(tb, c.host, "peer-joined", "the clinician")
+	return c
 }
 
 func cpuTime() time.Duration {
@@ -125,7 +136,8 @@ func BenchmarkRelayedCalls(b *testing.B) {
 			for i := range calls {
 				client, _ := env.NewClient(fmt.Sprintf("Client %d", i), fmt.Sprintf("client%d@example.com", i), true)
 				appointment, _, token := env.PorticoCall(client, env.Clock.Now().Add(5*time.Minute))
-				spec.Calls = append(spec.Calls, admittedPair(b, env, appointment.Id, token, staff))
+				pair := admittedStreams(b, env, appointment.Id, token, staff)
+				spec.Calls = append(spec.Calls, [2]turnLogin{pair.hostLogin, pair.guestLogin})
 			}
 			for b.Loop() {
 				idle, _ := runLoad(b, spec)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pion/turn/v5"
 
+	"portico/hooks"
 	"portico/internal/testenv"
 )
 
@@ -269,5 +270,32 @@ func TestRelayRefusesAnyoneNotInTheCallNow(t *testing.T) {
 	next(t, host, "ended", "the clinician")
 	if err := allocate(t, env, username, password); err == nil {
 		t.Errorf("the relay took credentials of a cancelled appointment's call")
+	}
+}
+
+// TestDroppedStreamKeepsItsPlace is a phone changing networks mid-call:
+// its signalling drops, and it comes back with its key into the call, not
+// the waiting room; one that never comes back leaves after the grace.
+func TestDroppedStreamKeepsItsPlace(t *testing.T) {
+	env := testenv.Start(t, func(c *hooks.Config) { c.Video.Grace = time.Second })
+	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
+	record, _, token := env.PorticoCall(client, env.Clock.Now().Add(5*time.Minute))
+	pair := admittedStreams(t, env, record.Id, token, env.ClinicianToken())
+
+	pair.guest.Close()
+	back := env.OpenCall("/api/video/join", map[string]string{"token": token, "resume": pair.guestKey})
+	hello := next(t, back, "hello", "the returning client")
+	if hello.Data["resumed"] != true || hello.Data["admitted"] != true || hello.Data["id"] != pair.guestID {
+		t.Fatalf("the client came back as %v; want the same place in the call", hello.Data)
+	}
+	next(t, back, "admitted", "the returning client")
+
+	back.Close()
+	if left := next(t, pair.host, "peer-left", "the clinician"); left.Data["id"] != pair.guestID {
+		t.Errorf("the clinician was told %v left; want the client who never came back", left.Data)
+	}
+	again := env.OpenCall("/api/video/join", map[string]string{"token": token, "resume": pair.guestKey})
+	if hello := next(t, again, "hello", "the client, too late"); hello.Data["admitted"] != false {
+		t.Errorf("a key past its grace still held a place in the call: %v", hello.Data)
 	}
 }
