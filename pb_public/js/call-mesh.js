@@ -272,13 +272,14 @@ export class Call {
   }
 }
 
-// remoteStats is what tests and the clinician's page read: per peer, the
-// video frames decoded and the audio energy received so far.
+// remoteStats is what the pages report of each peer: the video frames
+// decoded and the audio energy received so far, whether the media goes
+// through a relay, and the ICE credentials in use (new after a restart).
 export async function remoteStats(call) {
   const result = [];
   for (const peer of call.peers.values()) {
     const stats = await peer.pc.getStats();
-    const entry = { id: peer.id, framesDecoded: 0, audioEnergy: 0, relayed: false };
+    const entry = { id: peer.id, framesDecoded: 0, audioEnergy: 0, relayed: false, iceUfrag: "" };
     const pairs = new Map();
     stats.forEach((report) => {
       if (report.type === "inbound-rtp" && report.kind === "video") entry.framesDecoded += report.framesDecoded || 0;
@@ -286,6 +287,7 @@ export async function remoteStats(call) {
       pairs.set(report.id, report);
     });
     stats.forEach((report) => {
+      if (report.type === "transport") entry.iceUfrag = report.iceLocalUsernameFragment || "";
       if (report.type === "transport" && report.selectedCandidatePairId) {
         const pair = pairs.get(report.selectedCandidatePairId);
         const local = pair && pairs.get(pair.localCandidateId);

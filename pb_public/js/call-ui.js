@@ -3,10 +3,38 @@
 import { show } from "./api.js";
 import { Local, fillDevices, blockedHelp } from "./media.js";
 
+// The parts both pages show, filled into their placeholders.
+const cameraCheck = `
+  <div class="self-preview">
+    <video id="preview" autoplay muted playsinline aria-label="Your camera"></video>
+    <p class="muted" id="preview-waiting">Starting your camera…</p>
+  </div>
+  <label for="level">Microphone level: speak to see it move</label>
+  <meter id="level" min="0" max="1" low="0.05" value="0"></meter>
+  <div data-device hidden>
+    <label for="camera">Camera</label>
+    <select id="camera"></select>
+  </div>
+  <div data-device hidden>
+    <label for="microphone">Microphone</label>
+    <select id="microphone"></select>
+  </div>`;
+const callStage = `
+  <div class="stage" id="stage"></div>
+  <video id="self" class="self" autoplay muted playsinline aria-label="Your camera"></video>
+  <p class="call-status" id="status" role="status" aria-live="polite"></p>`;
+const callControls = `
+  <button type="button" class="quiet" id="mute" aria-pressed="false">Mute</button>
+  <button type="button" class="quiet" id="camera-off" aria-pressed="false">Camera off</button>
+  <button type="button" class="quiet" id="switch-camera">Switch camera</button>`;
+
 // CallPage drives one call page. sections are its section ids; it needs
 // "precall", "blocked", "nodevice" and "incall" among them.
 export class CallPage {
   constructor(sections) {
+    document.querySelector("[data-camera-check]").innerHTML = cameraCheck;
+    document.querySelector("[data-call-stage]").innerHTML = callStage;
+    document.querySelector("[data-call-controls]").insertAdjacentHTML("afterbegin", callControls);
     this.sections = sections;
     this.local = new Local();
     this.call = null;
