@@ -128,7 +128,7 @@ func runLoad(b *testing.B, spec loadSpec) (time.Duration, loadResult) {
 }
 
 func BenchmarkRelayedCalls(b *testing.B) {
-	for _, calls := range []int{1, 10} {
+	for _, calls := range []int{1, 10, 20, 40} {
 		b.Run(fmt.Sprintf("calls=%d", calls), func(b *testing.B) {
 			env := testenv.Start(b)
 			staff := env.ClinicianToken()

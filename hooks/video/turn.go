@@ -87,6 +87,7 @@ func listenBoth(listen string) (net.PacketConn, net.Listener, error) {
 		}
 		tcp, err := net.Listen("tcp4", udp.LocalAddr().String())
 		if err == nil {
+			roomForBursts(udp)
 			return udp, tcp, nil
 		}
 		udp.Close()
@@ -95,6 +96,18 @@ func listenBoth(listen string) (net.PacketConn, net.Listener, error) {
 		}
 	}
 	return nil, nil, fmt.Errorf("TURN on %s: found no port free for both UDP and TCP", listen)
+}
+
+// socketBuffer holds about a second of a few calls' video: a key frame
+// arrives as a burst, and the kernel's default buffer (about 200 KB) drops
+// its tail whenever the relay is a moment late reading.
+const socketBuffer = 4 << 20
+
+func roomForBursts(conn net.PacketConn) {
+	if udp, ok := conn.(*net.UDPConn); ok {
+		_ = udp.SetReadBuffer(socketBuffer) // the kernel caps it at net.core.rmem_max; any gain helps
+		_ = udp.SetWriteBuffer(socketBuffer)
+	}
 }
 
 func (r *relay) close() error {
@@ -183,6 +196,7 @@ func (g *relayPorts) AllocatePacketConn(config turn.AllocateListenerConfig) (net
 			return nil, nil, fmt.Errorf("no free relay port: %w", err)
 		}
 	}
+	roomForBursts(conn)
 	counted := &countingConn{PacketConn: conn, relay: g.relay, participant: config.UserID}
 	g.relay.mu.Lock()
 	g.relay.conns[config.UserID] = append(g.relay.conns[config.UserID], counted)
