@@ -27,6 +27,7 @@ import (
 	"portico/hooks/reminders"
 	"portico/hooks/serve"
 	"portico/hooks/signin"
+	"portico/hooks/staff"
 	"portico/hooks/video"
 	"portico/hooks/web"
 )
@@ -103,6 +104,12 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	remind := reminders.New(app, config.Now, settings, queue, booked)
 	remind.Register()
 	app.RootCmd.AddCommand(remind.Command())
+
+	// Staff: password + emailed code sign-in, sessions, lockout, invites,
+	// frozen submitted packets; /api/staff/...; `portico staff`.
+	team := staff.New(app, config.Now, mail, ratelimit.New(config.Now), config.InviteTTL)
+	team.Register()
+	app.RootCmd.AddCommand(team.Command())
 
 	// Pages: the portal from pb_public, /s/{token}, security headers on every response.
 	pages.Register(app)

@@ -24,6 +24,8 @@ var namedExports = map[[2]string][]string{
 	{"appointments", "join"}:      {"Links", "Prepare"},                                                                          // notices and the portal carry the join link
 	{"reminders", "appointments"}: {"Appointments", "Notify", "Notice", "NoticeReminder", "Change", "ChangeNone", "ChangeMoved"}, // a reminder is an appointment notice
 	{"pages", "signin"}:           {"LinkPath"},                                                                                  // the landing page of a sign-in link
+	{"staff", "signin"}:           {"Store", "Requester", "StateUsed", "StateExpired"},                                           // staff invites are login tokens too
+	{"intake", "staff"}:           {"RequirePacketReader"},                                                                       // who may print a packet is a staff role
 	{"join", "video"}:             {"Calls", "Call", "Host", "Service", "ErrUnknownCall", "ErrNotHost"},                          // a join link opens its appointment's call
 }
 

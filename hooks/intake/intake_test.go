@@ -306,9 +306,9 @@ func TestSubmitShowsWhatIsMissing(t *testing.T) {
 	env.NoMailTo("frontdesk@harbor.test") // told once
 }
 
-// TestClinicianCanReopenASentPacket: setting a sent packet back to in
-// progress in the dashboard lets the client correct it and send it again,
-// and the practice hears of each sending.
+// TestClinicianCanReopenASentPacket: reopening a sent packet leaves it as
+// it was sent and gives the client a new one, its answers carried over,
+// to correct and send again; the practice hears of each sending.
 func TestClinicianCanReopenASentPacket(t *testing.T) {
 	env := testenv.Start(t)
 	env.SetPractice("notification_email", "frontdesk@harbor.test")
@@ -322,21 +322,34 @@ func TestClinicianCanReopenASentPacket(t *testing.T) {
 		t.Fatalf("first submit: %s", r)
 	}
 	env.Mail.Next("frontdesk@harbor.test", testenv.Wait)
-	if r := env.Do(http.MethodPatch, "/api/collections/intake_assignments/records/"+assignment.Id, map[string]string{"status": "in_progress"}, "Authorization", staff); r.Status != http.StatusOK {
-		t.Fatalf("clinician reopening the packet: %s", r)
+	if r := env.Do(http.MethodPatch, "/api/collections/intake_assignments/records/"+assignment.Id, map[string]string{"status": "in_progress"}, "Authorization", staff); r.Status != http.StatusConflict {
+		t.Fatalf("setting a sent packet back to in progress: %s; want 409 (reopen it instead)", r)
 	}
+	r := env.Post("/api/staff/packets/"+assignment.Id+"/reopen", nil, "Authorization", staff)
+	reopened, _ := r.JSON["id"].(string)
+	if r.Status != http.StatusCreated || reopened == "" {
+		t.Fatalf("clinician reopening the packet: %s; want 201 with the new packet", r)
+	}
+	env.Mail.Next("ada@example.com", testenv.Wait) // the client is told there is a form to look at
 	env.Clock.Advance(time.Minute)
 	corrected := completeAnswers()
 	corrected["phone"] = "+1 555 010 0200"
-	if r := env.Post(path+"/submit", map[string]any{"answers": corrected}, "Authorization", session); r.Status != http.StatusOK {
+	again := "/api/portal/intake/" + reopened
+	if r := env.Do(http.MethodGet, again, nil, "Authorization", session); r.JSON["answers"].(map[string]any)["reason"] != "Trouble sleeping since a move." {
+		t.Fatalf("the reopened packet does not carry the sent answers: %s", r)
+	}
+	if r := env.Post(again+"/submit", map[string]any{"answers": corrected}, "Authorization", session); r.Status != http.StatusOK {
 		t.Fatalf("submitting the reopened packet: %s", r)
 	}
 	env.Mail.Next("frontdesk@harbor.test", testenv.Wait)
-	if r := env.Do(http.MethodGet, path, nil, "Authorization", session); r.JSON["answers"].(map[string]any)["phone"] != "+1 555 010 0200" {
+	if r := env.Do(http.MethodGet, again, nil, "Authorization", session); r.JSON["answers"].(map[string]any)["phone"] != "+1 555 010 0200" {
 		t.Fatalf("the corrected answer was not kept: %s", r)
 	}
-	if r := env.Do(http.MethodPut, path, map[string]any{}, "Authorization", session); r.Status != http.StatusBadRequest {
-		t.Fatalf("a save without answers: %s; want 400", r)
+	if r := env.Do(http.MethodGet, path, nil, "Authorization", session); r.JSON["answers"].(map[string]any)["phone"] == "+1 555 010 0200" || r.JSON["status"] != "submitted" {
+		t.Fatalf("the original submission changed: %s", r)
+	}
+	if r := env.Do(http.MethodPut, again, map[string]any{}, "Authorization", session); r.Status != http.StatusBadRequest && r.Status != http.StatusConflict {
+		t.Fatalf("a save without answers: %s; want it refused", r)
 	}
 }
 
@@ -370,19 +383,19 @@ func TestClientReachesOnlyItsOwnPackets(t *testing.T) {
 		want               int
 	}{
 		{"bob views ada's assignment", http.MethodGet, assignments + "/" + adas.Id, nil, bobSession, http.StatusNotFound},
-		{"bob updates ada's assignment", http.MethodPatch, assignments + "/" + adas.Id, map[string]any{"client": bob.Id}, bobSession, http.StatusForbidden},
-		{"bob deletes ada's assignment", http.MethodDelete, assignments + "/" + adas.Id, nil, bobSession, http.StatusForbidden},
-		{"bob assigns himself ada's form", http.MethodPost, assignments, map[string]any{"client": bob.Id, "form": form.Id}, bobSession, http.StatusForbidden},
-		{"ada marks her own packet submitted", http.MethodPatch, assignments + "/" + adas.Id, map[string]any{"status": "submitted"}, adaSession, http.StatusForbidden},
-		{"ada deletes her own packet", http.MethodDelete, assignments + "/" + adas.Id, nil, adaSession, http.StatusForbidden},
+		{"bob updates ada's assignment", http.MethodPatch, assignments + "/" + adas.Id, map[string]any{"client": bob.Id}, bobSession, http.StatusNotFound},
+		{"bob deletes ada's assignment", http.MethodDelete, assignments + "/" + adas.Id, nil, bobSession, http.StatusNotFound},
+		{"bob assigns himself ada's form", http.MethodPost, assignments, map[string]any{"client": bob.Id, "form": form.Id}, bobSession, http.StatusBadRequest},
+		{"ada marks her own packet submitted", http.MethodPatch, assignments + "/" + adas.Id, map[string]any{"status": "submitted"}, adaSession, http.StatusNotFound},
+		{"ada deletes her own packet", http.MethodDelete, assignments + "/" + adas.Id, nil, adaSession, http.StatusNotFound},
 		{"bob views ada's answers", http.MethodGet, responses + "/" + response.Id, nil, bobSession, http.StatusNotFound},
 		{"bob updates ada's answers", http.MethodPatch, responses + "/" + response.Id, answers, bobSession, http.StatusForbidden},
 		{"bob deletes ada's answers", http.MethodDelete, responses + "/" + response.Id, nil, bobSession, http.StatusForbidden},
 		{"bob answers ada's packet", http.MethodPost, responses, map[string]any{"assignment": adas.Id, "client": ada.Id, "state": "draft"}, bobSession, http.StatusForbidden},
 		{"ada writes her answers around the checks", http.MethodPatch, responses + "/" + response.Id, map[string]any{"state": "submitted"}, adaSession, http.StatusForbidden},
 		{"ada creates a response", http.MethodPost, responses, map[string]any{"assignment": adas.Id, "client": ada.Id, "state": "submitted"}, adaSession, http.StatusForbidden},
-		{"ada reads the forms", http.MethodGet, forms, nil, adaSession, http.StatusForbidden},
-		{"ada views the form", http.MethodGet, forms + "/" + form.Id, nil, adaSession, http.StatusForbidden},
+		{"ada reads the forms (an empty list: forms are staff's)", http.MethodGet, forms, nil, adaSession, http.StatusOK},
+		{"ada views the form", http.MethodGet, forms + "/" + form.Id, nil, adaSession, http.StatusNotFound},
 		{"nobody views ada's assignment", http.MethodGet, assignments + "/" + adas.Id, nil, "", http.StatusNotFound},
 		{"nobody views ada's answers", http.MethodGet, responses + "/" + response.Id, nil, "", http.StatusNotFound},
 		{"bob opens ada's packet", http.MethodGet, "/api/portal/intake/" + adas.Id, nil, bobSession, http.StatusNotFound},
@@ -429,7 +442,7 @@ func TestClientReachesOnlyItsOwnPackets(t *testing.T) {
 		}
 	}
 	own := env.Do(http.MethodGet, assignments+"?expand=form", nil, "Authorization", adaSession)
-	if !strings.Contains(string(own.Body), adas.Id) || strings.Contains(string(own.Body), `"expand"`) {
+	if !strings.Contains(string(own.Body), adas.Id) || strings.Contains(string(own.Body), `"expand":{"form"`) {
 		t.Fatalf("ada listing her packets with the form expanded: %s; want her packet, and no form (staff only)", own)
 	}
 

@@ -20,6 +20,7 @@ import (
 	"portico/hooks/practice"
 	"portico/hooks/schema"
 	"portico/hooks/signin"
+	"portico/hooks/staff"
 	"portico/hooks/web"
 )
 
@@ -91,7 +92,7 @@ func (p *Packets) Register() {
 		packets.GET("/{id}", p.handlePacket).Bind(apis.RequireAuth(schema.Clients))
 		packets.PUT("/{id}", p.handlePacketDraft).Bind(apis.RequireAuth(schema.Clients))
 		packets.POST("/{id}/submit", p.handlePacketSubmit).Bind(apis.RequireAuth(schema.Clients))
-		packets.GET("/{id}/print", p.handlePacketPrint).Bind(apis.RequireSuperuserAuth())
+		packets.GET("/{id}/print", p.handlePacketPrint).BindFunc(staff.RequirePacketReader)
 		return e.Next()
 	})
 }

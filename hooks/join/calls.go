@@ -60,11 +60,16 @@ func (c calls) ForJoinToken(token string) (video.Call, error) {
 	return c.call(a)
 }
 
-// ForHost lets a PocketBase superuser host any appointment's call. Until
-// staff accounts exist, the dashboard's superusers are the practice's
-// clinicians; then a clinician hosts their own appointments, the owner any.
+// ForHost lets a clinician host the calls of their own appointments, and
+// the practice's owner (or a dashboard superuser) any; the front desk,
+// clients and nobody host none.
 func (c calls) ForHost(e *core.RequestEvent, id string) (video.Call, video.Host, error) {
-	if e.Auth == nil || !e.Auth.IsSuperuser() {
+	staff := e.Auth != nil && e.Auth.Collection().Name == schema.Staff
+	role := ""
+	if staff {
+		role = e.Auth.GetString("role")
+	}
+	if !(e.Auth != nil && e.Auth.IsSuperuser()) && role != "owner" && role != "clinician" {
 		return video.Call{}, video.Host{}, video.ErrNotHost
 	}
 	record, err := c.links.app.FindRecordById(schema.Appointments, id)
@@ -81,6 +86,13 @@ func (c calls) ForHost(e *core.RequestEvent, id string) (video.Call, video.Host,
 	if videoRoom(a) != "" {
 		return video.Call{}, video.Host{}, video.ErrUnknownCall
 	}
+	host := video.Host{ID: e.Auth.Id, Name: a.ClinicianName()}
+	switch {
+	case role == "clinician" && e.Auth.GetString("clinician") != a.Clinician.Id:
+		return video.Call{}, video.Host{}, video.ErrNotHost // another clinician's session
+	case role == "owner" && e.Auth.GetString("clinician") != a.Clinician.Id:
+		host.Name = e.Auth.GetString("name")
+	}
 	call, err := c.call(a)
-	return call, video.Host{ID: e.Auth.Id, Name: a.ClinicianName()}, err
+	return call, host, err
 }

@@ -24,6 +24,8 @@ const (
 	IntakeForms       = "intake_forms"
 	IntakeAssignments = "intake_assignments"
 	IntakeResponses   = "intake_responses"
+	Staff             = "staff"
+	StaffSessions     = "staff_sessions"
 )
 
 // Appointment kinds and statuses, as the dashboard's select fields name them.
@@ -49,6 +51,8 @@ const (
 	PurposeInvite = "invite"
 	// PurposeIntake is the link in the mail about a newly assigned form.
 	PurposeIntake = "intake"
+	// PurposeStaffInvite is the link that lets a new staff member set a password.
+	PurposeStaffInvite = "staff_invite"
 )
 
 // DateTime is t as PocketBase stores dates, so SQL compares them as text.

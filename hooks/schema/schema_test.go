@@ -7,6 +7,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"portico/hooks/schema"
+	"portico/hooks/staff"
 	"portico/internal/testenv"
 )
 
@@ -15,7 +16,7 @@ import (
 func TestNamesMatchTheMigrations(t *testing.T) {
 	env := testenv.Start(t)
 	for _, name := range []string{schema.Clients, schema.LoginTokens, schema.MailOutbox, schema.Practice, schema.Clinicians,
-		schema.Appointments, schema.IntakeForms, schema.IntakeAssignments, schema.IntakeResponses} {
+		schema.Appointments, schema.IntakeForms, schema.IntakeAssignments, schema.IntakeResponses, schema.Staff, schema.StaffSessions} {
 		if _, err := env.App.FindCollectionByNameOrId(name); err != nil {
 			t.Errorf("schema names the collection %q, which the migrations do not create: %v", name, err)
 		}
@@ -28,7 +29,8 @@ func TestNamesMatchTheMigrations(t *testing.T) {
 		{schema.Appointments, "kind", []string{schema.KindTelehealth, schema.KindInPerson}},
 		{schema.Appointments, "status", []string{schema.StatusScheduled, schema.StatusCancelled, schema.StatusCompleted}},
 		{schema.IntakeAssignments, "status", []string{schema.PacketAssigned, schema.PacketInProgress, schema.PacketSubmitted}},
-		{schema.LoginTokens, "purpose", []string{schema.PurposeSignIn, schema.PurposeInvite, schema.PurposeIntake}},
+		{schema.LoginTokens, "purpose", []string{schema.PurposeSignIn, schema.PurposeInvite, schema.PurposeIntake, schema.PurposeStaffInvite}},
+		{schema.Staff, "role", []string{staff.RoleOwner, staff.RoleClinician, staff.RoleFrontDesk}},
 	}
 	for _, s := range selects {
 		collection, err := env.App.FindCollectionByNameOrId(s.collection)

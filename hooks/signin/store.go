@@ -34,10 +34,12 @@ type Store struct {
 	Now func() time.Time
 }
 
-// Token is a login_tokens row as sign-in reads it.
+// Token is a login_tokens row as sign-in reads it. It belongs to a client,
+// or, for a staff invite, to a staff member.
 type Token struct {
 	Id          string `db:"id"`
 	Client      string `db:"client"`
+	Staff       string `db:"staff"`
 	Purpose     string `db:"purpose"`
 	TokenHash   string `db:"token_hash"`
 	CodeHMAC    string `db:"code_hmac"`
@@ -71,8 +73,9 @@ type Requester struct {
 	Agent string
 }
 
-// Issue stores a new token for client and returns the raw link token and
-// code, which exist only in the email from here on.
+// Issue stores a new token for client (or a staff member, for a staff
+// invite) and returns the raw link token and code, which exist only in the
+// email from here on.
 func (s *Store) Issue(client *core.Record, purpose string, ttl time.Duration, from Requester) (token, code string, err error) {
 	token = security.RandomStringWithAlphabet(43, tokenAlphabet)
 	code = security.RandomStringWithAlphabet(6, "0123456789")
@@ -83,7 +86,7 @@ func (s *Store) Issue(client *core.Record, purpose string, ttl time.Duration, fr
 	}
 	hash := security.SHA256(token)
 	record := core.NewRecord(collection)
-	record.Set("client", client.Id)
+	record.Set(ownerField(client), client.Id)
 	record.Set("purpose", purpose)
 	record.Set("token_hash", hash)
 	record.Set("code_hmac", codeHMAC(client, hash, code))
@@ -103,7 +106,15 @@ func codeHMAC(client *core.Record, tokenHash, code string) string {
 	return hex.EncodeToString(schema.ClientSecretMAC(client.Collection(), "portico sign-in code", tokenHash+":"+code))
 }
 
-const tokenColumns = "SELECT id, client, purpose, token_hash, code_hmac, expires, used, failed_codes FROM login_tokens "
+// ownerField is the login_tokens field that names owner.
+func ownerField(owner *core.Record) string {
+	if owner.Collection().Name == schema.Staff {
+		return "staff"
+	}
+	return "client"
+}
+
+const tokenColumns = "SELECT id, client, staff, purpose, token_hash, code_hmac, expires, used, failed_codes FROM login_tokens "
 
 // Find returns the token whose link carries raw; sql.ErrNoRows when none does.
 func (s *Store) Find(raw string) (Token, error) {
@@ -133,28 +144,37 @@ func (s *Store) MatchCode(client *core.Record, code string) (Token, bool, error)
 	return Token{}, false, err
 }
 
-// ConsumeLink marks the token whose link carries raw used; see consume.
+// ConsumeLink marks the client's token whose link carries raw used; see consume.
 func (s *Store) ConsumeLink(raw string, by Requester) (string, error) {
-	return s.consume("token_hash = {:hash}", dbx.Params{"hash": security.SHA256(raw)}, by)
+	return s.consume("client", "token_hash = {:hash}", dbx.Params{"hash": security.SHA256(raw)}, by)
 }
 
-// ConsumeId marks the token with id used; see consume.
+// ConsumeId marks the client's token with id used; see consume.
 func (s *Store) ConsumeId(id string, by Requester) (string, error) {
-	return s.consume("id = {:id}", dbx.Params{"id": id}, by)
+	return s.consume("client", "id = {:id}", dbx.Params{"id": id}, by)
+}
+
+// ConsumeStaffInvite marks the staff invite whose link carries raw used
+// and returns the staff member's id; see consume.
+func (s *Store) ConsumeStaffInvite(raw string, by Requester) (string, error) {
+	return s.consume("staff", "token_hash = {:hash} AND purpose = {:purpose}",
+		dbx.Params{"hash": security.SHA256(raw), "purpose": schema.PurposeStaffInvite}, by)
 }
 
 // consume marks the token used in one conditional UPDATE: of any number of
 // concurrent redeems exactly one changes the row, and only it signs in.
-// It returns the token's client, or "" when this call did not win. The
-// same statement reads the client so that a sign-in costs one query less.
-func (s *Store) consume(where string, params dbx.Params, by Requester) (string, error) {
+// It returns the token's owner (the owner field: "client" or "staff"), or
+// "" when this call did not win: a client's route never spends a staff
+// invite, nor the reverse. The same statement reads the owner so that a
+// sign-in costs one query less.
+func (s *Store) consume(owner, where string, params dbx.Params, by Requester) (string, error) {
 	params = s.openParams(params)
 	params["ip"] = by.IP
 	params["agent"] = web.Truncate(by.Agent, 500)
 	var client string
 	err := s.App.DB().NewQuery(
 		"UPDATE login_tokens SET used = {:now}, updated = {:now}, redeemed_ip = {:ip}, redeemed_ua = {:agent} " +
-			"WHERE " + where + " AND " + openToken + " RETURNING client",
+			"WHERE " + where + " AND " + owner + " != '' AND " + openToken + " RETURNING " + owner,
 	).Bind(params).Row(&client)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil

@@ -10,6 +10,8 @@ import (
 
 	. "github.com/chromedp/chromedp" // the browser steps read as a script
 
+	"github.com/pocketbase/pocketbase/core"
+
 	"portico/hooks"
 	"portico/internal/testenv"
 )
@@ -91,15 +93,16 @@ func openAsClient(t testing.TB, link, who string) context.Context {
 	return tab
 }
 
-// openAsClinician signs a clinician in and opens the appointment's call.
-func openAsClinician(t testing.TB, env *testenv.Env, appointment string) context.Context {
+// openAsClinician signs the appointment's clinician in to the staff
+// workspace and opens the appointment's call.
+func openAsClinician(t testing.TB, env *testenv.Env, appointment *core.Record) context.Context {
 	t.Helper()
 	tab := testenv.CallBrowser(t)
-	session := fmt.Sprintf(`localStorage.setItem("__pb_superusers__/_", JSON.stringify({token: %q}))`, env.ClinicianToken())
+	session := fmt.Sprintf(`localStorage.setItem("portico.staff", JSON.stringify({token: %q}))`, env.HostOf(appointment))
 	err := Do(tab,
 		Navigate(env.URL+"/app.css"),
 		Evaluate[Void](session),
-		Navigate(env.URL+"/staff/call.html?appointment="+appointment),
+		Navigate(env.URL+"/staff/call.html?appointment="+appointment.Id),
 		WaitVisible(CSS(`body[data-ready="true"]`)),
 		Click(ID("join")),
 		WaitVisible(ID("waiting-room")),
@@ -152,7 +155,7 @@ func TestClientAndClinicianSeeAndHearEachOther(t *testing.T) {
 			}
 			testenv.Screenshot(t, ada, "call-waiting")
 
-			clinician := openAsClinician(t, env, appointment.Id)
+			clinician := openAsClinician(t, env, appointment)
 			// Not in the call until admitted: the client still waits.
 			if visible, _ := Run(ada, Evaluate[bool](`!document.getElementById("incall").hidden`)); visible {
 				t.Fatalf("the client was in the call before the clinician let them in")
@@ -204,7 +207,7 @@ func TestFourPeopleInOneCall(t *testing.T) {
 	appointment, link, token := env.PorticoCall(client, env.Clock.Now().Add(5*time.Minute))
 
 	staff := env.ClinicianToken()
-	clinician := openAsClinician(t, env, appointment.Id)
+	clinician := openAsClinician(t, env, appointment)
 	names := []string{"Ada", "Ben", "Cleo"}
 	var family []context.Context
 	for _, name := range names {

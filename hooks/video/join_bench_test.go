@@ -30,7 +30,7 @@ func BenchmarkJoinToFirstRemoteFrame(b *testing.B) {
 			env := testenv.Start(b, func(c *hooks.Config) { c.Video.RelayOnly = relayOnly })
 			client, _ := env.NewClient("Ada Client", "ada@example.com", true)
 			appointment, link, _ := env.PorticoCall(client, env.Clock.Now().Add(5*time.Minute))
-			clinician := openAsClinician(b, env, appointment.Id)
+			clinician := openAsClinician(b, env, appointment)
 			if err := Do(clinician, Evaluate[Void](autoAdmit)); err != nil {
 				b.Fatal(err)
 			}

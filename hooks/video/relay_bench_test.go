@@ -131,7 +131,7 @@ func BenchmarkRelayedCalls(b *testing.B) {
 	for _, calls := range []int{1, 10, 20, 40} {
 		b.Run(fmt.Sprintf("calls=%d", calls), func(b *testing.B) {
 			env := testenv.Start(b)
-			staff := env.ClinicianToken()
+			staff := env.ClinicianToken() // a dashboard superuser hosts every call here
 			spec := loadSpec{Server: fmt.Sprintf("127.0.0.1:%d", env.Portal.Video.TURNPort()), Window: loadWindow}
 			for i := range calls {
 				client, _ := env.NewClient(fmt.Sprintf("Client %d", i), fmt.Sprintf("client%d@example.com", i), true)

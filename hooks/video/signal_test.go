@@ -24,7 +24,7 @@ func guestAndHost(t *testing.T) (env *testenv.Env, appointment, token, staff str
 	env = testenv.Start(t)
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	record, _, token := env.PorticoCall(client, env.Clock.Now().Add(5*time.Minute))
-	return env, record.Id, token, env.ClinicianToken()
+	return env, record.Id, token, env.HostOf(record)
 }
 
 func next(t testing.TB, stream *testenv.CallStream, name, who string) testenv.CallEvent {
@@ -171,8 +171,8 @@ func TestJoinRefusedForWrongCancelledOrOutOfWindowLink(t *testing.T) {
 	}
 }
 
-func TestOnlyStaffHostACall(t *testing.T) {
-	env, appointment, _, staff := guestAndHost(t)
+func TestOnlyTheClinicianOrOwnerHostACall(t *testing.T) {
+	env, appointment, _, clinician := guestAndHost(t)
 	client, _ := env.NewClient("Cy Client", "cy@example.com", true)
 	clientAuth, err := client.NewAuthToken()
 	if err != nil {
@@ -184,8 +184,12 @@ func TestOnlyStaffHostACall(t *testing.T) {
 	}{
 		{"nobody", "", appointment, http.StatusForbidden},
 		{"a client", clientAuth, appointment, http.StatusForbidden},
-		{"staff, unknown appointment", staff, "nosuchappointment", http.StatusNotFound},
-		{"staff", staff, appointment, http.StatusOK},
+		{"the front desk", env.SignIn(env.NewStaff("front_desk", nil)), appointment, http.StatusForbidden},
+		{"another clinician", env.SignIn(env.NewStaff("clinician", env.NewClinician())), appointment, http.StatusForbidden},
+		{"the clinician, an unknown appointment", clinician, "nosuchappointment", http.StatusNotFound},
+		{"the appointment's clinician", clinician, appointment, http.StatusOK},
+		{"the owner", env.SignIn(env.NewStaff("owner", nil)), appointment, http.StatusOK},
+		{"a dashboard superuser", env.ClinicianToken(), appointment, http.StatusOK},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -54,6 +54,9 @@ type Env struct {
 	addr   string
 	server *http.Server
 	served chan error
+
+	routes    []Route // what the OnServe hooks added; see Routes
+	routesErr error
 }
 
 // Start runs Portico on a fresh data dir. configure, if given, adjusts the
@@ -110,6 +113,7 @@ func (env *Env) boot(listener net.Listener) {
 		t.Fatal(err)
 	}
 
+	env.recordRoutes(app)
 	app.OnServe().BindFunc(func(e *core.ServeEvent) error {
 		e.Listener = listener
 		e.InstallerFunc = nil

@@ -152,3 +152,14 @@ func (s *CallStream) Next(name string, timeout time.Duration) (event CallEvent, 
 func (s *CallStream) Close() {
 	s.cancel()
 }
+
+// HostOf signs in, as staff, the clinician of appointment and returns the
+// session token the workspace would hold.
+func (env *Env) HostOf(appointment *core.Record) string {
+	env.T.Helper()
+	clinician, err := env.App.FindRecordById("clinicians", appointment.GetString("clinician"))
+	if err != nil {
+		env.T.Fatal(err)
+	}
+	return env.SignIn(env.NewStaff("clinician", clinician))
+}

@@ -3,7 +3,9 @@
 const SESSION_KEY = "portico.session";
 const REFRESH_EVERY_MS = 5 * 60 * 1000;
 
-async function request(method, path, body, token, keepalive = false) {
+// request sends a JSON body with token and returns {status, data}; a
+// network failure is status 0 with a message to show.
+export async function request(method, path, body, token, keepalive = false) {
   const headers = { "Content-Type": "application/json" };
   if (token) headers.Authorization = token;
   try {

@@ -11,7 +11,9 @@ const INPUTS = {
   number: { type: "text", maxLength: 500, inputMode: "decimal" },
 };
 
-function element(tag, props = {}, children = []) {
+// element builds a DOM node: props are properties (text sets the text),
+// aria-* and unknown names attributes; children are appended.
+export function element(tag, props = {}, children = []) {
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(props)) {
     if (name === "text") el.textContent = value;

@@ -1,26 +1,28 @@
 import { show } from "/js/api.js";
 import { fill } from "/js/contact.js";
+import { startPage, staffSession } from "/js/staff.js";
 import { Call, remoteStats } from "/js/call-mesh.js";
 import { CallPage } from "/js/call-ui.js";
 
 // The clinician's side of a call held on Portico: /staff/call.html?appointment=ID.
 // The clinician opens the session, sees who is waiting, lets them in and
 // can end the session for everyone.
-const sections = ["loading", "signin", "precall", "blocked", "nodevice", "incall", "over"];
+const sections = ["loading", "precall", "blocked", "nodevice", "incall", "over"];
 const appointment = new URLSearchParams(location.search).get("appointment") || "";
 const page = new CallPage(sections);
 const $ = (id) => document.getElementById(id);
 
-// staffToken is the signed-in staff member's session: for now the
-// dashboard's superuser session on this origin, which the dashboard keeps
-// under this key.
+// staffToken is the signed-in staff member's session.
 function staffToken() {
-  try {
-    return JSON.parse(localStorage.getItem("__pb_superusers__/_")).token || "";
-  } catch {
-    return "";
-  }
+  const session = staffSession();
+  return session ? session.token : "";
 }
+
+// A clinician in a session is at work without touching the page: tell the
+// workspace's idle watch so, or it would sign them out mid-session.
+setInterval(() => {
+  if (page.call && !page.call.left) dispatchEvent(new Event("pointerdown"));
+}, 30 * 1000);
 
 function admit(id) {
   return page.call.post("/api/video/admit", { participant: id });
@@ -68,16 +70,13 @@ function open() {
 }
 
 async function start() {
+  await startPage("call"); // sends anyone not signed in to the staff sign-in page
   const response = await fetch("/api/video/present/" + encodeURIComponent(appointment), {
     headers: { Authorization: staffToken() },
   }).catch(() => null);
-  if (!response || response.status === 401 || response.status === 403) {
-    show("signin", sections);
-    return;
-  }
-  const data = await response.json();
-  if (response.status !== 200) {
-    $("over-title").textContent = "We could not find that session";
+  const data = response ? await response.json().catch(() => ({})) : {};
+  if (!response || response.status !== 200) {
+    $("over-title").textContent = response && response.status === 403 ? "This session is not yours to host" : "We could not find that session";
     $("over-text").textContent = data.message || "";
     $("rejoin").hidden = true;
     show("over", sections);

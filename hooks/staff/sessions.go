@@ -1,0 +1,234 @@
+package staff
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/hook"
+	"github.com/pocketbase/pocketbase/tools/security"
+
+	"portico/hooks/schema"
+	"portico/hooks/web"
+)
+
+// Sessions: each completed sign-in (password and emailed code) gets a
+// staff_sessions row, and its auth token carries the row's id in a "sid"
+// claim, signed with the same key as any PocketBase token. PocketBase
+// checks the signature as usual; a middleware right after it checks the
+// row. So signing out ends this token on the server at once, idle time and
+// the practice's limit are measured by Portico's clock, and the person's
+// other devices stay signed in. Rotating the member's tokenKey (a password
+// change does) still ends every session, as PocketBase intends.
+
+const (
+	sessionClaim = "sid"
+	// sessionKey is where the middleware leaves the checked session id.
+	sessionKey = "portico.staffSession"
+	// seenEvery bounds writes: last_seen moves at most twice a minute.
+	seenEvery = 30 * time.Second
+
+	defaultIdle  = 15 * time.Minute
+	defaultLimit = 12 * time.Hour
+)
+
+// Reasons a session ended, as the sign-in page explains them.
+const (
+	endedIdle      = "idle"
+	endedLimit     = "limit"
+	endedSignOut   = "signed-out"
+	endedNoSession = "no-session"
+)
+
+func (s *Staff) registerSessions() {
+	s.app.OnRecordAuthRequest(schema.Staff).BindFunc(s.startSession)
+
+	s.app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		se.Router.Bind(&hook.Handler[*core.RequestEvent]{
+			Id:       "portico.staffSession",
+			Func:     s.checkSession,
+			Priority: apis.DefaultLoadAuthTokenMiddlewarePriority + 1, // right after PocketBase reads the token
+		})
+		group := se.Router.Group("/api/staff")
+		group.BindFunc(web.NoStore)
+		group.GET("/session", s.handleSession).Bind(apis.RequireAuth(schema.Staff))
+		group.POST("/sign-out", s.handleSignOut).Bind(apis.RequireAuth(schema.Staff))
+		return se.Next()
+	})
+}
+
+// sessionLimits are the practice's idle time and session limit.
+func (s *Staff) sessionLimits(app core.App) (idle, limit time.Duration) {
+	idle, limit = defaultIdle, defaultLimit
+	practice, err := app.FindFirstRecordByFilter(schema.Practice, "id != ''")
+	if err != nil {
+		return idle, limit
+	}
+	if minutes := practice.GetInt("staff_idle_minutes"); minutes > 0 {
+		idle = time.Duration(minutes) * time.Minute
+	}
+	if hours := practice.GetInt("staff_session_hours"); hours > 0 {
+		limit = time.Duration(hours) * time.Hour
+	}
+	return idle, limit
+}
+
+// startSession gives each sign-in its own session row and a token naming
+// it. The first factor's answer (asking for the code) writes no token, so
+// its row is removed again; auth-refresh, with no method, keeps the token.
+func (s *Staff) startSession(e *core.RecordAuthRequestEvent) error {
+	if e.AuthMethod == "" {
+		return e.Next()
+	}
+	collection, err := e.App.FindCachedCollectionByNameOrId(schema.StaffSessions)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	session := core.NewRecord(collection)
+	session.Set("staff", e.Record.Id)
+	session.Set("started", now)
+	session.Set("last_seen", now)
+	session.Set("ip", e.RealIP())
+	session.Set("user_agent", web.Truncate(e.Request.UserAgent(), 500))
+	if err := e.App.Save(session); err != nil {
+		return err
+	}
+	_, limit := s.sessionLimits(e.App)
+	if e.Token, err = sessionToken(e.Record, session.Id, limit); err != nil {
+		return err
+	}
+	if err := e.Next(); err != nil {
+		if deleteErr := e.App.Delete(session); deleteErr != nil {
+			e.App.Logger().Warn("staff session: removing an unfinished sign-in", "error", deleteErr)
+		}
+		return err
+	}
+	return nil
+}
+
+// sessionToken is PocketBase's auth token for member with the session id
+// added. It is not refreshable: the session row, not the token, lives on.
+func sessionToken(member *core.Record, sessionId string, limit time.Duration) (string, error) {
+	key := member.TokenKey() + member.Collection().AuthToken.Secret
+	return security.NewJWT(jwt.MapClaims{
+		core.TokenClaimType:         core.TokenTypeAuth,
+		core.TokenClaimId:           member.Id,
+		core.TokenClaimCollectionId: member.Collection().Id,
+		core.TokenClaimRefreshable:  false,
+		sessionClaim:                sessionId,
+	}, key, limit)
+}
+
+// checkSession refuses a staff token whose session has ended, and notes
+// activity on the ones still open.
+func (s *Staff) checkSession(e *core.RequestEvent) error {
+	if e.Auth == nil || e.Auth.Collection().Name != schema.Staff {
+		return e.Next()
+	}
+	claims, _ := security.ParseUnverifiedJWT(requestToken(e))
+	sessionId, _ := claims[sessionClaim].(string)
+	if why := s.touch(e.App, sessionId, e.Auth.Id); why != "" {
+		return sessionEnded(e, why)
+	}
+	e.Set(sessionKey, sessionId)
+	return e.Next()
+}
+
+// touch moves the session's last activity to now, or ends it and says why.
+func (s *Staff) touch(app core.App, sessionId, staffId string) string {
+	if sessionId == "" {
+		return endedNoSession // a token PocketBase made elsewhere, such as impersonation
+	}
+	session, err := app.FindRecordById(schema.StaffSessions, sessionId)
+	if err != nil || session.GetString("staff") != staffId {
+		return endedNoSession
+	}
+	if why := session.GetString("ended_why"); session.GetString("ended") != "" {
+		return why
+	}
+	now := s.now()
+	idle, limit := s.sessionLimits(app)
+	why := ""
+	switch {
+	case now.Sub(session.GetDateTime("started").Time()) >= limit:
+		why = endedLimit
+	case now.Sub(session.GetDateTime("last_seen").Time()) >= idle:
+		why = endedIdle
+	case now.Sub(session.GetDateTime("last_seen").Time()) >= seenEvery:
+		session.Set("last_seen", now)
+	default:
+		return ""
+	}
+	if why != "" {
+		session.Set("ended", now)
+		session.Set("ended_why", why)
+	}
+	if err := app.Save(session); err != nil {
+		app.Logger().Error("staff session: recording activity", "error", err)
+	}
+	return why
+}
+
+// sessionEnded answers 401 with the reason in plain words.
+func sessionEnded(e *core.RequestEvent, why string) error {
+	message := "Your session has ended. Please sign in again."
+	switch why {
+	case endedIdle:
+		message = "You were signed out after a while without activity, to keep client records safe. Please sign in again."
+	case endedLimit:
+		message = "Your session reached its time limit. Please sign in again."
+	}
+	return e.JSON(http.StatusUnauthorized, map[string]any{
+		"status":  http.StatusUnauthorized,
+		"message": message,
+		"reason":  why,
+	})
+}
+
+// handleSession tells a workspace page who is signed in and how long the
+// session may sit idle. Asking counts as activity.
+func (s *Staff) handleSession(e *core.RequestEvent) error {
+	idle, limit := s.sessionLimits(e.App)
+	session, err := e.App.FindRecordById(schema.StaffSessions, sessionOf(e))
+	if err != nil {
+		return sessionEnded(e, endedNoSession)
+	}
+	e.Auth.IgnoreEmailVisibility(true)
+	return e.JSON(http.StatusOK, map[string]any{
+		"staff":       e.Auth,
+		"idleMinutes": int(idle.Minutes()),
+		"ends":        session.GetDateTime("started").Add(limit),
+	})
+}
+
+// handleSignOut ends this session on the server.
+func (s *Staff) handleSignOut(e *core.RequestEvent) error {
+	session, err := e.App.FindRecordById(schema.StaffSessions, sessionOf(e))
+	if err != nil {
+		return e.NoContent(http.StatusNoContent)
+	}
+	session.Set("ended", s.now())
+	session.Set("ended_why", endedSignOut)
+	if err := e.App.Save(session); err != nil {
+		return e.InternalServerError("", err)
+	}
+	return e.NoContent(http.StatusNoContent)
+}
+
+func sessionOf(e *core.RequestEvent) string {
+	id, _ := e.Get(sessionKey).(string)
+	return id
+}
+
+// requestToken is the auth token as PocketBase reads it from the request.
+func requestToken(e *core.RequestEvent) string {
+	token := e.Request.Header.Get("Authorization")
+	if len(token) > 7 && strings.EqualFold(token[:7], "Bearer ") {
+		return token[7:]
+	}
+	return token
+}
