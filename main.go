@@ -15,7 +15,7 @@ import (
 
 func main() {
 	// Dev mode prints every SQL statement: opt in with --dev, even under go run.
-	app := pocketbase.NewWithConfig(pocketbase.Config{DefaultDev: false})
+	app := pocketbase.NewWithConfig(hooks.PocketBaseConfig(pocketbase.Config{DefaultDev: false}))
 
 	// Portico's schema lives in Go migrations that ship inside the binary;
 	// automigrate stays off so dashboard edits never write migration files

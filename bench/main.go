@@ -35,6 +35,9 @@ type sizes struct {
 	clients  int // sign-ins per round, and N of the login-link bursts
 	otpUsers int // PocketBase OTP sign-ins per round: bcrypt makes each slow
 	startups int // start-ups timed
+
+	practices       []int // the larger practices code sign-in is measured in, clients
+	retentionRounds int   // rounds of sign-ins, each followed by pruning
 }
 
 func main() {
@@ -42,13 +45,18 @@ func main() {
 	quick := flag.Bool("quick", false, "smoke run: one small run, to prove the benchmark still works")
 	inProcess := flag.Bool("inprocess", false, "run Portico inside the benchmark instead of as the release binary (no footprint figures)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the sign-in load to this file (implies -inprocess)")
+	limitDir := flag.String("limit-dir", "", "serve the bare limit on this data dir (the benchmark starts it so)")
+	limitHTTP := flag.String("limit-http", "", "the bare limit's address, with -limit-dir")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("bench: ")
+	if *limitDir != "" {
+		log.Fatal(serveLimit(*limitDir, *limitHTTP))
+	}
 
-	s := sizes{runs: *runs, clients: 1000, otpUsers: 100, startups: 5}
+	s := sizes{runs: *runs, clients: 1000, otpUsers: 100, startups: 5, practices: []int{10_000, 50_000}, retentionRounds: 5}
 	if *quick {
-		s = sizes{runs: 1, clients: 50, otpUsers: 5, startups: 1}
+		s = sizes{runs: 1, clients: 50, otpUsers: 5, startups: 1, practices: []int{200}, retentionRounds: 2}
 	}
 	if *cpuProfile != "" {
 		*inProcess = true
@@ -62,7 +70,7 @@ func main() {
 
 	module := moduleDir(tb)
 	if !*quick {
-		log.Printf("running the reminder benchmarks in hooks/ (%d runs)", s.runs)
+		log.Printf("running the reminder benchmarks in hooks/reminders (%d runs)", s.runs)
 		b.remindersMeasured, err = b.reminders(module, s.runs)
 		must(tb, err)
 	}
@@ -84,13 +92,19 @@ func main() {
 	b.mail = practice.env.Mail
 
 	url := practice.env.URL
-	b.pid = os.Getpid()
+	b.portico = target{pid: os.Getpid()}
 	if !b.inProcess {
 		practice.env.Stop()
 		portico := b.startRelease(binary, practice.env.Dir, addr)
-		url, b.pid = portico.url, portico.pid()
+		url, b.portico.pid = portico.url, portico.pid()
 	}
-	b.load = newLoader(url)
+	b.portico.load = newLoader(url)
+	limitAddr, err := freeAddr()
+	must(tb, err)
+	bare, err := startLimit(practice.env.Dir, limitAddr)
+	must(tb, err)
+	tb.Cleanup(bare.stop)
+	b.limit = target{name: "limit/", load: newLoader(bare.url), pid: bare.pid()}
 
 	for _, page := range pages {
 		weight, foreign, err := pageWeight(url, page.path)
@@ -108,11 +122,15 @@ func main() {
 	}
 	for run := range s.runs {
 		log.Printf("run %d of %d", run+1, s.runs)
-		b.signInRun(practice)
+		b.signInRun(practice, run)
+	}
+	b.largerPractices(practice)
+	if !b.inProcess {
+		b.dataDirGrowth(practice, binary)
 	}
 
 	b.printTable(os.Stdout)
-	if len(b.load.failureReport()) > 0 {
+	if len(b.failureReport()) > 0 {
 		tb.fail("some requests got unexpected answers (listed above): the figures are not to be trusted")
 	}
 }
@@ -144,12 +162,22 @@ func (b *bench) startRelease(binary, dataDir, addr string) *process {
 
 // signInRun measures one run of every sign-in figure. Each round mails a
 // fresh link and code to every client, so each sign-in uses a new token.
-func (b *bench) signInRun(practice *practice) {
+// Portico and the bare limit take turns, the one going first alternating
+// from run to run, so that both see the same machine.
+func (b *bench) signInRun(practice *practice, run int) {
 	b.loadPeak = 0
 	b.floor()
+	pair := []target{b.portico, b.limit}
+	if run%2 == 1 {
+		pair[0], pair[1] = pair[1], pair[0]
+	}
 	for _, concurrency := range concurrencies {
-		b.redeem(concurrency, b.loginLinks(practice.clients))
-		b.loginCodes(concurrency, b.loginLinks(practice.clients))
+		for _, t := range pair {
+			b.redeem(t, concurrency, b.loginLinks(practice.clients))
+		}
+		for _, t := range pair {
+			b.loginCodes(t, concurrency, b.loginLinks(practice.clients))
+		}
 		b.authWithOTPs(concurrency, b.requestOTPs(practice.otpUsers))
 	}
 	b.figures.add("rss/load", float64(b.loadPeak)/(1<<20))
@@ -164,20 +192,28 @@ func (b *bench) floor() {
 	for i := range calls {
 		calls[i] = call{"/api/portal/login-link", map[string]string{"email": "not an address"}}
 	}
-	b.measure("floor", 32, calls, http.StatusBadRequest)
+	b.measure(b.portico, "floor", 32, calls, http.StatusBadRequest)
 }
 
-// measure sends a round of requests and records its rate, latencies and
-// the processor time Portico spent per request, while sampling its memory.
-func (b *bench) measure(name string, concurrency int, calls []call, want int) {
-	peak := peakRSS(b.pid)
-	cpu := cpuTime(b.pid)
-	r := b.load.send(concurrency, calls, want, nil)
-	if !b.inProcess {
-		b.figures.add(name+"/cpu", ms(cpuTime(b.pid)-cpu)/float64(r.requests))
+// target is a server the benchmark drives: Portico, or the bare limit.
+type target struct {
+	name string // figure prefix: "" for Portico, "limit/" for the bare limit
+	load *loader
+	pid  int // its process, whose processor time and memory are read
+}
+
+// measure sends a round of requests to t and records its rate, latencies
+// and the processor time t spent per request, while sampling Portico's
+// memory.
+func (b *bench) measure(t target, name string, concurrency int, calls []call, want int) {
+	peak := peakRSS(b.portico.pid)
+	cpu := cpuTime(t.pid)
+	r := t.load.send(concurrency, calls, want, nil)
+	if !b.inProcess || t.pid != os.Getpid() {
+		b.figures.add(t.name+name+"/cpu", ms(cpuTime(t.pid)-cpu)/float64(r.requests))
 	}
 	b.loadPeak = max(b.loadPeak, peak())
-	b.record(name, r)
+	b.record(t.name+name, r)
 }
 
 // bench is one benchmark's state and findings.
@@ -191,12 +227,21 @@ type bench struct {
 	remindersMeasured bool // the tree has the reminder benchmarks
 
 	mail     *testenv.MailServer
-	load     *loader
-	pid      int   // Portico's process, whose memory is read
+	portico  target
+	limit    target
 	loadPeak int64 // highest memory reading during this run's sign-ins
 
 	figures figures
 	foreign []string // URLs the portal pages load from other origins
+}
+
+// failureReport lists the unexpected answers of Portico and the bare limit.
+func (b *bench) failureReport() []string {
+	report := b.portico.load.failureReport()
+	for _, line := range b.limit.load.failureReport() {
+		report = append(report, "bare limit: "+line)
+	}
+	return report
 }
 
 // record keeps a burst's rate and latencies under name.

@@ -47,12 +47,19 @@ type process struct {
 func startPortico(binary, dataDir, addr string, env []string) (*process, time.Duration, error) {
 	cmd := exec.Command(binary, "serve", "--http="+addr, "--dir="+dataDir)
 	cmd.Env = append(os.Environ(), env...)
-	p := &process{cmd: cmd, url: "http://" + addr, done: make(chan error, 1)}
+	began := time.Now()
+	p, err := launch(cmd, "http://"+addr, time.Millisecond)
+	return p, time.Since(began), err
+}
 
+// launch starts cmd and waits until its /api/health answers 200, asking
+// every poll.
+func launch(cmd *exec.Cmd, url string, poll time.Duration) (*process, error) {
+	p := &process{cmd: cmd, url: url, done: make(chan error, 1)}
 	health := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	began := time.Now()
 	if err := cmd.Start(); err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	go func() { p.done <- cmd.Wait() }()
 
@@ -61,17 +68,17 @@ func startPortico(binary, dataDir, addr string, env []string) (*process, time.Du
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return p, time.Since(began), nil
+				return p, nil
 			}
 		}
 		select {
 		case err := <-p.done:
-			return nil, 0, fmt.Errorf("portico exited while starting: %v", err)
-		case <-time.After(time.Millisecond):
+			return nil, fmt.Errorf("%s exited while starting: %v", filepath.Base(cmd.Path), err)
+		case <-time.After(poll):
 		}
 		if time.Since(began) > 30*time.Second {
 			p.stop()
-			return nil, 0, fmt.Errorf("portico did not answer /api/health within 30s: %v", err)
+			return nil, fmt.Errorf("%s did not answer /api/health within 30s: %v", filepath.Base(cmd.Path), err)
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // reminderBenchmarks are the reminder figures' Go benchmarks, which live
-// beside the sweep in hooks/ and seed their appointments the way its tests
+// beside the sweep in hooks/reminders and seed their appointments the way its tests
 // do. The table reads their results rather than measuring a second way.
 var reminderBenchmarks = map[string]string{
 	"BenchmarkReminderSweep100k":             "reminders/sweep-100k",
@@ -31,7 +31,7 @@ func (b *bench) reminders(moduleDir string, runs int) (bool, error) {
 		names += name
 	}
 	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "^("+names+")$",
-		"-benchtime", "1x", "-count", strconv.Itoa(runs), "./hooks")
+		"-benchtime", "1x", "-count", strconv.Itoa(runs), "./hooks/reminders")
 	cmd.Dir = moduleDir
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -32,8 +32,8 @@ func (b *bench) loginLinks(emails []string) []signInMail {
 		calls[i] = call{"/api/portal/login-link", map[string]string{"email": email}}
 	}
 	b.mail.Clear()
-	began, cpu := time.Now(), cpuTime(b.pid)
-	r := b.load.send(linkBurstConcurrency, calls, http.StatusAccepted, nil)
+	began, cpu := time.Now(), cpuTime(b.portico.pid)
+	r := b.portico.load.send(linkBurstConcurrency, calls, http.StatusAccepted, nil)
 	b.record("login-link", r)
 
 	mails := b.awaitMail(len(emails), func(m testenv.Mail) bool {
@@ -51,7 +51,7 @@ func (b *bench) loginLinks(emails []string) []signInMail {
 	}
 	b.figures.add("login-link/last-mail", last.Sub(began).Seconds())
 	if !b.inProcess {
-		b.figures.add("login-link/cpu-delivered", ms(cpuTime(b.pid)-cpu)/float64(len(emails)))
+		b.figures.add("login-link/cpu-delivered", ms(cpuTime(b.portico.pid)-cpu)/float64(len(emails)))
 	}
 	return out
 }
@@ -76,24 +76,24 @@ func (b *bench) awaitMail(n int, match func(testenv.Mail) bool) []testenv.Mail {
 	}
 }
 
-// redeem signs every mailed client in with the link's button, concurrency
-// clients at a time.
-func (b *bench) redeem(concurrency int, mails []signInMail) {
+// redeem signs every mailed client in at t with the link's button,
+// concurrency clients at a time.
+func (b *bench) redeem(t target, concurrency int, mails []signInMail) {
 	calls := make([]call, len(mails))
 	for i, m := range mails {
 		calls[i] = call{"/api/portal/redeem", map[string]string{"token": m.token}}
 	}
-	b.measure(fmt.Sprintf("redeem/%d", concurrency), concurrency, calls, http.StatusOK)
+	b.measure(t, fmt.Sprintf("redeem/%d", concurrency), concurrency, calls, http.StatusOK)
 }
 
-// loginCodes signs every mailed client in with the code typed on the
+// loginCodes signs every mailed client in at t with the code typed on the
 // sign-in page, concurrency clients at a time.
-func (b *bench) loginCodes(concurrency int, mails []signInMail) {
+func (b *bench) loginCodes(t target, concurrency int, mails []signInMail) {
 	calls := make([]call, len(mails))
 	for i, m := range mails {
 		calls[i] = call{"/api/portal/login-code", map[string]string{"email": m.email, "code": m.code}}
 	}
-	b.measure(fmt.Sprintf("login-code/%d", concurrency), concurrency, calls, http.StatusOK)
+	b.measure(t, fmt.Sprintf("login-code/%d", concurrency), concurrency, calls, http.StatusOK)
 }
 
 // otpPassword finds the password in PocketBase's default OTP email.
@@ -113,7 +113,7 @@ func (b *bench) requestOTPs(emails []string) []otp {
 	}
 	ids := make([]string, len(emails))
 	b.mail.Clear()
-	r := b.load.send(linkBurstConcurrency, calls, http.StatusOK, func(i int, body []byte) {
+	r := b.portico.load.send(linkBurstConcurrency, calls, http.StatusOK, func(i int, body []byte) {
 		var answer struct {
 			OTPId string `json:"otpId"`
 		}
@@ -140,5 +140,5 @@ func (b *bench) authWithOTPs(concurrency int, otps []otp) {
 	for i, o := range otps {
 		calls[i] = call{"/api/collections/" + otpCollection + "/auth-with-otp", map[string]string{"otpId": o.id, "password": o.password}}
 	}
-	b.measure(fmt.Sprintf("auth-with-otp/%d", concurrency), concurrency, calls, http.StatusOK)
+	b.measure(b.portico, fmt.Sprintf("auth-with-otp/%d", concurrency), concurrency, calls, http.StatusOK)
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"portico/hooks/outbox"
 	"portico/hooks/video"
 )
 
@@ -16,7 +17,7 @@ type Config struct {
 	Now func() time.Time
 
 	// SMTPURL overrides the dashboard's mail settings when set
-	// (smtp://, smtps://, smtp+starttls://).
+	// (smtp://, smtps://, smtp+starttls://; ?from= sets the sender).
 	SMTPURL string
 
 	// SignInTTL and InviteTTL are how long emailed links and codes live.
@@ -28,6 +29,10 @@ type Config struct {
 	LinksPerAddress int
 	LinksPerIP      int
 	RateWindow      time.Duration
+
+	// Retention is how long used and expired login tokens and delivered
+	// or given-up mail are kept before the retention job deletes them.
+	Retention time.Duration
 
 	// MailRetryBase is the first retry delay of a message the mail server
 	// did not take; each further attempt doubles it.
@@ -46,6 +51,7 @@ func DefaultConfig() Config {
 		LinksPerAddress: 5,
 		LinksPerIP:      30,
 		RateWindow:      15 * time.Minute,
+		Retention:       30 * 24 * time.Hour,
 		MailRetryBase:   30 * time.Second,
 		Video:           video.DefaultConfig(),
 	}
@@ -55,11 +61,18 @@ func DefaultConfig() Config {
 func ConfigFromEnv() (Config, error) {
 	config := DefaultConfig()
 	config.SMTPURL = os.Getenv("PORTICO_SMTP_URL")
+	if config.SMTPURL != "" {
+		// A mistake here would otherwise surface only as mail that never leaves.
+		if _, err := outbox.ParseSMTPURL(config.SMTPURL); err != nil {
+			return config, err
+		}
+	}
 
 	durations := map[string]*time.Duration{
 		"PORTICO_SIGNIN_TTL":  &config.SignInTTL,
 		"PORTICO_INVITE_TTL":  &config.InviteTTL,
 		"PORTICO_RATE_WINDOW": &config.RateWindow,
+		"PORTICO_RETENTION":   &config.Retention,
 	}
 	for name, target := range durations {
 		if raw := os.Getenv(name); raw != "" {

@@ -25,6 +25,7 @@ import (
 	"portico/hooks/practice"
 	"portico/hooks/ratelimit"
 	"portico/hooks/reminders"
+	"portico/hooks/retention"
 	"portico/hooks/serve"
 	"portico/hooks/signin"
 	"portico/hooks/staff"
@@ -38,6 +39,7 @@ type Portal struct {
 	Background *web.Background
 	Practice   *practice.Settings
 	Reminders  *reminders.Reminders
+	Retention  *retention.Retention
 	Video      *video.Service
 }
 
@@ -111,6 +113,14 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	team.Register()
 	app.RootCmd.AddCommand(team.Command())
 
+	// Retention: deletes used and expired tokens and delivered mail after
+	// config.Retention, in small batches; the portico_retention cron job
+	// and `portico retention run`. Its own package, since it prunes the
+	// tables of several capabilities by one policy and on one schedule.
+	prune := retention.New(app, config.Now, config.Retention)
+	prune.Register()
+	app.RootCmd.AddCommand(prune.Command())
+
 	// Pages: the portal from pb_public, /s/{token}, security headers on every response.
 	pages.Register(app)
 
@@ -118,5 +128,5 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// data-dir errors, certificates kept out of backups.
 	serve.Register(app)
 
-	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Video: calls}
+	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Retention: prune, Video: calls}
 }

@@ -115,7 +115,7 @@ func (a *Appointments) calendarFile(settings practice.Practice, appointment *sch
 	event.SetStartAt(appointment.Starts())
 	event.SetEndAt(appointment.Ends())
 	event.SetSummary(settings.Name + ": appointment with " + appointment.ClinicianName())
-	event.SetOrganizer(meta.SenderAddress, ics.WithCN(settings.Name))
+	event.SetOrganizer(a.letters.Outbox.SenderAddress(), ics.WithCN(settings.Name))
 	event.AddAttendee(appointment.Client.Email(), ics.WithCN(appointment.Client.GetString("name")))
 
 	switch {
@@ -130,5 +130,6 @@ func (a *Appointments) calendarFile(settings practice.Practice, appointment *sch
 		event.SetStatus(ics.ObjectStatusConfirmed)
 		event.SetLocation(appointment.Place(settings.Address))
 	}
-	return []byte(calendar.Serialize())
+	// RFC 5545 section 3.1: content lines end with CRLF, whatever the OS.
+	return []byte(calendar.Serialize(ics.WithNewLineWindows))
 }

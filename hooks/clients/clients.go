@@ -7,11 +7,14 @@
 package clients
 
 import (
+	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/security"
 
@@ -19,6 +22,7 @@ import (
 	"portico/hooks/practice"
 	"portico/hooks/schema"
 	"portico/hooks/signin"
+	"portico/hooks/web"
 )
 
 // Clients is the clients capability.
@@ -36,15 +40,17 @@ func New(app core.App, signIn *signin.SignIn, mail *letters.Letters, inviteTTL t
 
 // Register binds the record hooks and guards on the clients collection.
 func (c *Clients) Register() {
-	c.app.OnRecordAfterCreateSuccess(schema.Clients).BindFunc(func(e *core.RecordEvent) error {
-		if e.Record.GetBool("portal_access") {
-			if err := c.Invite(e.Record, "dashboard"); err != nil {
-				// The client is saved either way; the clinician can invite again.
-				e.App.Logger().Error("invite: queueing mail", "client", e.Record.Id, "error", err)
-			}
-		}
+	// A client given portal access, new or existing, is invited in the
+	// transaction that saves the access: no crash between the two can
+	// leave a client with access and no invite.
+	c.app.OnRecordCreateExecute(schema.Clients).BindFunc(c.inviteWithAccess)
+	c.app.OnRecordUpdateExecute(schema.Clients).BindFunc(c.inviteWithAccess)
+	wake := func(e *core.RecordEvent) error {
+		c.letters.Outbox.Wake() // the invite committed just now
 		return e.Next()
-	})
+	}
+	c.app.OnRecordAfterCreateSuccess(schema.Clients).BindFunc(wake)
+	c.app.OnRecordAfterUpdateSuccess(schema.Clients).BindFunc(wake)
 
 	// Clients never have a password, but an auth collection requires one:
 	// each new client gets an unusable random one, whether it is saved by
@@ -56,6 +62,13 @@ func (c *Clients) Register() {
 		}
 		return e.Next()
 	})
+	// Addresses are kept lower case, as the sign-in page compares them.
+	lowerCase := func(e *core.RecordEvent) error {
+		e.Record.SetEmail(web.NormalizeEmail(e.Record.Email()))
+		return e.Next()
+	}
+	c.app.OnRecordCreate(schema.Clients).BindFunc(lowerCase)
+	c.app.OnRecordUpdate(schema.Clients).BindFunc(lowerCase)
 	c.app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		se.Router.BindFunc(func(e *core.RequestEvent) error {
 			creating := e.Request.Method == http.MethodPost && strings.HasSuffix(e.Request.URL.Path, "/records")
@@ -88,6 +101,37 @@ func (c *Clients) Register() {
 	})
 }
 
+// inviteWithAccess saves the client and, when the save turns portal
+// access on, queues its invite in the same transaction.
+func (c *Clients) inviteWithAccess(e *core.RecordEvent) error {
+	outer := e.App
+	err := outer.RunInTransaction(func(tx core.App) error {
+		e.App = tx
+		// The row as stored, not the record's Original(), which a record
+		// saved twice in memory still has from before its first save.
+		hadAccess := false
+		if !e.Record.IsNew() {
+			err := tx.DB().NewQuery("SELECT portal_access FROM clients WHERE id = {:id}").
+				Bind(dbx.Params{"id": e.Record.Id}).Row(&hadAccess)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		turnedOn := e.Record.GetBool("portal_access") && !hadAccess
+		if err := e.Next(); err != nil {
+			return err
+		}
+		if !turnedOn {
+			return nil
+		}
+		return c.InviteIn(tx, e.Record, "dashboard")
+	})
+	// The hooks after the save (PocketBase's own among them) run on the
+	// app that asked, not on the finished transaction.
+	e.App = outer
+	return err
+}
+
 func (c *Clients) isClientsCollection(nameOrId string) bool {
 	if nameOrId == "" {
 		return false
@@ -99,8 +143,13 @@ func (c *Clients) isClientsCollection(nameOrId string) bool {
 // Invite mails client an invite link to the portal; via says who asked
 // (the dashboard, the CLI), for the token's record.
 func (c *Clients) Invite(client *core.Record, via string) error {
+	return c.InviteIn(c.app, client, via)
+}
+
+// InviteIn is Invite using app, which may be a transaction.
+func (c *Clients) InviteIn(app core.App, client *core.Record, via string) error {
 	name := c.letters.PracticeName()
-	return c.signIn.MailLink(client, signin.LinkLetter{
+	return c.signIn.MailLinkIn(app, client, signin.LinkLetter{
 		Purpose: schema.PurposeInvite,
 		TTL:     c.inviteTTL,
 		Subject: name + " invites you to your client portal",

@@ -26,6 +26,10 @@ func (c *Clients) Command() *cobra.Command {
 			if err := form.Validate(); err != nil {
 				return fmt.Errorf("%q is not an email address", args[0])
 			}
+			// A data dir serve never opened has no tables yet.
+			if err := c.app.RunAllMigrations(); err != nil {
+				return fmt.Errorf("preparing the data dir: %w", err)
+			}
 			created, err := c.inviteByEmail(form.Email, name)
 			if err != nil {
 				return err
@@ -66,10 +70,9 @@ func (c *Clients) inviteByEmail(email, name string) (created bool, err error) {
 	}
 
 	if !client.GetBool("portal_access") {
+		// Turning access on sends the invite (Register).
 		client.Set("portal_access", true)
-		if err := c.app.Save(client); err != nil {
-			return false, err
-		}
+		return false, c.app.Save(client)
 	}
 	return false, c.Invite(client, "cli")
 }

@@ -54,8 +54,10 @@ func New(app core.App, now func() time.Time, settings *practice.Settings, mail *
 // Register serves the join links and keeps their hashes true to the secret.
 func (l *Links) Register() {
 	l.app.OnServe().BindFunc(func(e *core.ServeEvent) error {
-		e.Router.GET(LinkPath+"{token}", l.handleJoin).
-			BindFunc(web.RedactPath(LinkPath+"[token]"), web.NoStore)
+		e.Router.BindFunc(web.RedactTokenPaths(LinkPath))
+		for _, route := range []string{"{token}", "{token}/{$}"} {
+			e.Router.GET(LinkPath+route, l.handleJoin).BindFunc(web.NoStore)
+		}
 		e.Router.POST("/api/portal/join-status", l.handleJoinStatus).
 			Bind(apis.BodyLimit(web.PortalBodyLimit)).BindFunc(web.NoStore)
 		return e.Next()

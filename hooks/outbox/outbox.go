@@ -55,6 +55,7 @@ type Config struct {
 	RetryBase time.Duration // first retry delay, doubled per attempt up to MaxRetryDelay
 	PollEvery time.Duration // how often the worker looks for due messages without a wake-up
 	Console   io.Writer     // where captured messages are printed when no SMTP is configured
+	Errors    io.Writer     // where undeliverable mail and mail set-up mistakes are said
 }
 
 // Delivery limits.
@@ -96,6 +97,9 @@ func New(app core.App, config Config) *Outbox {
 	if config.Console == nil {
 		config.Console = os.Stdout
 	}
+	if config.Errors == nil {
+		config.Errors = os.Stderr
+	}
 	return &Outbox{
 		app:    app,
 		config: config,
@@ -109,6 +113,7 @@ func New(app core.App, config Config) *Outbox {
 // and stops once the HTTP server has stopped taking requests.
 func (o *Outbox) RunWithServe() {
 	o.app.OnServe().BindFunc(func(e *core.ServeEvent) error {
+		o.warnPlaceholderSender()
 		o.Start()
 		return e.Next()
 	})

@@ -36,13 +36,27 @@ type Server struct {
 	TLS       bool // implicit TLS (smtps)
 	StartTLS  bool
 	LocalName string
+	From      string // the sender address, when the URL sets one
 }
 
-// ParseSMTPURL reads smtp://user:pass@host:port, smtps://… or smtp+starttls://….
+// PlaceholderSender is the sender address of a fresh PocketBase data dir:
+// mail from it is spam at best.
+const PlaceholderSender = "support@example.com"
+
+// ParseSMTPURL reads smtp://user:pass@host:port, smtps://… or
+// smtp+starttls://…, with an optional ?from=address. Every mistake is one
+// line naming PORTICO_SMTP_URL and never the password.
 func ParseSMTPURL(raw string) (Server, error) {
+	fail := func(format string, args ...any) (Server, error) {
+		return Server{}, fmt.Errorf("PORTICO_SMTP_URL: "+format, args...)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Server{}, fmt.Errorf("PORTICO_SMTP_URL: %w", err)
+		// url.Error quotes the whole URL, password included.
+		if strings.Contains(err.Error(), "invalid port") {
+			return fail("the port is not a number (or a / in the password is not written %%2F); want smtp://user:password@host:port")
+		}
+		return fail("not a valid URL; want smtp://user:password@host:port, with @ : / %% in the user or password written %%40 %%3A %%2F %%25")
 	}
 	server := Server{Host: u.Hostname()}
 	defaultPort := 25
@@ -53,20 +67,48 @@ func ParseSMTPURL(raw string) (Server, error) {
 	case "smtp+starttls":
 		server.StartTLS, defaultPort = true, 587
 	default:
-		return Server{}, fmt.Errorf("PORTICO_SMTP_URL: scheme %q: want smtp, smtps or smtp+starttls", u.Scheme)
+		return fail("scheme %q: want smtp, smtps or smtp+starttls", u.Scheme)
 	}
 	if server.Host == "" {
-		return Server{}, fmt.Errorf("PORTICO_SMTP_URL: no host in %q", u.Redacted())
+		return fail("no host in %q", u.Redacted())
 	}
 	server.Port = defaultPort
+	if strings.HasSuffix(u.Host, ":") {
+		return fail("the port after %q is empty; leave out the colon for port %d", server.Host, defaultPort)
+	}
 	if p := u.Port(); p != "" {
-		if server.Port, err = strconv.Atoi(p); err != nil {
-			return Server{}, fmt.Errorf("PORTICO_SMTP_URL: port %q is not a number", p)
+		server.Port, err = strconv.Atoi(p)
+		if err != nil || server.Port < 1 || server.Port > 65535 {
+			return fail("port %q: want a number from 1 to 65535", p)
 		}
 	}
 	if u.User != nil {
 		server.Username = u.User.Username()
-		server.Password, _ = u.User.Password()
+		password, hasPassword := u.User.Password()
+		switch {
+		case server.Username == "":
+			return fail("a password but no user name before the @")
+		case !hasPassword || password == "":
+			// No quoting: a password with an unescaped @ lands in the user name.
+			return fail("the user part has no password; write smtp://user:password@host:port, with @ in either written %%40")
+		}
+		server.Password = password
+	}
+	if u.Path != "" && u.Path != "/" {
+		return fail("unexpected path %q after the port", u.Path)
+	}
+	query := u.Query()
+	for name := range query {
+		if name != "from" {
+			return fail("unknown parameter %q (only from=address)", name)
+		}
+	}
+	if from := query.Get("from"); from != "" {
+		address, err := mail.ParseAddress(from)
+		if err != nil || address.Name != "" {
+			return fail("from=%q: want a plain address such as hello@practice.example", from)
+		}
+		server.From = address.Address
 	}
 	return server, nil
 }
@@ -91,6 +133,27 @@ func (o *Outbox) server() (Server, bool, error) {
 		StartTLS:  !settings.TLS && settings.Port == 587,
 		LocalName: settings.LocalName,
 	}, true, nil
+}
+
+// SenderAddress is the address mail comes from: the from= of
+// PORTICO_SMTP_URL, else the dashboard's Settings > Mail sender address.
+func (o *Outbox) SenderAddress() string {
+	if server, _, err := o.server(); err == nil && server.From != "" {
+		return server.From
+	}
+	return o.app.Settings().Meta.SenderAddress
+}
+
+// warnPlaceholderSender says at start when real mail would go out from
+// PocketBase's placeholder address, which receiving servers junk.
+func (o *Outbox) warnPlaceholderSender() {
+	_, configured, err := o.server()
+	if err != nil || !configured || !strings.EqualFold(o.SenderAddress(), PlaceholderSender) {
+		return
+	}
+	fmt.Fprintf(o.config.Errors, "Warning: mail goes out from the placeholder sender %s, which receiving servers treat as spam: "+
+		"set the practice's address in Settings > Mail > Sender address, or add ?from=address to PORTICO_SMTP_URL.\n", PlaceholderSender)
+	o.app.Logger().Warn("mail: the sender is PocketBase's placeholder address", "sender", PlaceholderSender)
 }
 
 func (o *Outbox) openTransport() (transport, error) {

@@ -3,6 +3,7 @@ package outbox
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -135,7 +136,9 @@ func (o *Outbox) deliverBatch(due []queued) error {
 			continue // withdrawn since the batch was read
 		}
 
-		sendErr := transport.Send(o.app.Settings().Meta, msg)
+		meta := o.app.Settings().Meta
+		meta.SenderAddress = o.SenderAddress()
+		sendErr := transport.Send(meta, msg)
 
 		var smtpErr *smtp.SMTPError
 		switch {
@@ -196,6 +199,7 @@ func (o *Outbox) markDelivered(msg queued, state string) error {
 const stillQueued = " AND state IN ('pending', 'sending')"
 
 func (o *Outbox) markFailed(msg queued, cause error) error {
+	o.sayUndelivered(msg, msg.Attempts+1, cause, 0)
 	_, err := o.exec(
 		"UPDATE mail_outbox SET state = 'failed', attempts = attempts + 1, last_error = {:error}, updated = {:updated} WHERE id = {:id}"+stillQueued,
 		dbx.Params{"id": msg.Id, "error": errorLine(cause)},
@@ -208,6 +212,7 @@ func (o *Outbox) markRetry(msg queued, cause error) error {
 	if attempts >= MaxAttempts {
 		return o.markFailed(msg, fmt.Errorf("gave up after %d attempts: %w", attempts, cause))
 	}
+	o.sayUndelivered(msg, attempts, cause, o.retryDelay(attempts))
 	_, err := o.exec(
 		"UPDATE mail_outbox SET state = 'pending', attempts = {:attempts}, next_attempt = {:next}, last_error = {:error}, updated = {:updated} WHERE id = {:id}"+stillQueued,
 		dbx.Params{
@@ -218,6 +223,23 @@ func (o *Outbox) markRetry(msg queued, cause error) error {
 		},
 	)
 	return err
+}
+
+// sayUndelivered tells the operator, on the console and in the logs, that
+// a message did not go out: the recipient's domain, the attempt and the
+// server's answer, never the body with its link or code. retryIn 0 means
+// Portico has given up on it.
+func (o *Outbox) sayUndelivered(msg queued, attempt int, cause error, retryIn time.Duration) {
+	domain := senderDomain(msg.Recipient)
+	answer := strings.ReplaceAll(errorLine(cause), msg.Recipient, "…@"+domain)
+	next := "given up; see mail_outbox in the dashboard"
+	if retryIn > 0 {
+		next = "retrying in " + retryIn.String()
+	}
+	fmt.Fprintf(o.config.Errors, "mail %s (%s) to a recipient at %s not delivered, attempt %d, %s: %s\n",
+		msg.Id, msg.Kind, domain, attempt, next, answer)
+	o.app.Logger().Warn("mail not delivered",
+		"message", msg.Id, "kind", msg.Kind, "recipientDomain", domain, "attempt", attempt, "next", next, "answer", answer)
 }
 
 func errorLine(err error) string {

@@ -18,9 +18,13 @@ func Register(app core.App) {
 		Func: func(e *core.ServeEvent) error {
 			// Pages, styles and scripts go out gzipped, as PocketBase's own
 			// dashboard does: less than half the bytes on a client's phone.
-			e.Router.GET(signin.LinkPath+"{token}", func(e *core.RequestEvent) error {
+			landing := func(e *core.RequestEvent) error {
 				return e.FileFS(pbpublic.FS, "link.html")
-			}).BindFunc(web.RedactPath(signin.LinkPath+"[token]"), web.NoStore).Bind(apis.Gzip())
+			}
+			// A mail app or a person may add the slash.
+			for _, route := range []string{"{token}", "{token}/{$}"} {
+				e.Router.GET(signin.LinkPath+route, landing).BindFunc(web.NoStore).Bind(apis.Gzip())
+			}
 
 			e.Router.GET("/{path...}", apis.Static(pbpublic.FS, false)).Bind(apis.Gzip())
 			return e.Next()
@@ -29,6 +33,8 @@ func Register(app core.App) {
 	})
 
 	app.OnServe().BindFunc(func(e *core.ServeEvent) error {
+		e.Router.BindFunc(web.RedactTokenPaths(signin.LinkPath))
+		e.Router.Bind(web.PortalAPIGuard(func() string { return app.Settings().Meta.AppURL }))
 		e.Router.BindFunc(web.SecurityHeaders)
 		return e.Next()
 	})

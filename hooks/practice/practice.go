@@ -5,8 +5,10 @@ package practice
 
 import (
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 	_ "time/tzdata" // a static binary still knows every client's time zone
@@ -49,14 +51,61 @@ func New(app core.App) *Settings {
 	app.OnRecordAfterUpdateSuccess(schema.Practice).BindFunc(forget)
 	app.OnRecordAfterDeleteSuccess(schema.Practice).BindFunc(forget)
 
-	// Booking reads the practice's time zone: refuse one Go does not know.
 	app.OnRecordValidate(schema.Practice).BindFunc(func(e *core.RecordEvent) error {
+		problems := validation.Errors{}
+		// Booking reads the practice's time zone: refuse one Go does not know.
 		if _, err := time.LoadLocation(e.Record.GetString("timezone")); err != nil {
-			return validation.Errors{"timezone": ErrUnknownZone}
+			problems["timezone"] = ErrUnknownZone
+		}
+		// A wrong list would silently turn reminders off or back to the defaults.
+		if err := checkLeadHours(e.Record); err != nil {
+			problems["reminder_lead_hours"] = err
+		}
+		if e.Record.IsNew() {
+			existing, err := e.App.CountRecords(schema.Practice)
+			if err != nil {
+				return err
+			}
+			if existing > 0 {
+				problems["id"] = errSecondPractice
+			}
+		}
+		if len(problems) > 0 {
+			return problems
 		}
 		return e.Next()
 	})
 	return s
+}
+
+// MaxLeadHours is the earliest a reminder goes out: 30 days before.
+const MaxLeadHours = 30 * 24
+
+// ErrLeadHours is the field error for reminder lead hours that are not a
+// list of positive numbers of hours up to MaxLeadHours.
+var ErrLeadHours = validation.NewError("validation_lead_hours",
+	fmt.Sprintf("Write the hours before each appointment as a list of numbers from above 0 to %d (30 days), such as [48, 2].", MaxLeadHours))
+
+var errSecondPractice = validation.NewError("validation_practice_single",
+	"The practice has one settings record: edit it instead of adding another.")
+
+// checkLeadHours accepts no value (the defaults) or a non-empty list of
+// positive hours up to MaxLeadHours.
+func checkLeadHours(record *core.Record) error {
+	raw := strings.TrimSpace(record.GetString("reminder_lead_hours"))
+	if raw == "" || raw == "null" {
+		return nil
+	}
+	var hours []float64
+	if err := json.Unmarshal([]byte(raw), &hours); err != nil || len(hours) == 0 {
+		return ErrLeadHours
+	}
+	for _, h := range hours {
+		if h <= 0 || h > MaxLeadHours {
+			return ErrLeadHours
+		}
+	}
+	return nil
 }
 
 // ErrUnknownZone is the field error for a time zone Go does not know.

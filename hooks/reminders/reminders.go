@@ -119,6 +119,10 @@ func (r *Reminders) Command() *cobra.Command {
 		Short: "Queue every reminder that is due now (the server also does this each minute)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// A data dir serve never opened has no tables yet.
+			if err := r.app.RunAllMigrations(); err != nil {
+				return fmt.Errorf("preparing the data dir: %w", err)
+			}
 			queued, err := r.Sweep()
 			if err != nil {
 				return err

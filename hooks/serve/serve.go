@@ -48,6 +48,10 @@ const (
 	// which PocketBase does not export.
 	pocketBaseDefaultAppURL = "http://localhost:8090"
 
+	// pocketBaseDefaultHTTPAddr is where PocketBase's serve listens without
+	// --http or a domain.
+	pocketBaseDefaultHTTPAddr = "127.0.0.1:8090"
+
 	// caCheckTimeout bounds the start-up look at the CA's directory.
 	caCheckTimeout = 15 * time.Second
 )
@@ -107,6 +111,7 @@ func replaceServeCommand(app *pocketbase.PocketBase) {
 					return fmt.Errorf("--%s needs --domain: automatic HTTPS is off without the portal's DNS name", name)
 				}
 			}
+			followListenAddress(app, cmp.Or(httpAddr, pocketBaseDefaultHTTPAddr))
 			return pocketBaseServe(c, args)
 		}
 		return serveHTTPS(app, flags, cmp.Or(httpAddr, ":80"), cmp.Or(httpsAddr, ":443"), origins)
@@ -380,20 +385,71 @@ func redirectToHTTPS(domains []string, httpsPort string) http.Handler {
 }
 
 // followDomain makes the first domain the Application URL while the
-// dashboard still has PocketBase's default, so mailed links (from serve and
-// from CLI commands alike) point at the portal, never at localhost.
+// dashboard still has a placeholder (see isPlaceholderURL), so mailed
+// links (from serve and from CLI commands alike) point at the portal,
+// never at localhost.
 func followDomain(app core.App, domain string) error {
-	if app.Settings().Meta.AppURL != pocketBaseDefaultAppURL {
-		return nil
+	return followURL(app, "https://"+domain, "--domain")
+}
+
+// followListenAddress makes the address serve listens on the Application
+// URL while the dashboard has a placeholder: a portal tried on another
+// port must not mail links to whatever answers on localhost:8090.
+func followListenAddress(app core.App, httpAddr string) {
+	app.OnServe().BindFunc(func(e *core.ServeEvent) error {
+		if err := e.Next(); err != nil {
+			return err
+		}
+		return followURL(app, "http://"+linkHost(httpAddr), "--http")
+	})
+}
+
+// followURL sets the Application URL to address while it is a placeholder,
+// and prints the address every mailed link uses, whichever it is.
+func followURL(app core.App, address, flag string) error {
+	if current := app.Settings().Meta.AppURL; current != address && isPlaceholderURL(current) {
+		settings, err := app.Settings().Clone()
+		if err != nil {
+			return err
+		}
+		settings.Meta.AppURL = address
+		if err := app.Save(settings); err != nil {
+			return fmt.Errorf("setting the Application URL to %s: %w", address, err)
+		}
+		app.Logger().Info("Application URL set from "+flag+"; change it in Settings > Application", "url", address)
 	}
-	settings, err := app.Settings().Clone()
-	if err != nil {
-		return err
-	}
-	settings.Meta.AppURL = "https://" + domain
-	if err := app.Save(settings); err != nil {
-		return fmt.Errorf("setting the Application URL to %s: %w", settings.Meta.AppURL, err)
-	}
-	app.Logger().Info("Application URL set from --domain; change it in Settings > Application", "url", settings.Meta.AppURL)
+	fmt.Printf("Mailed links use %s (Settings > Application URL)\n", app.Settings().Meta.AppURL)
 	return nil
+}
+
+// isPlaceholderURL tells whether the Application URL is PocketBase's
+// default or another plain-HTTP address on this machine (one an earlier
+// serve set from its --http): no client elsewhere could open such a link,
+// so following the address serve now listens on is never worse.
+func isPlaceholderURL(raw string) bool {
+	if raw == "" || raw == pocketBaseDefaultAppURL {
+		return true
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
+}
+
+// linkHost is the host:port a browser on this machine reaches a listen
+// address at: an address on every interface is reached as localhost.
+func linkHost(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
 }

@@ -25,10 +25,16 @@ type LinkLetter struct {
 // MailLink issues a fresh token for client and queues the email carrying
 // its link and code. A client without portal access gets nothing.
 func (s *SignIn) MailLink(client *core.Record, link LinkLetter, from Requester) error {
+	return s.MailLinkIn(s.app, client, link, from)
+}
+
+// MailLinkIn is MailLink using app, which may be a transaction: the token
+// and its mail then commit with the change that asked for them.
+func (s *SignIn) MailLinkIn(app core.App, client *core.Record, link LinkLetter, from Requester) error {
 	if !client.GetBool("portal_access") {
 		return nil
 	}
-	token, code, err := s.store.Issue(client, link.Purpose, link.TTL, from)
+	token, code, err := s.store.Issue(app, client, link.Purpose, link.TTL, from)
 	if err != nil {
 		return err
 	}
@@ -39,7 +45,7 @@ func (s *SignIn) MailLink(client *core.Record, link LinkLetter, from Requester) 
 	}
 	letter.ButtonURL = s.letters.PortalURL(LinkPath + token)
 	letter.Code = code
-	_, err = s.letters.ToClient(s.app, client, link.Purpose, link.Subject, letter, outbox.Message{Sensitive: true})
+	_, err = s.letters.ToClient(app, client, link.Purpose, link.Subject, letter, outbox.Message{Sensitive: true})
 	return err
 }
 

@@ -8,6 +8,7 @@ package signin
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -16,6 +17,8 @@ import (
 	"github.com/pocketbase/ozzo-validation/v4/is"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/search"
+	"github.com/pocketbase/pocketbase/tools/types"
 
 	"portico/hooks/letters"
 	"portico/hooks/ratelimit"
@@ -66,6 +69,11 @@ func (s *SignIn) Register() {
 		portal := e.Router.Group("/api/portal")
 		portal.Bind(apis.BodyLimit(web.PortalBodyLimit))
 		portal.BindFunc(web.NoStore)
+		// A sign-in leaves its record in the token's row (when, from
+		// where, with what); a success row in PocketBase's request log
+		// too would be most of the log and a write of its own per sign-in.
+		// Failures are still logged.
+		portal.Bind(apis.SkipSuccessActivityLog())
 		portal.POST("/login-link", s.handleLoginLink)
 		portal.POST("/link-status", s.handleLinkStatus)
 		portal.POST("/redeem", s.handleRedeem)
@@ -177,13 +185,17 @@ func (s *SignIn) handleRedeem(e *core.RequestEvent) error {
 	if err := web.BindForm(e, form); err != nil {
 		return err
 	}
+	eligible, err := s.eligible(e)
+	if err != nil {
+		return err
+	}
 
-	clientId, err := s.store.ConsumeLink(form.Token, requester(e))
+	client, err := s.store.ConsumeLink(form.Token, requester(e), eligible.Eligible)
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
-	if clientId != "" {
-		return s.signIn(e, clientId)
+	if client != nil {
+		return s.signIn(e, eligible, client)
 	}
 	row, err := s.store.Find(form.Token)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -192,29 +204,95 @@ func (s *SignIn) handleRedeem(e *core.RequestEvent) error {
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
-	return linkGone(e, row.State(s.config.Now()))
+	return notSignedIn(e, row.State(s.config.Now()))
 }
 
-// linkGone answers 410 with the reason the landing page explains.
+// notSignedIn answers a consume that did not win: the token is spent, or,
+// still open, its client may not sign in (portal access switched off).
+func notSignedIn(e *core.RequestEvent, state string) error {
+	if state == StateValid {
+		return e.ForbiddenError("Your portal access is switched off. Please contact the practice.", nil)
+	}
+	return linkGone(e, state)
+}
+
+// linkGone answers 410 with the reason the landing page explains. It
+// returns an error after the answer so that the request log, which keeps
+// only the sign-in routes' failures, records it.
 func linkGone(e *core.RequestEvent, state string) error {
 	message := "This sign-in link has expired."
 	if state == StateUsed {
 		message = "This sign-in link was already used."
 	}
-	return e.JSON(http.StatusGone, map[string]any{
+	if err := e.JSON(http.StatusGone, map[string]any{
 		"status":  http.StatusGone,
 		"message": message,
 		"reason":  state,
-	})
+	}); err != nil {
+		return err
+	}
+	return fmt.Errorf("sign-in link %s", state)
 }
 
-// signIn answers with PocketBase's auth response for the client.
-func (s *SignIn) signIn(e *core.RequestEvent, clientId string) error {
-	client, err := s.app.FindRecordById(schema.Clients, clientId)
-	if errors.Is(err, sql.ErrNoRows) {
-		return e.NotFoundError("This client no longer exists.", err)
-	}
+// eligibility is who may sign in, as the store checks it in the
+// statement that consumes a token, and the clients collection as the
+// auth response is to see it.
+type eligibility struct {
+	Eligible
+	clients *core.Collection
+}
+
+// eligible turns the clients collection's auth rule into the query the
+// consume statement checks, built as PocketBase's CanAccessRecord builds
+// it (the same resolver and request info), so the rule the dashboard
+// shows is the rule that applies.
+func (s *SignIn) eligible(e *core.RequestEvent) (eligibility, error) {
+	clients, err := s.app.FindCachedCollectionByNameOrId(schema.Clients)
 	if err != nil {
+		return eligibility{}, e.InternalServerError("", err)
+	}
+	if clients.AuthRule == nil {
+		return eligibility{}, e.ForbiddenError("Clients cannot sign in: the clients collection's auth rule allows only superusers.", nil)
+	}
+	allowed := s.app.ConcurrentDB().Select("(1)").From(schema.Clients)
+	if rule := *clients.AuthRule; rule != "" {
+		info, err := e.RequestInfo()
+		if err != nil {
+			return eligibility{}, err
+		}
+		resolver := core.NewRecordFieldResolver(s.app, clients, info, true)
+		expr, err := search.FilterData(rule).BuildExpr(resolver)
+		if err != nil {
+			return eligibility{}, e.InternalServerError("", err)
+		}
+		if err := resolver.UpdateQuery(allowed); err != nil {
+			return eligibility{}, e.InternalServerError("", err)
+		}
+		allowed.AndWhere(expr)
+	}
+	return eligibility{
+		Eligible: Eligible{Clients: allowed, Columns: clients.Fields.FieldNames()},
+		clients:  clients,
+	}, nil
+}
+
+// signIn answers with PocketBase's auth response for the client whose row
+// the consume statement read. That statement has applied the auth rule
+// already, so the response gets a view of the collection whose rule is
+// the public one, which PocketBase passes without querying the client a
+// second time; hooks, enrichment and the token are PocketBase's as ever.
+func (s *SignIn) signIn(e *core.RequestEvent, eligible eligibility, row ClientRow) error {
+	view := *eligible.clients
+	view.AuthRule = types.Pointer("")
+	client := core.NewRecord(&view)
+	for _, field := range view.Fields {
+		value, err := field.PrepareValue(client, row[field.GetName()])
+		if err != nil {
+			return e.InternalServerError("", err)
+		}
+		client.SetRaw(field.GetName(), value)
+	}
+	if err := client.PostScan(); err != nil {
 		return e.InternalServerError("", err)
 	}
 	return apis.RecordAuthResponse(e, client, "portico", nil)
@@ -262,29 +340,32 @@ func (s *SignIn) handleLoginCode(e *core.RequestEvent) error {
 		return e.BadRequestError("That code is not right, or it has expired. Check the newest email, or ask for a new code.", errWrongCode)
 	}
 
-	client, err := s.app.FindAuthRecordByEmail(schema.Clients, form.Email)
-	if errors.Is(err, sql.ErrNoRows) {
-		return wrong()
-	}
+	eligible, err := s.eligible(e)
 	if err != nil {
-		return e.InternalServerError("", err)
+		return err
 	}
-
-	token, ok, err := s.store.MatchCode(client, form.Code)
+	token, ok, err := s.store.MatchCode(eligible.clients, form.Email, form.Code)
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
 	if !ok {
 		return wrong()
 	}
-	clientId, err := s.store.ConsumeId(token.Id, requester(e))
+	client, err := s.store.ConsumeId(token.Id, requester(e), eligible.Eligible)
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
-	if clientId == "" {
-		return wrong()
+	if client != nil {
+		return s.signIn(e, eligible, client)
 	}
-	return apis.RecordAuthResponse(e, client, "portico", nil)
+	row, err := s.store.FindId(token.Id)
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	if row.State(s.config.Now()) == StateValid {
+		return notSignedIn(e, StateValid)
+	}
+	return wrong()
 }
 
 // handlePractice gives the portal pages the practice's name.

@@ -3,7 +3,9 @@ package signin
 import (
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/pocketbase/dbx"
@@ -32,6 +34,8 @@ const tokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 type Store struct {
 	App core.App
 	Now func() time.Time
+
+	statements prepared
 }
 
 // Token is a login_tokens row as sign-in reads it. It belongs to a client,
@@ -74,13 +78,13 @@ type Requester struct {
 }
 
 // Issue stores a new token for client (or a staff member, for a staff
-// invite) and returns the raw link token and code, which exist only in the
-// email from here on.
-func (s *Store) Issue(client *core.Record, purpose string, ttl time.Duration, from Requester) (token, code string, err error) {
+// invite) using app, which may be a transaction, and returns the raw link
+// token and code, which exist only in the email from here on.
+func (s *Store) Issue(app core.App, client *core.Record, purpose string, ttl time.Duration, from Requester) (token, code string, err error) {
 	token = security.RandomStringWithAlphabet(43, tokenAlphabet)
 	code = security.RandomStringWithAlphabet(6, "0123456789")
 
-	collection, err := s.App.FindCachedCollectionByNameOrId(schema.LoginTokens)
+	collection, err := app.FindCachedCollectionByNameOrId(schema.LoginTokens)
 	if err != nil {
 		return "", "", err
 	}
@@ -89,11 +93,11 @@ func (s *Store) Issue(client *core.Record, purpose string, ttl time.Duration, fr
 	record.Set(ownerField(client), client.Id)
 	record.Set("purpose", purpose)
 	record.Set("token_hash", hash)
-	record.Set("code_hmac", codeHMAC(client, hash, code))
+	record.Set("code_hmac", codeHMAC(client.Collection(), hash, code))
 	record.Set("expires", s.Now().Add(ttl))
 	record.Set("requested_ip", from.IP)
 	record.Set("requested_ua", web.Truncate(from.Agent, 500))
-	if err := s.App.SaveNoValidate(record); err != nil {
+	if err := app.SaveNoValidate(record); err != nil {
 		return "", "", err
 	}
 	return token, code, nil
@@ -102,8 +106,8 @@ func (s *Store) Issue(client *core.Record, purpose string, ttl time.Duration, fr
 // codeHMAC keys each code with a server secret: six digits are too few
 // for a plain hash. Rotating the clients collection's token secret in the
 // dashboard also voids every open code.
-func codeHMAC(client *core.Record, tokenHash, code string) string {
-	return hex.EncodeToString(schema.ClientSecretMAC(client.Collection(), "portico sign-in code", tokenHash+":"+code))
+func codeHMAC(clients *core.Collection, tokenHash, code string) string {
+	return hex.EncodeToString(schema.ClientSecretMAC(clients, "portico sign-in code", tokenHash+":"+code))
 }
 
 // ownerField is the login_tokens field that names owner.
@@ -118,68 +122,145 @@ const tokenColumns = "SELECT id, client, staff, purpose, token_hash, code_hmac, 
 
 // Find returns the token whose link carries raw; sql.ErrNoRows when none does.
 func (s *Store) Find(raw string) (Token, error) {
+	return s.find("token_hash = {:hash}", dbx.Params{"hash": security.SHA256(raw)})
+}
+
+// FindId returns the token with id; sql.ErrNoRows when there is none.
+func (s *Store) FindId(id string) (Token, error) {
+	return s.find("id = {:id}", dbx.Params{"id": id})
+}
+
+func (s *Store) find(where string, params dbx.Params) (Token, error) {
 	var row Token
-	err := s.App.DB().NewQuery(tokenColumns + "WHERE token_hash = {:hash}").
-		Bind(dbx.Params{"hash": security.SHA256(raw)}).One(&row)
+	err := s.statements.run(s.App.ConcurrentDB(), tokenColumns+"WHERE "+where, params, func(q *dbx.Query) error { return q.One(&row) })
 	return row, err
 }
 
-// MatchCode returns the client's open token that code belongs to, or
-// false. A wrong code counts against every open token of the client, in a
-// statement of its own so that no rolled-back transaction can undo it.
-func (s *Store) MatchCode(client *core.Record, code string) (Token, bool, error) {
-	params := s.openParams(dbx.Params{"client": client.Id})
+// clientByEmail is the id of the client with the address {:email}; the
+// clients' full email index answers it (migration 1764_000090).
+const clientByEmail = "(SELECT id FROM clients WHERE email = {:email})"
+
+// MatchCode returns the open token of the client with address email that
+// code belongs to, or false. A wrong code counts against every open token
+// of the client, in a statement of its own so that no rolled-back
+// transaction can undo it. An address that is no client's has no open
+// tokens and costs the same two statements.
+func (s *Store) MatchCode(clients *core.Collection, email, code string) (Token, bool, error) {
+	params := s.openParams(dbx.Params{"email": email})
 	var open []Token
-	if err := s.App.DB().NewQuery(tokenColumns + "WHERE client = {:client} AND " + openToken).Bind(params).All(&open); err != nil {
+	err := s.statements.run(s.App.ConcurrentDB(), tokenColumns+"WHERE client = "+clientByEmail+" AND "+openToken, params,
+		func(q *dbx.Query) error { return q.All(&open) })
+	if err != nil {
 		return Token{}, false, err
 	}
 	for _, token := range open {
-		if security.Equal(token.CodeHMAC, codeHMAC(client, token.TokenHash, code)) {
+		if security.Equal(token.CodeHMAC, codeHMAC(clients, token.TokenHash, code)) {
 			return token, true, nil
 		}
 	}
-	_, err := s.App.DB().NewQuery(
-		"UPDATE login_tokens SET failed_codes = failed_codes + 1, updated = {:now} WHERE client = {:client} AND " + openToken,
-	).Bind(params).Execute()
+	err = s.statements.run(s.App.NonconcurrentDB(),
+		"UPDATE login_tokens SET failed_codes = failed_codes + 1, updated = {:now} WHERE client = "+clientByEmail+" AND "+openToken, params,
+		func(q *dbx.Query) error { _, err := q.Execute(); return err })
 	return Token{}, false, err
 }
 
+// Eligible is who may sign in: a query of the clients allowed to (the
+// clients collection's auth rule, as SQL), which consume narrows to the
+// token's client, and the columns of the clients table to read for the
+// one who does.
+type Eligible struct {
+	Clients *dbx.SelectQuery
+	Columns []string
+}
+
+// ClientRow is a clients row as SQLite gives it: each column's text, or
+// nil for NULL.
+type ClientRow map[string]any
+
 // ConsumeLink marks the client's token whose link carries raw used; see consume.
-func (s *Store) ConsumeLink(raw string, by Requester) (string, error) {
-	return s.consume("client", "token_hash = {:hash}", dbx.Params{"hash": security.SHA256(raw)}, by)
+func (s *Store) ConsumeLink(raw string, by Requester, eligible Eligible) (ClientRow, error) {
+	return s.consume("token_hash = {:hash}", dbx.Params{"hash": security.SHA256(raw)}, by, eligible)
 }
 
 // ConsumeId marks the client's token with id used; see consume.
-func (s *Store) ConsumeId(id string, by Requester) (string, error) {
-	return s.consume("client", "id = {:id}", dbx.Params{"id": id}, by)
+func (s *Store) ConsumeId(id string, by Requester, eligible Eligible) (ClientRow, error) {
+	return s.consume("id = {:id}", dbx.Params{"id": id}, by, eligible)
 }
 
-// ConsumeStaffInvite marks the staff invite whose link carries raw used
-// and returns the staff member's id; see consume.
-func (s *Store) ConsumeStaffInvite(raw string, by Requester) (string, error) {
-	return s.consume("staff", "token_hash = {:hash} AND purpose = {:purpose}",
-		dbx.Params{"hash": security.SHA256(raw), "purpose": schema.PurposeStaffInvite}, by)
-}
+// consumeToken is the conditional UPDATE that spends an open token: of
+// any number of concurrent redeems exactly one changes the row, and only
+// it signs in. The caller adds which token, and what to return.
+const consumeToken = "UPDATE login_tokens SET used = {:now}, updated = {:now}, redeemed_ip = {:ip}, redeemed_ua = {:agent} WHERE " +
+	openToken + " AND "
 
-// consume marks the token used in one conditional UPDATE: of any number of
-// concurrent redeems exactly one changes the row, and only it signs in.
-// It returns the token's owner (the owner field: "client" or "staff"), or
-// "" when this call did not win: a client's route never spends a staff
-// invite, nor the reverse. The same statement reads the owner so that a
-// sign-in costs one query less.
-func (s *Store) consume(owner, where string, params dbx.Params, by Requester) (string, error) {
+// consumeParams adds what consumeToken binds.
+func (s *Store) consumeParams(params dbx.Params, by Requester) dbx.Params {
 	params = s.openParams(params)
 	params["ip"] = by.IP
 	params["agent"] = web.Truncate(by.Agent, 500)
-	var client string
-	err := s.App.DB().NewQuery(
-		"UPDATE login_tokens SET used = {:now}, updated = {:now}, redeemed_ip = {:ip}, redeemed_ua = {:agent} " +
-			"WHERE " + where + " AND " + owner + " != '' AND " + openToken + " RETURNING " + owner,
-	).Bind(params).Row(&client)
+	return params
+}
+
+// ConsumeStaffInvite marks the staff invite whose link carries raw used
+// and returns the staff member's id, or "" when this call did not win; a
+// client's token is never a staff invite.
+func (s *Store) ConsumeStaffInvite(raw string, by Requester) (string, error) {
+	params := s.consumeParams(dbx.Params{"hash": security.SHA256(raw), "purpose": schema.PurposeStaffInvite}, by)
+	var staff string
+	err := s.App.NonconcurrentDB().NewQuery(consumeToken + "token_hash = {:hash} AND purpose = {:purpose} AND staff != '' RETURNING staff").
+		Bind(params).Row(&staff)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
-	return client, err
+	return staff, err
+}
+
+// consume spends a client's token (consumeToken). The same statement
+// checks that the token's client is eligible (a client who is not keeps
+// the token unused; a staff invite has no client and is never spent here)
+// and reads the client's row, so that a sign-in is this one statement. It
+// returns nil when this call did not win or the client is not eligible.
+func (s *Store) consume(where string, params dbx.Params, by Requester, eligible Eligible) (ClientRow, error) {
+	params = s.consumeParams(params, by)
+	// Correlated, so that SQLite looks up the one client by id rather
+	// than listing every eligible client first.
+	allowed := eligible.Clients.AndWhere(dbx.NewExp("[[clients.id]] = [[login_tokens.client]]")).Build()
+	for name, value := range allowed.Params() {
+		params[name] = value
+	}
+	pairs := make([]string, len(eligible.Columns))
+	for i, column := range eligible.Columns {
+		pairs[i] = "'" + column + "', clients.`" + column + "`"
+	}
+	var row string
+	err := s.statements.run(s.App.NonconcurrentDB(),
+		consumeToken+where+" AND EXISTS ("+allowed.SQL()+") "+
+			"RETURNING (SELECT json_object("+strings.Join(pairs, ", ")+") FROM clients WHERE clients.id = login_tokens.client)",
+		params, func(q *dbx.Query) error { return q.Row(&row) })
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	decoder := json.NewDecoder(strings.NewReader(row))
+	decoder.UseNumber()
+	var columns map[string]any
+	if err := decoder.Decode(&columns); err != nil {
+		return nil, err
+	}
+	client := ClientRow{}
+	for name, value := range columns {
+		switch v := value.(type) {
+		case string:
+			client[name] = v
+		case json.Number:
+			client[name] = v.String()
+		default:
+			client[name] = nil
+		}
+	}
+	return client, nil
 }
 
 // openParams adds what openToken binds.

@@ -93,7 +93,7 @@ func (s *Staff) invite(form *inviteForm, from signin.Requester) (*core.Record, e
 	if err := s.app.Save(member); err != nil {
 		return nil, err
 	}
-	token, _, err := s.tokens.Issue(member, schema.PurposeStaffInvite, s.inviteTTL, from)
+	token, _, err := s.tokens.Issue(s.app, member, schema.PurposeStaffInvite, s.inviteTTL, from)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ package web
 import (
 	"fmt"
 	"net/url"
+	"path"
 	"runtime"
 	"strconv"
 	"strings"
@@ -83,13 +84,27 @@ func TooManyRequests(e *core.RequestEvent, wait time.Duration) error {
 	return e.TooManyRequestsError(fmt.Sprintf("Too many tries. Please wait %d minute(s) and try again.", minutes), nil)
 }
 
-// RedactPath replaces a secret-bearing request path before the request log
-// records it: a token must never rest in a log.
-func RedactPath(replacement string) func(*core.RequestEvent) error {
+// RedactTokenPaths keeps the token of every link under prefix (such as
+// "/s/") out of the request log, in any letter case, with any slashes, on
+// routes that do not exist, and in the Referer of the request after a
+// redirect: a token must never rest in a log, and a mistyped link is still
+// a live one. Bind it to the whole router.
+func RedactTokenPaths(prefix string) func(*core.RequestEvent) error {
+	redacted := prefix + "[token]"
+	under := func(p string) bool {
+		return strings.HasPrefix(strings.ToLower(path.Clean("/"+p)), prefix)
+	}
 	return func(e *core.RequestEvent) error {
-		err := e.Next()
-		e.Request.URL = &url.URL{Path: replacement}
-		return err
+		// Deferred, so that a panicking handler cannot log the token either.
+		defer func() {
+			if under(e.Request.URL.Path) {
+				e.Request.URL = &url.URL{Path: redacted, RawPath: redacted}
+			}
+			if referer, err := url.Parse(e.Request.Referer()); err == nil && under(referer.Path) {
+				e.Request.Header.Set("Referer", (&url.URL{Scheme: referer.Scheme, Host: referer.Host, Path: redacted, RawPath: redacted}).String())
+			}
+		}()
+		return e.Next()
 	}
 }
 

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,23 +31,37 @@ func RepoRoot(t testing.TB) string {
 	}
 }
 
-// BuildPortico builds the portico binary with .ci/build, as the Dockerfile does.
+// BuildPortico builds the portico binary with .ci/build, as the Dockerfile
+// does, once per test process: every test of a package shares the binary.
 func BuildPortico(t testing.TB) string {
 	t.Helper()
-	dir := t.TempDir()
-	// The unreadable-data-dir case runs the binary as nobody.
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "portico-binary-")
+		if err == nil {
+			// The unreadable-data-dir case runs the binary as nobody.
+			err = os.Chmod(dir, 0o755)
 		}
+		if err != nil {
+			built.err = err.Error()
+			return
+		}
+		built.path = filepath.Join(dir, "portico")
+		build := exec.Command(filepath.Join(RepoRoot(t), ".ci", "build"), built.path)
+		build.Dir = RepoRoot(t)
+		if out, err := build.CombinedOutput(); err != nil {
+			built.err = fmt.Sprintf("%v\n%s", err, out)
+		}
+	})
+	if built.err != "" {
+		t.Fatalf(".ci/build: %s", built.err)
 	}
-	binary := filepath.Join(dir, "portico")
-	build := exec.Command(filepath.Join(RepoRoot(t), ".ci", "build"), binary)
-	build.Dir = RepoRoot(t)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf(".ci/build: %v\n%s", err, out)
-	}
-	return binary
+	return built.path
+}
+
+var built struct {
+	once sync.Once
+	path string
+	err  string
 }
 
 // Process is a portico command (usually `serve`) running in the background.
@@ -60,7 +75,15 @@ type Process struct {
 // StartPortico runs binary with args until the test ends.
 func StartPortico(t testing.TB, binary string, args ...string) *Process {
 	t.Helper()
+	return StartPorticoWith(t, binary, nil, args...)
+}
+
+// StartPorticoWith is StartPortico with environment variables (NAME=value)
+// over the test's own.
+func StartPorticoWith(t testing.TB, binary string, env []string, args ...string) *Process {
+	t.Helper()
 	p := &Process{T: t, Cmd: exec.Command(binary, args...), Output: &SyncBuffer{}, Exited: make(chan struct{})}
+	p.Cmd.Env = append(os.Environ(), env...)
 	p.Cmd.Stdout, p.Cmd.Stderr = p.Output, p.Output
 	if err := p.Cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -91,14 +114,33 @@ func (p *Process) Stop() {
 
 // SyncBuffer collects a process's output while the test reads it.
 type SyncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	written chan struct{} // closed by the next Write, for Wait
 }
 
 func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.written != nil {
+		close(b.written)
+		b.written = nil
+	}
 	return b.buf.Write(p)
+}
+
+// Wait returns once more is written, or after at most d.
+func (b *SyncBuffer) Wait(d time.Duration) {
+	b.mu.Lock()
+	if b.written == nil {
+		b.written = make(chan struct{})
+	}
+	written := b.written
+	b.mu.Unlock()
+	select {
+	case <-written:
+	case <-time.After(d):
+	}
 }
 
 func (b *SyncBuffer) String() string {

@@ -95,7 +95,7 @@ func (env *Env) boot(listener net.Listener) {
 	t := env.T
 	t.Helper()
 
-	app := pocketbase.NewWithConfig(pocketbase.Config{DefaultDataDir: env.Dir, HideStartBanner: true})
+	app := pocketbase.NewWithConfig(hooks.PocketBaseConfig(pocketbase.Config{DefaultDataDir: env.Dir, HideStartBanner: true}))
 	portal := hooks.Register(app, env.Config)
 	if err := app.Bootstrap(); err != nil {
 		t.Fatal(err)

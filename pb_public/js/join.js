@@ -6,7 +6,8 @@ import { fill, showContact } from "./contact.js";
 // redirects to the clinician's external room), so this page only ever says
 // "soon", "over" or "not taking place".
 const sections = ["loading", "early", "ended", "cancelled", "unknown"];
-const token = decodeURIComponent(location.pathname.split("/").pop());
+// The last non-empty part: the link works with a trailing slash too.
+const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
 
 function countDown(seconds) {
   const element = document.getElementById("countdown");

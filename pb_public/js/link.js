@@ -3,7 +3,8 @@ import { post, saveSession, session, show, showPracticeName } from "./api.js";
 // Opening this page never signs anyone in: mail scanners open links too.
 // Only the button's POST redeems the token.
 const sections = ["ready", "gone", "sent", "unknown"];
-const token = decodeURIComponent(location.pathname.split("/").pop());
+// The last non-empty part: the link works with a trailing slash too.
+const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
 
 function explain(reason) {
   if (reason === "expired") {
