@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/turn/v5"
-
 	"portico/internal/testenv"
 )
 
@@ -174,22 +172,7 @@ func TestRelayLoadProcess(t *testing.T) {
 	for _, call := range spec.Calls {
 		var pair [2]side
 		for i, login := range call {
-			socket, err := net.ListenPacket("udp4", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			client, err := turn.NewClient(&turn.ClientConfig{
-				STUNServerAddr: spec.Server, TURNServerAddr: spec.Server, Conn: socket,
-				Username: login.Username, Password: login.Password, Realm: "portico",
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer client.Close()
-			if err := client.Listen(); err != nil {
-				t.Fatal(err)
-			}
-			relayed, err := client.Allocate()
+			relayed, err := relayedPort(t, spec.Server, login.Username, login.Password)
 			if err != nil {
 				t.Fatalf("allocating: %v", err)
 			}

@@ -205,27 +205,33 @@ func TestOnlyTheClinicianOrOwnerHostACall(t *testing.T) {
 	}
 }
 
-// allocate asks Portico's TURN server for a relayed port, as a browser does.
-func allocate(t *testing.T, env *testenv.Env, username, password string) error {
+// relayedPort asks the TURN server at server for a relayed port, as a
+// browser does; the client and its socket close when the test ends.
+func relayedPort(t testing.TB, server, username, password string) (net.PacketConn, error) {
 	t.Helper()
-	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	socket, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	server := fmt.Sprintf("127.0.0.1:%d", env.Portal.Video.TURNPort())
+	t.Cleanup(func() { socket.Close() })
 	client, err := turn.NewClient(&turn.ClientConfig{
-		STUNServerAddr: server, TURNServerAddr: server, Conn: conn,
+		STUNServerAddr: server, TURNServerAddr: server, Conn: socket,
 		Username: username, Password: password, Realm: "portico",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Close()
+	t.Cleanup(client.Close)
 	if err := client.Listen(); err != nil {
 		t.Fatal(err)
 	}
-	relayed, err := client.Allocate()
+	return client.Allocate()
+}
+
+// allocate asks Portico's TURN server for a relayed port and gives it back.
+func allocate(t *testing.T, env *testenv.Env, username, password string) error {
+	t.Helper()
+	relayed, err := relayedPort(t, fmt.Sprintf("127.0.0.1:%d", env.Portal.Video.TURNPort()), username, password)
 	if err != nil {
 		return err
 	}
