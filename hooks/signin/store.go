@@ -136,9 +136,10 @@ func (s *Store) find(where string, params dbx.Params) (Token, error) {
 	return row, err
 }
 
-// clientByEmail is the id of the client with the address {:email}; the
-// clients' full email index answers it (migration 1764_000090).
-const clientByEmail = "(SELECT id FROM clients WHERE email = {:email})"
+// clientByEmail is the id of the client with the address {:email}, in any
+// letter case; the clients' full NOCASE email index answers it (migrations
+// 1764_000030 and 1764_000090), as it does PocketBase's own look-ups.
+const clientByEmail = "(SELECT id FROM clients WHERE email = {:email} COLLATE NOCASE)"
 
 // MatchCode returns the open token of the client with address email that
 // code belongs to, or false. A wrong code counts against every open token
