@@ -7,7 +7,7 @@ import { CallPage } from "./call-ui.js";
 // window is open. Opening it starts nothing: only the Join button enters
 // the waiting room, so a mail scanner that runs the page joins no call.
 const sections = ["loading", "precall", "blocked", "nodevice", "waiting", "incall", "over"];
-const token = decodeURIComponent(location.pathname.split("/").pop());
+const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || ""); // a mail client may add a trailing slash
 const page = new CallPage(sections);
 const $ = (id) => document.getElementById(id);
 let clinician = "your clinician";
