@@ -36,7 +36,7 @@ const (
 	limitRedeem = "UPDATE login_tokens SET used = ?, updated = ?, redeemed_ip = ?, redeemed_ua = ? " +
 		"WHERE token_hash = ? AND used = '' AND expires > ? AND failed_codes < ? RETURNING client"
 	limitOpenTokens = "SELECT id, token_hash, code_hmac FROM login_tokens " +
-		"WHERE client = (SELECT id FROM clients WHERE email = ?) AND used = '' AND expires > ? AND failed_codes < ?"
+		"WHERE client = (SELECT id FROM clients WHERE email = ? COLLATE NOCASE) AND used = '' AND expires > ? AND failed_codes < ?"
 	limitConsumeId = "UPDATE login_tokens SET used = ?, updated = ?, redeemed_ip = ?, redeemed_ua = ? " +
 		"WHERE id = ? AND used = '' AND expires > ? AND failed_codes < ? RETURNING client"
 )

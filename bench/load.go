@@ -12,11 +12,15 @@ import (
 	"time"
 )
 
-// call is one request of a burst: a JSON POST.
+// call is one request of a burst: a JSON POST of body, a GET as a
+// signed-in caller when body is a get, or a plain GET when body is nil.
 type call struct {
 	path string
 	body any
 }
+
+// get is the body of a call that reads, as the signed-in auth token.
+type get struct{ auth string }
 
 // burst is what one round of requests measured.
 type burst struct {
@@ -85,7 +89,7 @@ func (l *loader) send(concurrency int, calls []call, want int, answer func(i int
 					return
 				}
 				began := time.Now()
-				status, body, err := l.post(calls[i])
+				status, body, err := l.do(calls[i])
 				latencies[i] = time.Since(began)
 				if err != nil || status != want {
 					failures.Add(1)
@@ -109,14 +113,22 @@ func (l *loader) send(concurrency int, calls []call, want int, answer func(i int
 	}
 }
 
-func (l *loader) post(c call) (int, []byte, error) {
-	encoded, err := json.Marshal(c.body)
+func (l *loader) do(c call) (int, []byte, error) {
+	reading, isGet := c.body.(get)
+	method, payload := http.MethodGet, io.Reader(nil)
+	if !isGet && c.body != nil {
+		encoded, err := json.Marshal(c.body)
+		if err != nil {
+			return 0, nil, err
+		}
+		method, payload = http.MethodPost, bytes.NewReader(encoded)
+	}
+	req, err := http.NewRequest(method, l.url+c.path, payload)
 	if err != nil {
 		return 0, nil, err
 	}
-	req, err := http.NewRequest(http.MethodPost, l.url+c.path, bytes.NewReader(encoded))
-	if err != nil {
-		return 0, nil, err
+	if isGet {
+		req.Header.Set("Authorization", reading.auth)
 	}
 	n := l.nextIP.Add(1)
 	req.Header.Set("Content-Type", "application/json")

@@ -3,6 +3,7 @@
 //
 //	go run ./bench            # the full run, a few minutes
 //	go run ./bench -quick     # a smoke run that proves the benchmark works
+//	go run ./bench -trail     # only the audit trail rows: CPU per request with and without
 //
 // Portico runs as a practice runs it: the release binary, started on a
 // prepared data dir, mailing a go-smtp server inside the benchmark. In
@@ -43,7 +44,9 @@ type sizes struct {
 func main() {
 	runs := flag.Int("runs", 3, "measure every figure this many times; the table shows medians")
 	quick := flag.Bool("quick", false, "smoke run: one small run, to prove the benchmark still works")
+	skipReminders := flag.Bool("skip-reminders", false, "leave out the reminder benchmarks (go test -bench in hooks/reminders measures them on its own)")
 	inProcess := flag.Bool("inprocess", false, "run Portico inside the benchmark instead of as the release binary (no footprint figures)")
+	trailOnly := flag.Bool("trail", false, "measure only the audit trail rows (five runs of each build, side by side)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the sign-in load to this file (implies -inprocess)")
 	limitDir := flag.String("limit-dir", "", "serve the bare limit on this data dir (the benchmark starts it so)")
 	limitHTTP := flag.String("limit-http", "", "the bare limit's address, with -limit-dir")
@@ -69,7 +72,7 @@ func main() {
 	b.command = strings.Join(append([]string{"go run ./bench"}, os.Args[1:]...), " ")
 
 	module := moduleDir(tb)
-	if !*quick {
+	if !*quick && !*trailOnly && !*skipReminders {
 		log.Printf("running the reminder benchmarks in hooks/reminders (%d runs)", s.runs)
 		b.remindersMeasured, err = b.reminders(module, s.runs)
 		must(tb, err)
@@ -93,10 +96,12 @@ func main() {
 
 	url := practice.env.URL
 	b.portico = target{pid: os.Getpid()}
+	trail := prepareTrail(tb, practice)
+	var release *process
 	if !b.inProcess {
 		practice.env.Stop()
-		portico := b.startRelease(binary, practice.env.Dir, addr)
-		url, b.portico.pid = portico.url, portico.pid()
+		release = b.startRelease(binary, practice.env.Dir, addr)
+		url, b.portico.pid = release.url, release.pid()
 	}
 	b.portico.load = newLoader(url)
 	limitAddr, err := freeAddr()
@@ -121,12 +126,27 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 	for run := range s.runs {
+		if *trailOnly {
+			break
+		}
 		log.Printf("run %d of %d", run+1, s.runs)
 		b.signInRun(practice, run)
 	}
-	b.largerPractices(practice)
-	if !b.inProcess {
+	if !*trailOnly {
+		b.largerPractices(practice)
+	}
+	if !b.inProcess && !*trailOnly {
 		b.dataDirGrowth(practice, binary)
+	}
+	if !b.inProcess {
+		// The trail rows start each build in turn on the same data dir.
+		release.stop()
+		log.Print("building the release without the audit trail")
+		baseline, err := buildWithoutTrail(module, tb.TempDir())
+		must(tb, err)
+		for run := range trailRuns {
+			b.trailRun(run, map[string]string{withTrail: binary, withoutTrail: baseline}, practice, trail)
+		}
 	}
 
 	b.printTable(os.Stdout)
@@ -138,10 +158,7 @@ func main() {
 // startRelease times the release binary's start-up on the prepared data
 // dir, then starts it for the load and reads its idle memory.
 func (b *bench) startRelease(binary, dataDir, addr string) *process {
-	env := []string{
-		"PORTICO_SMTP_URL=" + b.mail.URL(),
-		fmt.Sprintf("PORTICO_LINKS_PER_ADDRESS=%d", linksPerAddress),
-	}
+	env := b.releaseEnv()
 	log.Printf("timing %d start-ups", b.sizes.startups)
 	for range b.sizes.startups {
 		portico, took, err := startPortico(binary, dataDir, addr, env)
@@ -158,6 +175,14 @@ func (b *bench) startRelease(binary, dataDir, addr string) *process {
 	must(b.tb, err)
 	b.figures.add("rss/idle", float64(idle)/(1<<20))
 	return portico
+}
+
+// releaseEnv is the environment the release binary runs with.
+func (b *bench) releaseEnv() []string {
+	return []string{
+		"PORTICO_SMTP_URL=" + b.mail.URL(),
+		fmt.Sprintf("PORTICO_LINKS_PER_ADDRESS=%d", linksPerAddress),
+	}
 }
 
 // signInRun measures one run of every sign-in figure. Each round mails a
@@ -184,15 +209,23 @@ func (b *bench) signInRun(practice *practice, run int) {
 }
 
 // floor measures, at 32 concurrent, a request Portico refuses before any
-// database work: what HTTP, PocketBase's middleware, the load generator
-// and this machine's scheduling cost on their own. The sign-in figures
-// read against it.
+// database work: what HTTP, PocketBase's middleware, the request log's
+// failure row, the load generator and this machine's scheduling cost on
+// their own. Then the framework's share of a sign-in: a successful answer
+// from the sign-in routes' group with no database work (the practice's
+// name, cached), which PocketBase's request log skips as it skips a
+// sign-in. The sign-in figures read against both.
 func (b *bench) floor() {
 	calls := make([]call, 5*b.sizes.clients)
 	for i := range calls {
 		calls[i] = call{"/api/portal/login-link", map[string]string{"email": "not an address"}}
 	}
 	b.measure(b.portico, "floor", 32, calls, http.StatusBadRequest)
+
+	for i := range calls {
+		calls[i] = call{"/api/portal/practice", nil}
+	}
+	b.measure(b.portico, "framework", 32, calls, http.StatusOK)
 }
 
 // target is a server the benchmark drives: Portico, or the bare limit.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -37,9 +38,10 @@ func freeAddr() (string, error) {
 
 // process is Portico running as its own process.
 type process struct {
-	cmd  *exec.Cmd
-	url  string
-	done chan error
+	cmd     *exec.Cmd
+	url     string
+	done    chan error
+	stopped sync.Once
 }
 
 // startPortico runs `portico serve` on dataDir and waits until /api/health
@@ -86,14 +88,17 @@ func launch(cmd *exec.Cmd, url string, poll time.Duration) (*process, error) {
 func (p *process) pid() int { return p.cmd.Process.Pid }
 
 // stop ends Portico as systemd would: SIGTERM, then SIGKILL after 15s.
+// A second stop does nothing.
 func (p *process) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(15 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
+	p.stopped.Do(func() {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(15 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
 }
 
 // residentBytes reads a process's resident set size (VmRSS).

@@ -69,6 +69,7 @@ func (b *bench) printTable(w io.Writer) {
 	t := &table{}
 
 	t.row("Floor: a request refused before any database work (malformed address), 32 concurrent", speed("floor"), "", nil)
+	t.row("Framework: `GET /api/portal/practice` (PocketBase's router and middleware, a JSON answer, no database, no log row), 32 concurrent", speed("framework"), "", nil)
 	limits := map[string]float64{"redeem": 1.5, "login-code": 2}
 	for _, route := range []string{"redeem", "login-code"} {
 		for _, c := range concurrencies {
@@ -123,7 +124,7 @@ func (b *bench) printTable(w io.Writer) {
 	case b.quick:
 		t.row("Reminders", "not measured: -quick skips the reminder benchmarks", "", nil)
 	case !b.remindersMeasured:
-		t.row("Reminders", "not measured: this tree has no reminder benchmarks yet (the appointments branch)", "", nil)
+		t.row("Reminders", "not measured: -skip-reminders, or no reminder benchmarks in hooks/reminders", "", nil)
 	default:
 		t.row("Reminders: one sweep over 100,000 appointments (`BenchmarkReminderSweep100k`)",
 			fmt.Sprintf("%.2f s · %.0f appointments/s", sweep, 100_000/sweep), "", nil)
@@ -153,6 +154,20 @@ func (b *bench) printTable(w io.Writer) {
 			steady := rounds[len(rounds)-1] <= rounds[0]*1.1
 			t.row(fmt.Sprintf("Data dir after each round of %d sign-ins, each pruned before the next (`portico retention run`, PORTICO_RETENTION=%s); %.1f MB before the first", b.sizes.clients, retentionPeriod, m("datadir/start")),
 				strings.Join(sizes, ", ")+" MB", "steady (last ≤ first + 10 %)", check(steady))
+		}
+	}
+
+	if b.inProcess {
+		t.row("Audit trail", "not measured: -inprocess runs one build; the trail rows compare two", "", nil)
+	} else {
+		for _, row := range []struct{ name, figure string }{
+			{"trail/client-page", "Staff client-page view (`GET /api/collections/clients/records/{id}`, superuser), 8 concurrent"},
+			{"trail/redeem", "`POST /api/portal/redeem`, 8 concurrent"},
+		} {
+			with, without := m(row.name+"/"+withTrail), m(row.name+"/"+withoutTrail)
+			more := (with/without - 1) * 100
+			t.row(row.figure+": CPU per request with the audit trail / without", fmt.Sprintf("%.3f ms / %.3f ms · %+.1f %%", with, without, more),
+				"< 10 % more", check(more < 10))
 		}
 	}
 

@@ -40,6 +40,10 @@ type Config struct {
 
 	// Video is how telehealth calls held on Portico run: the TURN relay's ports and address.
 	Video video.Config
+	// AuditRetentionDays is how long audit entries are kept before the
+	// nightly prune removes them (leaving a checkpoint); six years by
+	// default, HIPAA's retention for documentation.
+	AuditRetentionDays int
 }
 
 // DefaultConfig is what Portico runs with when the environment says nothing.
@@ -54,6 +58,8 @@ func DefaultConfig() Config {
 		Retention:       30 * 24 * time.Hour,
 		MailRetryBase:   30 * time.Second,
 		Video:           video.DefaultConfig(),
+
+		AuditRetentionDays: 6 * 365,
 	}
 }
 
@@ -85,8 +91,9 @@ func ConfigFromEnv() (Config, error) {
 	}
 
 	counts := map[string]*int{
-		"PORTICO_LINKS_PER_ADDRESS": &config.LinksPerAddress,
-		"PORTICO_LINKS_PER_IP":      &config.LinksPerIP,
+		"PORTICO_LINKS_PER_ADDRESS":    &config.LinksPerAddress,
+		"PORTICO_LINKS_PER_IP":         &config.LinksPerIP,
+		"PORTICO_AUDIT_RETENTION_DAYS": &config.AuditRetentionDays,
 	}
 	for name, target := range counts {
 		if raw := os.Getenv(name); raw != "" {

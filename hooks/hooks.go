@@ -12,10 +12,13 @@
 package hooks
 
 import (
+	"time"
+
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/core"
 
 	"portico/hooks/appointments"
+	"portico/hooks/audit"
 	"portico/hooks/clients"
 	"portico/hooks/intake"
 	"portico/hooks/join"
@@ -39,6 +42,7 @@ type Portal struct {
 	Background *web.Background
 	Practice   *practice.Settings
 	Reminders  *reminders.Reminders
+	Audit      *audit.Trail
 	Retention  *retention.Retention
 	Video      *video.Service
 }
@@ -109,9 +113,17 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 
 	// Staff: password + emailed code sign-in, sessions, lockout, invites,
 	// frozen submitted packets; /api/staff/...; `portico staff`.
-	team := staff.New(app, config.Now, mail, ratelimit.New(config.Now), config.InviteTTL)
+	team := staff.New(app, config.Now, settings, mail, ratelimit.New(config.Now), config.InviteTTL)
 	team.Register()
 	app.RootCmd.AddCommand(team.Command())
+
+	// Audit trail: record hooks and one route middleware recording who saw
+	// and changed which client's data, append-only and hash-chained;
+	// GET /api/portal/audit, /api/audit/{entries,export,verify}, the
+	// nightly prune and `portico audit verify|export|prune`.
+	trail := audit.New(app, audit.Config{Now: config.Now, Retention: time.Duration(config.AuditRetentionDays) * 24 * time.Hour})
+	trail.Register()
+	app.RootCmd.AddCommand(trail.Command())
 
 	// Retention: deletes used and expired tokens and delivered mail after
 	// config.Retention, in small batches; the portico_retention cron job
@@ -128,5 +140,5 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// data-dir errors, certificates kept out of backups.
 	serve.Register(app)
 
-	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Retention: prune, Video: calls}
+	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Audit: trail, Retention: prune, Video: calls}
 }

@@ -29,6 +29,10 @@ type Practice struct {
 	ReminderLeads     []time.Duration
 	JoinOpensBefore   time.Duration
 	TimeZone          *time.Location // where clinicians book appointments
+	// StaffIdle and StaffSessionLimit end a staff session: after this long
+	// without a request, and this long after signing in.
+	StaffIdle         time.Duration
+	StaffSessionLimit time.Duration
 }
 
 // Settings is the practice record, read once and refreshed by a hook
@@ -143,9 +147,11 @@ func (s *Settings) Get() (Practice, error) {
 
 func (s *Settings) load() (Practice, error) {
 	practice := Practice{
-		ReminderLeads:   []time.Duration{48 * time.Hour, 2 * time.Hour},
-		JoinOpensBefore: 15 * time.Minute,
-		TimeZone:        time.UTC,
+		ReminderLeads:     []time.Duration{48 * time.Hour, 2 * time.Hour},
+		JoinOpensBefore:   15 * time.Minute,
+		TimeZone:          time.UTC,
+		StaffIdle:         15 * time.Minute,
+		StaffSessionLimit: 12 * time.Hour,
 	}
 	record, err := s.app.FindFirstRecordByFilter(schema.Practice, "id != ''")
 	if errors.Is(err, sql.ErrNoRows) {
@@ -169,5 +175,11 @@ func (s *Settings) load() (Practice, error) {
 	}
 	practice.JoinOpensBefore = time.Duration(record.GetInt("join_opens_minutes")) * time.Minute
 	practice.TimeZone = ZoneLocation(record.GetString("timezone"))
+	if minutes := record.GetInt("staff_idle_minutes"); minutes > 0 {
+		practice.StaffIdle = time.Duration(minutes) * time.Minute
+	}
+	if hours := record.GetInt("staff_session_hours"); hours > 0 {
+		practice.StaffSessionLimit = time.Duration(hours) * time.Hour
+	}
 	return practice, nil
 }

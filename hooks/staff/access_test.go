@@ -2,7 +2,9 @@ package staff_test
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -164,6 +166,10 @@ func TestEachRoleReachesOnlyWhatItsWorkNeeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	spare := env.NewStaff("front_desk", nil)
+	if r := env.Post("/api/staff/invites", map[string]any{"email": "invited@harbor.test", "role": "front_desk"}, "Authorization", p.callers["owner"]); r.Status != http.StatusAccepted {
+		t.Fatalf("inviting for the matrix: %s", r)
+	}
+	_, inviteToken := env.Mail.Next("invited@harbor.test", wait).StaffInviteLink()
 	kim := newRecord(t, env, "clinicians", map[string]any{"name": "Dr. Kim"})
 	doomedClient := "doomedclient001"
 	doomedClinician := "doomedclinic001"
@@ -301,6 +307,8 @@ func TestEachRoleReachesOnlyWhatItsWorkNeeds(t *testing.T) {
 		{Name: "invite a colleague", Method: "POST", Path: "/api/staff/invites", Body: func() any {
 			return map[string]any{"email": unique("colleague") + "@harbor.test", "name": "New Colleague", "role": "front_desk"}
 		}, Marker: "Invite sent", Allowed: []string{"owner"}},
+		{Name: "check an invite link", Method: "POST", Path: "/api/staff/invite-status", Body: map[string]string{"token": inviteToken}, Marker: `"valid"`, Allowed: append([]string{"nobody"}, everyoneSignedIn...)},
+		{Name: "set a password with a made-up link", Method: "POST", Path: "/api/staff/set-password", Body: map[string]string{"token": strings.Repeat("A", 43), "password": "a long password", "passwordConfirm": "a long password"}},
 		{Name: "unlock an account", Method: "POST", Path: "/api/staff/members/" + p.fd.Id + "/unlock", Allowed: []string{"owner"}},
 		{Name: "sign out", Method: "POST", Path: "/api/staff/sign-out", Allowed: staffRoles},
 	}

@@ -22,10 +22,10 @@ import (
 // Invites are login tokens like a client's invite, owned by a staff
 // member: hashed, single use, consumed by one conditional UPDATE.
 
-// SetPasswordPath is the page an invite opens. The token rides in the
+// setPasswordPath is the page an invite opens. The token rides in the
 // fragment, which browsers never send: opening the link changes nothing
 // and no server log ever holds it. Only the page's POST redeems it.
-const SetPasswordPath = "/staff/set-password.html#"
+const setPasswordPath = "/staff/set-password.html#"
 
 // staffBodyLimit is far above any honest staff form.
 const staffBodyLimit = 16 << 10
@@ -97,7 +97,7 @@ func (s *Staff) invite(form *inviteForm, from signin.Requester) (*core.Record, e
 	if err != nil {
 		return nil, err
 	}
-	return member, s.mailInvite(member, s.letters.PortalURL(SetPasswordPath+token))
+	return member, s.mailInvite(member, s.letters.PortalURL(setPasswordPath+token))
 }
 
 func (s *Staff) mailInvite(member *core.Record, link string) error {

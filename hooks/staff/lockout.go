@@ -21,10 +21,15 @@ const (
 	// across accounts.
 	passwordTriesPerIP = 20
 	passwordWindow     = 15 * time.Minute
+	// codeMailsPerAddress and codeMailsPerIP bound the sign-in code mails
+	// anyone can make Portico send, known address or not.
+	codeMailsPerAddress = 5
+	codeMailsPerIP      = 20
 )
 
 func (s *Staff) registerLockout() {
 	s.app.OnRecordAuthWithPasswordRequest(schema.Staff).BindFunc(s.guardPassword)
+	s.app.OnRecordRequestOTPRequest(schema.Staff).BindFunc(s.limitCodeMail)
 	s.app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		se.Router.POST("/api/staff/members/{id}/unlock", s.handleUnlock).
 			BindFunc(web.NoStore, requireRole(RoleOwner))
@@ -76,6 +81,23 @@ func (s *Staff) guardPassword(e *core.RecordAuthWithPasswordRequestEvent) error 
 		return lockedError(e.RequestEvent)
 	}
 	return err
+}
+
+// limitCodeMail caps the emailed codes per address and per IP, the same
+// for an address that is a staff member's and one that is not.
+func (s *Staff) limitCodeMail(e *core.RecordCreateOTPRequestEvent) error {
+	info, err := e.RequestInfo()
+	if err != nil {
+		return err
+	}
+	email, _ := info.Body["email"].(string)
+	if ok, wait := s.limits.Allow("staff-code-ip:"+e.RealIP(), codeMailsPerIP, passwordWindow); !ok {
+		return web.TooManyRequests(e.RequestEvent, wait)
+	}
+	if ok, wait := s.limits.Allow("staff-code-address:"+web.NormalizeEmail(email), codeMailsPerAddress, passwordWindow); !ok {
+		return web.TooManyRequests(e.RequestEvent, wait)
+	}
+	return e.Next()
 }
 
 func lockedError(e *core.RequestEvent) error {

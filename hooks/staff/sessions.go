@@ -1,6 +1,8 @@
 package staff
 
 import (
+	"database/sql"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -30,9 +32,6 @@ const (
 	sessionKey = "portico.staffSession"
 	// seenEvery bounds writes: last_seen moves at most twice a minute.
 	seenEvery = 30 * time.Second
-
-	defaultIdle  = 15 * time.Minute
-	defaultLimit = 12 * time.Hour
 )
 
 // Reasons a session ended, as the sign-in page explains them.
@@ -45,6 +44,31 @@ const (
 
 func (s *Staff) registerSessions() {
 	s.app.OnRecordAuthRequest(schema.Staff).BindFunc(s.startSession)
+
+	// A realtime connection outlives the request that subscribed it: it
+	// keeps the session's id, and closes once that session has ended.
+	s.app.OnRealtimeSubscribeRequest().BindFunc(func(e *core.RealtimeSubscribeRequestEvent) error {
+		if id := sessionOf(e.RequestEvent); id != "" {
+			e.Client.Set(sessionKey, id)
+		}
+		return e.Next()
+	})
+	s.app.OnRealtimeMessageSend().BindFunc(func(e *core.RealtimeMessageEvent) error {
+		id, _ := e.Client.Get(sessionKey).(string)
+		auth, _ := e.Client.Get(apis.RealtimeClientAuthKey).(*core.Record)
+		if id == "" || auth == nil {
+			return e.Next()
+		}
+		_, why, err := s.verdict(e.App, id, auth.Id)
+		if err != nil {
+			return err
+		}
+		if why != "" {
+			e.Client.Unset(apis.RealtimeClientAuthKey)
+			return errSessionEnded
+		}
+		return e.Next()
+	})
 
 	s.app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		se.Router.Bind(&hook.Handler[*core.RequestEvent]{
@@ -61,19 +85,9 @@ func (s *Staff) registerSessions() {
 }
 
 // sessionLimits are the practice's idle time and session limit.
-func (s *Staff) sessionLimits(app core.App) (idle, limit time.Duration) {
-	idle, limit = defaultIdle, defaultLimit
-	practice, err := app.FindFirstRecordByFilter(schema.Practice, "id != ''")
-	if err != nil {
-		return idle, limit
-	}
-	if minutes := practice.GetInt("staff_idle_minutes"); minutes > 0 {
-		idle = time.Duration(minutes) * time.Minute
-	}
-	if hours := practice.GetInt("staff_session_hours"); hours > 0 {
-		limit = time.Duration(hours) * time.Hour
-	}
-	return idle, limit
+func (s *Staff) sessionLimits() (idle, limit time.Duration, err error) {
+	practice, err := s.settings.Get()
+	return practice.StaffIdle, practice.StaffSessionLimit, err
 }
 
 // startSession gives each sign-in its own session row and a token naming
@@ -97,7 +111,10 @@ func (s *Staff) startSession(e *core.RecordAuthRequestEvent) error {
 	if err := e.App.Save(session); err != nil {
 		return err
 	}
-	_, limit := s.sessionLimits(e.App)
+	_, limit, err := s.sessionLimits()
+	if err != nil {
+		return err
+	}
 	if e.Token, err = sessionToken(e.Record, session.Id, limit); err != nil {
 		return err
 	}
@@ -131,7 +148,11 @@ func (s *Staff) checkSession(e *core.RequestEvent) error {
 	}
 	claims, _ := security.ParseUnverifiedJWT(requestToken(e))
 	sessionId, _ := claims[sessionClaim].(string)
-	if why := s.touch(e.App, sessionId, e.Auth.Id); why != "" {
+	why, err := s.touch(e.App, sessionId, e.Auth.Id)
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	if why != "" {
 		return sessionEnded(e, why)
 	}
 	e.Set(sessionKey, sessionId)
@@ -139,39 +160,56 @@ func (s *Staff) checkSession(e *core.RequestEvent) error {
 }
 
 // touch moves the session's last activity to now, or ends it and says why.
-func (s *Staff) touch(app core.App, sessionId, staffId string) string {
+func (s *Staff) touch(app core.App, sessionId, staffId string) (string, error) {
+	session, why, err := s.verdict(app, sessionId, staffId)
+	if err != nil || why != "" || session == nil {
+		return why, err
+	}
+	if s.now().Sub(session.GetDateTime("last_seen").Time()) < seenEvery {
+		return "", nil
+	}
+	session.Set("last_seen", s.now())
+	return "", app.Save(session)
+}
+
+// verdict reads the session and says why it has ended by now ("" while it
+// is open), recording the end the first time it is seen. Reading is not
+// activity: only touch moves last_seen.
+func (s *Staff) verdict(app core.App, sessionId, staffId string) (*core.Record, string, error) {
 	if sessionId == "" {
-		return endedNoSession // a token PocketBase made elsewhere, such as impersonation
+		return nil, endedNoSession, nil // a token PocketBase made elsewhere, such as impersonation
 	}
 	session, err := app.FindRecordById(schema.StaffSessions, sessionId)
-	if err != nil || session.GetString("staff") != staffId {
-		return endedNoSession
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && session.GetString("staff") != staffId) {
+		return nil, endedNoSession, nil
 	}
-	if why := session.GetString("ended_why"); session.GetString("ended") != "" {
-		return why
+	if err != nil {
+		return nil, "", err
+	}
+	if session.GetString("ended") != "" {
+		return session, session.GetString("ended_why"), nil
+	}
+	idle, limit, err := s.sessionLimits()
+	if err != nil {
+		return nil, "", err
 	}
 	now := s.now()
-	idle, limit := s.sessionLimits(app)
 	why := ""
 	switch {
 	case now.Sub(session.GetDateTime("started").Time()) >= limit:
 		why = endedLimit
 	case now.Sub(session.GetDateTime("last_seen").Time()) >= idle:
 		why = endedIdle
-	case now.Sub(session.GetDateTime("last_seen").Time()) >= seenEvery:
-		session.Set("last_seen", now)
 	default:
-		return ""
+		return session, "", nil
 	}
-	if why != "" {
-		session.Set("ended", now)
-		session.Set("ended_why", why)
-	}
-	if err := app.Save(session); err != nil {
-		app.Logger().Error("staff session: recording activity", "error", err)
-	}
-	return why
+	session.Set("ended", now)
+	session.Set("ended_why", why)
+	return session, why, app.Save(session)
 }
+
+// errSessionEnded closes a realtime connection whose session has ended.
+var errSessionEnded = errors.New("the staff session has ended")
 
 // sessionEnded answers 401 with the reason in plain words.
 func sessionEnded(e *core.RequestEvent, why string) error {
@@ -192,7 +230,10 @@ func sessionEnded(e *core.RequestEvent, why string) error {
 // handleSession tells a workspace page who is signed in and how long the
 // session may sit idle. Asking counts as activity.
 func (s *Staff) handleSession(e *core.RequestEvent) error {
-	idle, limit := s.sessionLimits(e.App)
+	idle, limit, err := s.sessionLimits()
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
 	session, err := e.App.FindRecordById(schema.StaffSessions, sessionOf(e))
 	if err != nil {
 		return sessionEnded(e, endedNoSession)

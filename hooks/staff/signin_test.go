@@ -56,7 +56,7 @@ func TestWrongPasswordsLockTheAccountUntilTheOwnerUnlocks(t *testing.T) {
 	}
 }
 
-func TestPasswordTriesAreRateLimitedPerAddress(t *testing.T) {
+func TestPasswordTriesAreRateLimitedPerIP(t *testing.T) {
 	env := testenv.Start(t)
 	var last testenv.Response
 	for i := 0; i < 21; i++ {
@@ -128,5 +128,44 @@ func TestSessionEndsWhenIdleAtItsLimitAndOnSignOut(t *testing.T) {
 	}
 	if r := env.Post("/api/collections/staff/auth-refresh", nil, "Authorization", phone); r.Status != http.StatusUnauthorized {
 		t.Fatalf("refreshing a signed-out token: %s; want 401", r)
+	}
+}
+
+func TestCodeMailsAreRateLimited(t *testing.T) {
+	env := testenv.Start(t)
+	owner := env.NewStaff("owner", nil)
+	for _, address := range []string{owner.Email, "nobody@harbor.test"} {
+		var last testenv.Response
+		for i := 0; i < 6; i++ {
+			last = env.Post("/api/collections/staff/request-otp", map[string]string{"email": address})
+		}
+		if last.Status != http.StatusTooManyRequests {
+			t.Errorf("the sixth code mail asked for %s: %s; want 429, the same for any address", address, last)
+		}
+	}
+	for i := 0; i < 5; i++ {
+		env.Mail.Next(owner.Email, wait)
+	}
+	// The sixth was refused before any code was made, so no sixth mail is on its way.
+	if n := env.Count("mail_outbox", "recipient = '"+owner.Email+"'"); n != 5 {
+		t.Errorf("%d code mails queued for %s; want 5", n, owner.Email)
+	}
+}
+
+// TestThePracticeKeepsAnOwner: the last owner can neither step down nor
+// be deleted, so someone can always invite and unlock.
+func TestThePracticeKeepsAnOwner(t *testing.T) {
+	env := testenv.Start(t)
+	owner, token := env.StaffSession("owner", nil)
+	path := "/api/collections/staff/records/" + owner.Id
+	if r := env.Do(http.MethodPatch, path, map[string]string{"role": "front_desk"}, "Authorization", token); r.Status != http.StatusBadRequest || !strings.Contains(r.JSON["message"].(string), "at least one owner") {
+		t.Fatalf("the only owner stepping down: %s; want 400 saying the practice needs an owner", r)
+	}
+	if err := env.App.Delete(owner.Record); err == nil {
+		t.Fatalf("the only owner was deleted")
+	}
+	second := env.NewStaff("owner", nil)
+	if r := env.Do(http.MethodPatch, path, map[string]string{"role": "front_desk"}, "Authorization", token); r.Status != http.StatusOK {
+		t.Fatalf("stepping down with another owner, %s, in place: %s", second.Email, r)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"portico/hooks/letters"
+	"portico/hooks/practice"
 	"portico/hooks/ratelimit"
 	"portico/hooks/schema"
 	"portico/hooks/signin"
@@ -27,24 +28,27 @@ const (
 
 // Staff is the staff capability with exactly what it needs: the clock,
 // the login-token store staff invites share with clients' links, the
-// letters, a rate limiter and how long an invite works.
+// letters, a rate limiter, the practice's session times and how long an
+// invite works.
 type Staff struct {
 	app       core.App
 	now       func() time.Time
 	tokens    *signin.Store
 	letters   *letters.Letters
 	limits    *ratelimit.Limiter
+	settings  *practice.Settings
 	inviteTTL time.Duration
 }
 
 // New returns the staff capability for app.
-func New(app core.App, now func() time.Time, mail *letters.Letters, limits *ratelimit.Limiter, inviteTTL time.Duration) *Staff {
+func New(app core.App, now func() time.Time, settings *practice.Settings, mail *letters.Letters, limits *ratelimit.Limiter, inviteTTL time.Duration) *Staff {
 	return &Staff{
 		app:       app,
 		now:       now,
 		tokens:    &signin.Store{App: app, Now: now},
 		letters:   mail,
 		limits:    limits,
+		settings:  settings,
 		inviteTTL: inviteTTL,
 	}
 }

@@ -92,6 +92,21 @@ export function signOut(reason) {
   location.assign(reason ? "/?signed-out=" + encodeURIComponent(reason) : "/");
 }
 
+// startPage begins a page that needs the client signed in: without a
+// session it goes to sign-in; with one it wires the sign-out button, shows
+// the practice's name and keeps the session alive. It returns the session.
+export function startPage() {
+  const current = session();
+  if (!current) {
+    signOut("expired");
+    return null;
+  }
+  document.getElementById("sign-out").addEventListener("click", () => signOut());
+  showPracticeName();
+  keepAlive();
+  return current;
+}
+
 // keepAlive refreshes the session while the client is active, so that it
 // ends only after a stretch of inactivity.
 export function keepAlive() {

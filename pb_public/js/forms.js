@@ -1,4 +1,4 @@
-import { get, keepAlive, send, session, show, showPracticeName, signOut } from "./api.js";
+import { get, send, show, startPage } from "./api.js";
 import { describeAnswer, readAnswers, renderQuestions, restoreAnswers, showErrors } from "./questions.js";
 
 // "Your forms": the list of packets, and one packet to fill in or read
@@ -172,12 +172,7 @@ function fillIn(packet) {
   show("packet", sections);
 }
 
-if (!session()) {
-  signOut("expired");
-} else {
-  document.getElementById("sign-out").addEventListener("click", () => signOut());
-  showPracticeName();
-  keepAlive();
+if (startPage()) {
   const id = new URLSearchParams(location.search).get("packet");
   if (id) showPacket(id);
   else showList();

@@ -1,0 +1,245 @@
+package audit
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+
+	"portico/hooks/schema"
+	"portico/hooks/web"
+)
+
+// routes adds the client's GET /api/portal/audit ("Who has seen my
+// record") and the owner's /api/audit/{entries,export,verify}.
+func (t *Trail) routes(e *core.ServeEvent) {
+	e.Router.GET("/api/portal/audit", t.handleSeen).Bind(apis.RequireAuth(schema.Clients)).BindFunc(web.NoStore)
+
+	owner := e.Router.Group("/api/audit")
+	owner.BindFunc(requireOwner, web.NoStore)
+	owner.GET("/entries", t.handleEntries)
+	owner.GET("/export", t.handleExport)
+	owner.GET("/verify", t.handleVerify)
+}
+
+// requireOwner lets through the practice's owner and superusers: no other
+// role reads the trail.
+func requireOwner(e *core.RequestEvent) error {
+	switch {
+	case e.Auth == nil:
+		return e.UnauthorizedError("Please sign in as the practice's owner.", nil)
+	case e.HasSuperuserAuth(),
+		e.Auth.Collection().Name == StaffCollection && e.Auth.GetString("role") == RoleOwner:
+		return e.Next()
+	}
+	return e.ForbiddenError("Only the practice's owner reads the audit trail.", nil)
+}
+
+// seenEntry is one line of "Who has seen my record", in plain words.
+type seenEntry struct {
+	At   string `json:"at"`
+	Who  string `json:"who"`
+	Role string `json:"role"`
+	What string `json:"what"`
+}
+
+// handleSeen lists the entries about the signed-in client, newest first,
+// in three groups: the practice's people, the system, and the client's
+// own actions. Nothing about anyone else, and no addresses, leaves.
+func (t *Trail) handleSeen(e *core.RequestEvent) error {
+	client := e.Auth.Id
+	var entries []Entry
+	err := e.App.DB().NewQuery("SELECT " + columns + " FROM " + Collection +
+		" WHERE (client = {:client} OR shown LIKE {:shown}) AND action != {:checkpoint} ORDER BY seq DESC LIMIT 500").
+		Bind(dbx.Params{"client": client, "shown": `%"` + client + `"%`, "checkpoint": ActionCheckpoint}).All(&entries)
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	out := map[string][]seenEntry{"staff": {}, "system": {}, "yours": {}}
+	for _, entry := range entries {
+		line := seenEntry{At: entry.At, Who: entry.ActorName, Role: roleWords[entry.Role], What: describe(entry)}
+		switch {
+		case entry.ActorType == ActorClient && entry.ActorId == client:
+			line.Who, line.Role = "You", ""
+			out["yours"] = append(out["yours"], line)
+		case entry.ActorType == ActorSystem:
+			line.Who = "Portico"
+			out["system"] = append(out["system"], line)
+		case entry.ActorType == ActorStaff || entry.ActorType == ActorSuperuser:
+			if entry.ActorType == ActorSuperuser {
+				line.Who = "The practice's administrator"
+			}
+			out["staff"] = append(out["staff"], line)
+		}
+	}
+	return e.JSON(http.StatusOK, out)
+}
+
+// roleWords are the roles as a client reads them.
+var roleWords = map[string]string{
+	"owner": "Practice owner", "clinician": "Clinician", "front_desk": "Front desk", ActorSuperuser: "Administrator",
+}
+
+// subjects are a client's records as the client calls them.
+var subjects = map[string]string{
+	schema.Clients: "your details", schema.Appointments: "your appointments",
+	schema.IntakeAssignments: "your intake form", schema.IntakeResponses: "your intake answers",
+}
+
+// verbs are the actions as a sentence says them.
+var verbs = map[string]string{
+	ActionView: "viewed", ActionList: "saw you in a list of clients", ActionPrint: "printed",
+	ActionCreate: "added", ActionUpdate: "changed", ActionDelete: "removed",
+	ActionDraftSaved: "saved a draft of", ActionPacketSubmit: "sent",
+	ActionSignIn: "signed in", ActionSignInFailed: "could not sign in", ActionExport: "exported the audit trail of",
+	ActionTrailViewed: "looked at the audit trail of", ActionPacketReopen: "reopened",
+}
+
+// describe says what an entry records, as "viewed your intake form".
+func describe(entry Entry) string {
+	verb, ok := verbs[entry.Action]
+	if !ok {
+		verb = strings.ReplaceAll(entry.Action, "_", " ")
+	}
+	switch entry.Action {
+	case ActionList, ActionSignIn:
+		return verb
+	case ActionSignInFailed:
+		return verb + " (" + entry.Detail + ")"
+	case ActionExport, ActionTrailViewed:
+		return verb + " your record"
+	}
+	if subject, ok := subjects[entry.RecordCollection]; ok {
+		return verb + " " + subject
+	}
+	return verb
+}
+
+// trailFilter is what the owner narrows the trail to.
+type trailFilter struct {
+	Client, Actor, Action, From, To string
+}
+
+func filterOf(e *core.RequestEvent) (trailFilter, error) {
+	q := e.Request.URL.Query()
+	f := trailFilter{Client: q.Get("client"), Actor: q.Get("actor"), Action: q.Get("action")}
+	var err error
+	if f.From, err = dayBound(q.Get("from"), false); err != nil {
+		return f, err
+	}
+	f.To, err = dayBound(q.Get("to"), true)
+	return f, err
+}
+
+// where is the SQL condition and parameters of the filter.
+func (f trailFilter) where() (string, dbx.Params) {
+	conditions := []string{"1 = 1"}
+	params := dbx.Params{}
+	if f.Client != "" {
+		conditions = append(conditions, "(client = {:client} OR shown LIKE {:shown})")
+		params["client"], params["shown"] = f.Client, `%"`+f.Client+`"%`
+	}
+	for _, bound := range []struct{ value, condition, param string }{
+		{f.Actor, "actor_id = {:actor}", "actor"},
+		{f.Action, "action = {:action}", "action"},
+		{f.From, "at >= {:from}", "from"},
+		{f.To, "at < {:to}", "to"},
+	} {
+		if bound.value != "" {
+			conditions = append(conditions, bound.condition)
+			params[bound.param] = bound.value
+		}
+	}
+	return strings.Join(conditions, " AND "), params
+}
+
+// find returns the entries the filter selects, oldest first, at most limit
+// of them (0 for all).
+func find(app core.App, f trailFilter, limit int) ([]Entry, error) {
+	where, params := f.where()
+	query := "SELECT " + columns + " FROM " + Collection + " WHERE " + where + " ORDER BY seq"
+	if limit > 0 {
+		query = fmt.Sprintf("SELECT * FROM (SELECT %s FROM %s WHERE %s ORDER BY seq DESC LIMIT %d) ORDER BY seq", columns, Collection, where, limit)
+	}
+	entries := []Entry{}
+	err := app.DB().NewQuery(query).Bind(params).All(&entries)
+	return entries, err
+}
+
+// handleEntries is the owner's trail: per client with ?client=, by person
+// (?actor=), action and dates, the newest 500 that match.
+func (t *Trail) handleEntries(e *core.RequestEvent) error {
+	filter, err := filterOf(e)
+	if err != nil {
+		return e.BadRequestError(err.Error(), err)
+	}
+	entries, err := find(e.App, filter, 500)
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	viewed := request(e, ActionTrailViewed)
+	viewed.Client, viewed.Detail = filter.Client, filterDetail(filter)
+	if err := t.append(e.App, viewed); err != nil {
+		return e.InternalServerError("", err)
+	}
+	return e.JSON(http.StatusOK, map[string]any{"entries": entries})
+}
+
+// handleExport downloads what the filter selects as CSV or JSON.
+func (t *Trail) handleExport(e *core.RequestEvent) error {
+	filter, err := filterOf(e)
+	if err != nil {
+		return e.BadRequestError(err.Error(), err)
+	}
+	format := e.Request.URL.Query().Get("format")
+	if format == "" {
+		format = FormatCSV
+	}
+	if format != FormatCSV && format != FormatJSON {
+		return e.BadRequestError("format must be csv or json.", nil)
+	}
+	entries, err := find(e.App, filter, 0)
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	exported := request(e, ActionExport)
+	exported.Client, exported.Detail = filter.Client, filterDetail(filter)+fmt.Sprintf(" format=%s entries=%d", format, len(entries))
+	if err := t.append(e.App, exported); err != nil {
+		return e.InternalServerError("", err)
+	}
+	e.Response.Header().Set("Content-Type", contentTypes[format])
+	e.Response.Header().Set("Content-Disposition", `attachment; filename="portico-audit.`+format+`"`)
+	e.Response.WriteHeader(http.StatusOK)
+	return WriteEntries(e.Response, format, entries)
+}
+
+// handleVerify walks the chain for the owner's workspace.
+func (t *Trail) handleVerify(e *core.RequestEvent) error {
+	summary, err := Verify(e.App)
+	var broken *Broken
+	if err != nil && !errors.As(err, &broken) {
+		return e.InternalServerError("", err)
+	}
+	verified := request(e, ActionTrailVerified)
+	verified.Detail = "intact"
+	if broken != nil {
+		verified.Detail = broken.Error()
+	}
+	if err := t.append(e.App, verified); err != nil {
+		return e.InternalServerError("", err)
+	}
+	if broken != nil {
+		return e.JSON(http.StatusOK, map[string]any{"intact": false, "broken": map[string]any{
+			"seq": broken.Seq, "id": broken.Id, "reason": broken.Reason, "message": broken.Error()}})
+	}
+	return e.JSON(http.StatusOK, map[string]any{"intact": true, "entries": summary.Entries, "tip": summary.TipHash})
+}
+
+// filterDetail is the filter as an entry's detail records it.
+func filterDetail(f trailFilter) string {
+	return fmt.Sprintf("client=%s actor=%s action=%s from=%s to=%s", f.Client, f.Actor, f.Action, f.From, f.To)
+}
