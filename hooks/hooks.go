@@ -33,6 +33,7 @@ import (
 	"portico/hooks/serve"
 	"portico/hooks/signin"
 	"portico/hooks/staff"
+	"portico/hooks/video"
 	"portico/hooks/web"
 	"portico/hooks/workspace"
 )
@@ -46,6 +47,7 @@ type Portal struct {
 	Audit      *audit.Trail
 	Retention  *retention.Retention
 	Backup     *backup.Service
+	Video      *video.Service
 }
 
 // Register hangs every Portico capability on app and returns the portal.
@@ -95,6 +97,13 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	links := join.New(app, config.Now, settings, mail)
 	links.Register()
 
+	// Video: calls of clinicians without an external room: POST /api/video/...,
+	// the TURN relay (UDP and TCP) inside serve; a call ends with its appointment.
+	videoConfig := config.Video
+	videoConfig.Now = config.Now
+	calls := video.Register(app, videoConfig, links.Calls())
+	links.EndCallsWhenClosed(calls)
+
 	// Appointments: booking checks, change notices; /api/portal/appointments/...
 	booked := appointments.New(app, config.Now, settings, mail, links)
 	booked.Register()
@@ -140,5 +149,5 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// data-dir errors, certificates kept out of backups.
 	serve.Register(app)
 
-	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Audit: trail, Retention: prune, Backup: backups}
+	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Audit: trail, Retention: prune, Backup: backups, Video: calls}
 }

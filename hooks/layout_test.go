@@ -29,6 +29,7 @@ var namedExports = map[[2]string][]string{
 	{"backup", "staff"}:           {"RoleOwner"},                                                                                 // the drill reports to the practice's owner
 	{"workspace", "staff"}:        {"CanReadClient", "RoleOwner", "RoleClinician", "RoleFrontDesk"},                              // the workspace's pages follow the staff roles
 	{"workspace", "clients"}:      {"Clients"},                                                                                   // the client page sends the portal invite
+	{"join", "video"}:             {"Calls", "Call", "Host", "Service", "ErrUnknownCall", "ErrNotHost"},                          // a join link opens its appointment's call
 }
 
 // TestCapabilitiesMeetOnlyThroughNamedExports reads the imports of every

@@ -170,14 +170,7 @@ func (a *Appointments) prepare(app core.App, record *core.Record) error {
 		return validation.Errors{"timezone": practice.ErrUnknownZone}
 	}
 
-	if record.GetString("kind") == schema.KindTelehealth && record.GetString("status") == schema.StatusScheduled {
-		// Only a session still to happen needs a room: cancelling must always work.
-		clinician, err := app.FindRecordById(schema.Clinicians, record.GetString("clinician"))
-		if err == nil && clinician.GetString("video_room") == "" {
-			return validation.Errors{"clinician": validation.NewError("validation_no_video_room",
-				"This clinician has no video room yet: add one to the clinician before booking telehealth.")}
-		}
-	}
+	// A telehealth session whose clinician keeps no external room is held on Portico itself.
 	if err := a.refuseOverlap(app, record); err != nil {
 		return err
 	}

@@ -1,39 +1,13 @@
 import { post, show, when } from "./api.js";
+import { fill, showContact } from "./contact.js";
 
 // The join page explains a telehealth link that does not open a session
-// right now. The server redirects straight to the video room while the
-// window is open, so this page only ever says "soon", "over" or "not taking place".
+// right now. While the window is open the server serves the call page (or
+// redirects to the clinician's external room), so this page only ever says
+// "soon", "over" or "not taking place".
 const sections = ["loading", "early", "ended", "cancelled", "unknown"];
 // The last non-empty part: the link works with a trailing slash too.
 const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
-
-function fill(selector, text) {
-  document.querySelectorAll(selector).forEach((el) => { el.textContent = text; });
-}
-
-function showContact(practice) {
-  if (!practice) return;
-  if (practice.name) fill("[data-practice-name]", practice.name);
-  const ways = document.getElementById("contact-ways");
-  const add = (label, value, href) => {
-    if (!value) return;
-    const item = document.createElement("li");
-    item.append(label + ": ");
-    if (href) {
-      const link = document.createElement("a");
-      link.href = href;
-      link.textContent = value;
-      item.append(link);
-    } else {
-      item.append(value);
-    }
-    ways.append(item);
-  };
-  add("Phone", practice.phone, practice.phone ? "tel:" + practice.phone.replace(/[^+\d]/g, "") : "");
-  add("Email", practice.email, practice.email ? "mailto:" + practice.email : "");
-  add("Address", practice.address);
-  document.getElementById("contact").hidden = ways.children.length === 0;
-}
 
 function countDown(seconds) {
   const element = document.getElementById("countdown");

@@ -1,0 +1,312 @@
+package video_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/chromedp/chromedp" // the browser steps read as a script
+
+	"github.com/pocketbase/pocketbase/core"
+
+	"portico/hooks"
+	"portico/internal/testenv"
+)
+
+// received is what one page receives from one other person in the call.
+type received struct {
+	ID            string  `json:"id"`
+	FramesDecoded float64 `json:"framesDecoded"`
+	AudioEnergy   float64 `json:"audioEnergy"`
+	Relayed       bool    `json:"relayed"`
+	ICEUfrag      string  `json:"iceUfrag"`
+}
+
+const statsOf = `import(%q).then((page) => page.stats())`
+
+// receiving waits until the page receives moving video and sound from
+// want other people: frames decoded and audio energy both rising between
+// two looks. It returns the last look.
+func receiving(t *testing.T, tab context.Context, module, who string, want int) []received {
+	t.Helper()
+	var first, last []received
+	// A call of five browsers on two cores decodes slowly: give it time, not a verdict.
+	deadline := time.Now().Add(time.Duration(60*want) * time.Second)
+	for time.Now().Before(deadline) {
+		stats, err := Run(tab, Evaluate[[]received](fmt.Sprintf(statsOf, module), EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: reading the call's stats: %v", who, err)
+		}
+		if len(stats) == want && flowing(first, stats) {
+			return stats
+		}
+		if len(stats) == want && first == nil && allSome(stats) {
+			first = stats
+		}
+		last = stats
+		if err := Do(tab, Sleep(500*time.Millisecond)); err != nil { // a poll of the browser's own counters
+			t.Fatal(err)
+		}
+	}
+	t.Fatalf("%s never saw and heard %d other people: last stats %+v", who, want, last)
+	return nil
+}
+
+func allSome(stats []received) bool {
+	for _, s := range stats {
+		if s.FramesDecoded == 0 || s.AudioEnergy == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// flowing says the counters rose for every peer since the first look.
+func flowing(first, now []received) bool {
+	if first == nil {
+		return false
+	}
+	for _, s := range now {
+		rose := false
+		for _, f := range first {
+			if f.ID == s.ID && s.FramesDecoded > f.FramesDecoded && s.AudioEnergy > f.AudioEnergy {
+				rose = true
+			}
+		}
+		if !rose {
+			return false
+		}
+	}
+	return true
+}
+
+// openAsClient opens the join link and waits for the camera check.
+func openAsClient(t testing.TB, link, who string) context.Context {
+	t.Helper()
+	tab := testenv.CallBrowser(t)
+	if err := Do(tab, Navigate(link), WaitVisible(CSS(`body[data-ready="true"]`))); err != nil {
+		t.Fatalf("%s opening the join link: the camera check never showed: %v", who, err)
+	}
+	return tab
+}
+
+// openAsClinician signs the appointment's clinician in to the staff
+// workspace and opens the appointment's call.
+func openAsClinician(t testing.TB, env *testenv.Env, appointment *core.Record) context.Context {
+	t.Helper()
+	tab := testenv.CallBrowser(t)
+	session := fmt.Sprintf(`localStorage.setItem("portico.staff", JSON.stringify({token: %q}))`, env.HostOf(appointment))
+	err := Do(tab,
+		Navigate(env.URL+"/app.css"),
+		Evaluate[Void](session),
+		Navigate(env.URL+"/staff/call.html?appointment="+appointment.Id),
+		WaitVisible(CSS(`body[data-ready="true"]`)),
+		Click(ID("join")),
+		WaitVisible(ID("waiting-room")),
+	)
+	if err != nil {
+		t.Fatalf("the clinician opening the session: %v", err)
+	}
+	return tab
+}
+
+func joinAndWait(t *testing.T, tab context.Context, name, who string) {
+	t.Helper()
+	err := Do(tab, SendKeys(ID("name"), name), Click(ID("join")), WaitVisible(ID("waiting")))
+	if err != nil {
+		t.Fatalf("%s pressing Join: the waiting room never showed: %v", who, err)
+	}
+}
+
+func admit(t *testing.T, clinician context.Context, name string) {
+	t.Helper()
+	label := "Let " + name + " in"
+	if err := Do(clinician, Click(fmt.Sprintf(`//button[text()=%q]`, label))); err != nil {
+		t.Fatalf("the clinician letting %s in: %v", name, err)
+	}
+	// The waiting list redraws once they are in; the next click must not land on a moving list.
+	settled := fmt.Sprintf(`![...document.querySelectorAll("#waiting-list button")].some((b) => b.textContent === %q && !b.disabled) || document.getElementById("status").textContent.includes("already has 4 people")`, label)
+	if done, _ := Run(clinician, Poll[bool](settled, WithPollingTimeout(wait))); !done {
+		t.Fatalf("after the clinician let %s in, the waiting room still offers to", name)
+	}
+}
+
+func TestClientAndClinicianSeeAndHearEachOther(t *testing.T) {
+	for _, relayOnly := range []bool{false, true} {
+		name := "direct"
+		if relayOnly {
+			name = "through Portico's relay"
+		}
+		t.Run(name, func(t *testing.T) {
+			env := testenv.Start(t, func(c *hooks.Config) { c.Video.RelayOnly = relayOnly })
+			client, _ := env.NewClient("Ada Client", "ada@example.com", true)
+			appointment, link, _ := env.PorticoCall(client, env.Clock.Now().Add(5*time.Minute))
+
+			ada := openAsClient(t, link, "the client")
+			testenv.Accessible(t, ada, "camera check")
+			testenv.Screenshot(t, ada, "call-check")
+			joinAndWait(t, ada, "Ada", "the client")
+			testenv.Accessible(t, ada, "waiting room")
+			if title, _ := Run(ada, Text(ID("waiting-title"))); title != "Dr. Maya Lin will let you in" {
+				t.Errorf("the waiting room says %q", title)
+			}
+			testenv.Screenshot(t, ada, "call-waiting")
+
+			clinician := openAsClinician(t, env, appointment)
+			// Not in the call until admitted: the client still waits.
+			if visible, _ := Run(ada, Evaluate[bool](`!document.getElementById("incall").hidden`)); visible {
+				t.Fatalf("the client was in the call before the clinician let them in")
+			}
+			admit(t, clinician, "Ada")
+			if err := Do(ada, WaitVisible(ID("incall"))); err != nil {
+				t.Fatalf("the admitted client never saw the call: %v", err)
+			}
+
+			fromClinician := receiving(t, ada, "/js/call.js", "the client", 1)
+			fromClient := receiving(t, clinician, "/staff/call.js", "the clinician", 1)
+			testenv.Screenshot(t, ada, "call-in-call")
+			if relayOnly {
+				if !fromClinician[0].Relayed || !fromClient[0].Relayed {
+					t.Errorf("with relay only, media did not go through a relay candidate: %+v %+v", fromClinician, fromClient)
+				}
+				stats := env.Portal.Video.Relay()
+				if stats.Allocations < 2 || stats.BytesRelayed < 100_000 {
+					t.Errorf("Portico's relay carried %+v; want both browsers' media through it", stats)
+				}
+			}
+
+			// The phone changes networks: ICE restarts with new credentials and the media keeps flowing.
+			if err := Do(ada, Evaluate[Void](`dispatchEvent(new Event("online"))`)); err != nil {
+				t.Fatal(err)
+			}
+			restarted, _ := Run(ada, Poll[bool](fmt.Sprintf(`import("/js/call.js").then((page) => page.stats()).then((s) => s.length === 1 && s[0].iceUfrag !== "" && s[0].iceUfrag !== %q)`, fromClinician[0].ICEUfrag), WithPollingTimeout(wait), WithPollingInterval(100*time.Millisecond)))
+			if !restarted {
+				t.Errorf("after a network change the client's connection kept its old ICE credentials: no ICE restart")
+			}
+			receiving(t, ada, "/js/call.js", "the client, after the network change", 1)
+
+			// The client leaves: the clinician is told in plain words.
+			if err := Do(ada, Click(ID("leave")), WaitVisible(ID("over"))); err != nil {
+				t.Fatalf("leaving: %v", err)
+			}
+			told, _ := Run(clinician, Poll[bool](`document.getElementById("status").textContent.includes("Ada left the session")`, WithPollingTimeout(wait)))
+			if !told {
+				status, _ := Run(clinician, Text(ID("status")))
+				t.Errorf("after the client left the clinician's page says %q", status)
+			}
+		})
+	}
+}
+
+func TestFourPeopleInOneCall(t *testing.T) {
+	env := testenv.Start(t)
+	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
+	appointment, link, token := env.PorticoCall(client, env.Clock.Now().Add(5*time.Minute))
+
+	staff := env.ClinicianToken()
+	clinician := openAsClinician(t, env, appointment)
+	names := []string{"Ada", "Ben", "Cleo"}
+	var family []context.Context
+	for _, name := range names {
+		tab := openAsClient(t, link, name)
+		joinAndWait(t, tab, name, name)
+		family = append(family, tab)
+	}
+	// A fifth holder of the link waits, and stays waiting when the call is full.
+	fifth := env.OpenCall("/api/video/join", map[string]string{"token": token, "name": "Dee"})
+	next(t, fifth, "hello", "a fifth person")
+	for _, name := range names {
+		admit(t, clinician, name)
+	}
+	for i, tab := range family {
+		if err := Do(tab, WaitVisible(ID("incall"))); err != nil {
+			t.Fatalf("%s never got into the call: %v", names[i], err)
+		}
+	}
+	for i, tab := range family {
+		receiving(t, tab, "/js/call.js", names[i], 3)
+	}
+	receiving(t, clinician, "/staff/call.js", "the clinician", 3)
+
+	admit(t, clinician, "Dee")
+	full, _ := Run(clinician, Poll[bool](`document.getElementById("status").textContent.includes("already has 4 people")`, WithPollingTimeout(wait)))
+	if !full {
+		t.Errorf("the clinician was not told the call is full")
+	}
+	present := env.Do(http.MethodGet, "/api/video/present/"+appointment.Id, nil, "Authorization", staff)
+	if waiting, _ := present.JSON["waiting"].([]any); len(waiting) != 1 || len(present.JSON["inCall"].([]any)) != 4 {
+		t.Errorf("in a full call a fifth person is not left waiting: %s", present)
+	}
+
+	// Ending the call ends it for everyone, the waiting room too.
+	if err := Do(clinician, Click(ID("end")), WaitVisible(ID("over"))); err != nil {
+		t.Fatalf("ending the session: %v", err)
+	}
+	for i, tab := range family {
+		if err := Do(tab, WaitVisible(ID("over"))); err != nil {
+			t.Fatalf("%s was not told the session ended: %v", names[i], err)
+		}
+	}
+	if _, told := fifth.Next("ended", wait); !told {
+		t.Errorf("the person in the waiting room was not told the session ended")
+	}
+	if title, _ := Run(family[0], Text(ID("over-title"))); title != "The session has ended" {
+		t.Errorf("after the clinician ended it the client reads %q", title)
+	}
+}
+
+// TestScannerOpeningTheLinkStartsNoCall opens the join link the way a
+// mail scanner that runs JavaScript would: the page loads, even gets the
+// camera, and nobody enters the waiting room or touches the relay.
+func TestScannerOpeningTheLinkStartsNoCall(t *testing.T) {
+	env := testenv.Start(t)
+	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
+	appointment, link, _ := env.PorticoCall(client, env.Clock.Now().Add(5*time.Minute))
+	staff := env.ClinicianToken()
+
+	for _, method := range []string{http.MethodHead, http.MethodGet} {
+		req, _ := http.NewRequest(method, link, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s of the join link: %d, Cache-Control %q; want 200, no-store", method, resp.StatusCode, resp.Header.Get("Cache-Control"))
+		}
+	}
+	openAsClient(t, link, "the scanner")
+	present := env.Do(http.MethodGet, "/api/video/present/"+appointment.Id, nil, "Authorization", staff)
+	if waiting, _ := present.JSON["waiting"].([]any); len(waiting) != 0 || present.Status != http.StatusOK {
+		t.Errorf("opening the link put someone in the waiting room: %s", present)
+	}
+	if stats := env.Portal.Video.Relay(); stats.Allocations != 0 {
+		t.Errorf("opening the link used the relay: %+v", stats)
+	}
+}
+
+// TestBlockedCameraExplainsHowToAllowIt is a browser that refuses the
+// camera: the page says so in plain words and offers to try again.
+func TestBlockedCameraExplainsHowToAllowIt(t *testing.T) {
+	env := testenv.Start(t)
+	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
+	_, link, _ := env.PorticoCall(client, env.Clock.Now().Add(5*time.Minute))
+
+	tab := testenv.ScannerBrowser(t)
+	if err := Do(tab, Navigate(link)); err != nil {
+		t.Fatal(err)
+	}
+	explained, _ := Run(tab, Poll[bool](`!document.getElementById("blocked").hidden || !document.getElementById("nodevice").hidden`, WithPollingTimeout(wait)))
+	if !explained {
+		t.Fatalf("with the camera refused the page explained nothing")
+	}
+	text, _ := Run(tab, Text(CSS("main")))
+	if !strings.Contains(text, "Try again") {
+		t.Errorf("the blocked-camera page offers no way forward: %q", text)
+	}
+	testenv.Accessible(t, tab, "camera blocked")
+	testenv.Screenshot(t, tab, "call-blocked")
+}
