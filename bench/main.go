@@ -39,7 +39,6 @@ type sizes struct {
 
 	practices       []int // the larger practices code sign-in is measured in, clients
 	retentionRounds int   // rounds of sign-ins, each followed by pruning
-	kills           int   // kill -9 rounds of the replicating portal
 }
 
 func main() {
@@ -49,7 +48,6 @@ func main() {
 	inProcess := flag.Bool("inprocess", false, "run Portico inside the benchmark instead of as the release binary (no footprint figures)")
 	trailOnly := flag.Bool("trail", false, "measure only the audit trail rows (five runs of each build, side by side)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the sign-in load to this file (implies -inprocess)")
-	restoreGB := flag.Bool("restore-gb", false, "also time the restore of a 1 GB database (several minutes)")
 	limitDir := flag.String("limit-dir", "", "serve the bare limit on this data dir (the benchmark starts it so)")
 	limitHTTP := flag.String("limit-http", "", "the bare limit's address, with -limit-dir")
 	flag.Parse()
@@ -59,9 +57,9 @@ func main() {
 		log.Fatal(serveLimit(*limitDir, *limitHTTP))
 	}
 
-	s := sizes{runs: *runs, clients: 1000, otpUsers: 100, startups: 5, practices: []int{10_000, 50_000}, retentionRounds: 5, kills: 20}
+	s := sizes{runs: *runs, clients: 1000, otpUsers: 100, startups: 5, practices: []int{10_000, 50_000}, retentionRounds: 5}
 	if *quick {
-		s = sizes{runs: 1, clients: 50, otpUsers: 5, startups: 1, practices: []int{200}, retentionRounds: 2, kills: 2}
+		s = sizes{runs: 1, clients: 50, otpUsers: 5, startups: 1, practices: []int{200}, retentionRounds: 2}
 	}
 	if *cpuProfile != "" {
 		*inProcess = true
@@ -70,7 +68,7 @@ func main() {
 	tb := &benchTB{}
 	defer tb.close()
 	var err error
-	b := &bench{tb: tb, sizes: s, figures: figures{}, inProcess: *inProcess, quick: *quick, restoreGB: *restoreGB}
+	b := &bench{tb: tb, sizes: s, figures: figures{}, inProcess: *inProcess, quick: *quick}
 	b.command = strings.Join(append([]string{"go run ./bench"}, os.Args[1:]...), " ")
 
 	module := moduleDir(tb)
@@ -102,10 +100,11 @@ func main() {
 	url := practice.env.URL
 	b.portico = target{pid: os.Getpid()}
 	trail := prepareTrail(tb, practice)
+	var release *process
 	if !b.inProcess {
 		practice.env.Stop()
-		b.release = b.startRelease(binary, practice.env.Dir, addr)
-		url, b.portico.pid = b.release.url, b.release.pid()
+		release = b.startRelease(binary, practice.env.Dir, addr)
+		url, b.portico.pid = release.url, release.pid()
 	}
 	b.portico.load = newLoader(url)
 	limitAddr, err := freeAddr()
@@ -135,15 +134,6 @@ func main() {
 		}
 		log.Printf("run %d of %d", run+1, s.runs)
 		b.signInRun(practice, run)
-		if !b.inProcess {
-			b.replicatedSignInRun(practice, binary, addr, run)
-		}
-	}
-	if !b.inProcess {
-		b.killRuns(binary, s.kills)
-		for _, size := range b.rtoSizes() {
-			b.restoreTime(binary, size)
-		}
 	}
 	if !*trailOnly {
 		b.largerPractices(practice)
@@ -153,7 +143,7 @@ func main() {
 	}
 	if !b.inProcess {
 		// The trail rows start each build in turn on the same data dir.
-		b.release.stop()
+		release.stop()
 		log.Print("building the release without the audit trail")
 		baseline, err := buildWithoutTrail(module, tb.TempDir())
 		must(tb, err)
@@ -182,31 +172,20 @@ func (b *bench) startRelease(binary, dataDir, addr string) *process {
 
 	portico, _, err := startPortico(binary, dataDir, addr, env)
 	must(b.tb, err)
-	b.tb.Cleanup(func() { b.release.stop() }) // the one running at the end
-	time.Sleep(2 * time.Second)               // past start-up's one-off work
+	b.tb.Cleanup(portico.stop)
+	time.Sleep(2 * time.Second) // past start-up's one-off work
 	idle, err := residentBytes(portico.pid())
 	must(b.tb, err)
 	b.figures.add("rss/idle", float64(idle)/(1<<20))
 	return portico
 }
 
-// releaseEnv is the release binary's environment for the sign-in load.
+// releaseEnv is the environment the release binary runs with.
 func (b *bench) releaseEnv() []string {
 	return []string{
 		"PORTICO_SMTP_URL=" + b.mail.URL(),
 		fmt.Sprintf("PORTICO_LINKS_PER_ADDRESS=%d", linksPerAddress),
 	}
-}
-
-// rtoSizes are the database sizes, in MB, whose restore is timed.
-func (b *bench) rtoSizes() []int {
-	switch {
-	case b.quick:
-		return []int{10}
-	case b.restoreGB:
-		return []int{100, 1024}
-	}
-	return []int{100}
 }
 
 // signInRun measures one run of every sign-in figure. Each round mails a
@@ -264,11 +243,10 @@ type target struct {
 // memory.
 func (b *bench) measure(t target, name string, concurrency int, calls []call, want int) {
 	peak := peakRSS(b.portico.pid)
-	cpu, written := cpuTime(t.pid), writtenBytes(t.pid)
+	cpu := cpuTime(t.pid)
 	r := t.load.send(concurrency, calls, want, nil)
 	if !b.inProcess || t.pid != os.Getpid() {
 		b.figures.add(t.name+name+"/cpu", ms(cpuTime(t.pid)-cpu)/float64(r.requests))
-		b.figures.add(t.name+name+"/written", float64(writtenBytes(t.pid)-written)/float64(r.requests))
 	}
 	b.loadPeak = max(b.loadPeak, peak())
 	b.record(t.name+name, r)
@@ -281,7 +259,6 @@ type bench struct {
 	command   string
 	inProcess bool
 	quick     bool
-	restoreGB bool
 
 	remindersMeasured bool // the tree has the reminder benchmarks
 	weekMeasured      bool // the tree has the week view benchmarks
@@ -289,8 +266,7 @@ type bench struct {
 	mail     *testenv.MailServer
 	portico  target
 	limit    target
-	release  *process // Portico's release binary, when not in process
-	loadPeak int64    // highest memory reading during this run's sign-ins
+	loadPeak int64 // highest memory reading during this run's sign-ins
 
 	figures figures
 	foreign []string // URLs the portal pages load from other origins

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"portico/hooks/backup"
 	"portico/hooks/outbox"
 	"portico/hooks/video"
 )
@@ -45,8 +44,6 @@ type Config struct {
 	// nightly prune removes them (leaving a checkpoint); six years by
 	// default, HIPAA's retention for documentation.
 	AuditRetentionDays int
-	// Backup is where and how the data is replicated off the machine.
-	Backup backup.Config
 }
 
 // DefaultConfig is what Portico runs with when the environment says nothing.
@@ -75,10 +72,6 @@ func ConfigFromEnv() (Config, error) {
 		if _, err := outbox.ParseSMTPURL(config.SMTPURL); err != nil {
 			return config, err
 		}
-	}
-	var err error
-	if config.Backup, err = backup.ConfigFromEnv(); err != nil {
-		return config, err
 	}
 
 	durations := map[string]*time.Duration{

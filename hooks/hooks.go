@@ -19,7 +19,6 @@ import (
 
 	"portico/hooks/appointments"
 	"portico/hooks/audit"
-	"portico/hooks/backup"
 	"portico/hooks/clients"
 	"portico/hooks/intake"
 	"portico/hooks/join"
@@ -46,7 +45,6 @@ type Portal struct {
 	Reminders  *reminders.Reminders
 	Audit      *audit.Trail
 	Retention  *retention.Retention
-	Backup     *backup.Service
 	Video      *video.Service
 }
 
@@ -141,13 +139,9 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// Pages: the portal from pb_public, /s/{token}, security headers on every response.
 	pages.Register(app)
 
-	// Backups: continuous, encrypted replication to PORTICO_REPLICA_URL and
-	// the weekly restore drill inside serve; `portico backup`, `portico restore`.
-	backups := backup.Register(app, config.Backup, queue)
-
 	// Serve: Portico's serve command with --domain (automatic HTTPS), HSTS,
 	// data-dir errors, certificates kept out of backups.
 	serve.Register(app)
 
-	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Audit: trail, Retention: prune, Backup: backups, Video: calls}
+	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Audit: trail, Retention: prune, Video: calls}
 }

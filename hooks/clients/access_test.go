@@ -138,11 +138,7 @@ func TestInviteCommandOnANewDataDir(t *testing.T) {
 	if err != nil || !strings.Contains(out, "Client created and invite queued") {
 		t.Fatalf("portico invite on a data dir serve never opened: %v\n%s", err, out)
 	}
-	app := core.NewBaseApp(core.BaseAppConfig{DataDir: dir})
-	if err := app.Bootstrap(); err != nil {
-		t.Fatal(err)
-	}
-	defer app.ResetBootstrapState()
+	app := testenv.OpenDir(t, dir)
 	if n, err := app.CountRecords("mail_outbox"); err != nil || n != 1 {
 		t.Fatalf("%d messages queued (%v); want the invite", n, err)
 	}

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pocketbase/pocketbase/core"
-
 	"portico/internal/testenv"
 )
 
@@ -45,11 +43,7 @@ func TestSilentMailServerDoesNotHoldShutdown(t *testing.T) {
 		t.Errorf("SIGTERM took %s to stop Portico while the mail server was silent; Docker and systemd kill it after 10s", took.Round(time.Second))
 	}
 
-	app := core.NewBaseApp(core.BaseAppConfig{DataDir: portico.Dir})
-	if err := app.Bootstrap(); err != nil {
-		t.Fatal(err)
-	}
-	defer app.ResetBootstrapState()
+	app := testenv.OpenDir(t, portico.Dir)
 	var state string
 	if err := app.DB().NewQuery("SELECT state FROM mail_outbox WHERE recipient = 'ada@example.org'").Row(&state); err != nil {
 		t.Fatal(err)

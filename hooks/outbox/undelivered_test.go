@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pocketbase/pocketbase/core"
-
 	"portico/internal/testenv"
 )
 
@@ -22,11 +20,7 @@ func TestUndeliverableMailIsSaidWithoutLinkOrCode(t *testing.T) {
 	portico.WaitOutput("at example.net not delivered, attempt 1, given up", 30*time.Second)
 	portico.Stop()
 
-	app := core.NewBaseApp(core.BaseAppConfig{DataDir: portico.Dir})
-	if err := app.Bootstrap(); err != nil {
-		t.Fatal(err)
-	}
-	defer app.ResetBootstrapState()
+	app := testenv.OpenDir(t, portico.Dir)
 
 	// Ada's invite waits for its retry, link and code still in the queue:
 	// neither may have reached the console.

@@ -117,7 +117,7 @@ func TestConcurrentSweepsTwoProcessesAndRestartQueueNoDuplicate(t *testing.T) {
 	if err := other.Bootstrap(); err != nil {
 		t.Fatal(err)
 	}
-	defer other.ResetBootstrapState()
+	defer testenv.Close(other)
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 6)

@@ -38,11 +38,7 @@ func TestBackupRestoresClientsAndTokens(t *testing.T) {
 		t.Fatalf("unzipping the backup: %v", err)
 	}
 
-	app := core.NewBaseApp(core.BaseAppConfig{DataDir: restored})
-	if err := app.Bootstrap(); err != nil {
-		t.Fatalf("opening the restored data dir: %v", err)
-	}
-	defer app.ResetBootstrapState()
+	app := testenv.OpenDir(t, restored)
 
 	found, err := app.FindAuthRecordByEmail("clients", "ada@example.com")
 	if err != nil {

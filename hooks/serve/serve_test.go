@@ -3,26 +3,17 @@ package serve_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
-	"encoding/json"
-	"encoding/pem"
-	"errors"
 	"io"
 	"io/fs"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -38,8 +29,8 @@ const portalDomain = "portal.test"
 
 func TestAutomaticHTTPSFromACME(t *testing.T) {
 	binary := testenv.BuildPortico(t)
-	httpAddr, httpsAddr := freeAddr(t), freeAddr(t)
-	ca := startPebble(t, httpAddr, httpsAddr)
+	httpAddr, httpsAddr := testenv.FreeAddr(t), testenv.FreeAddr(t)
+	ca := testenv.StartPebble(t, httpAddr, httpsAddr)
 	dir := seededDataDir(t)
 	serve := []string{"serve", "--dir", dir,
 		"--domain", portalDomain, "--acme-email", "staff@" + portalDomain,
@@ -79,7 +70,7 @@ func TestAutomaticHTTPSFromACME(t *testing.T) {
 	}
 
 	// With the CA gone, only the stored certificate can answer.
-	ca.stop()
+	ca.Stop()
 	portico = testenv.StartPortico(t, binary, serve...)
 	again := certificate(portico, httpsAddr, ca.IssuerRoots)
 	if again.SerialNumber.Cmp(first.SerialNumber) != 0 {
@@ -94,14 +85,14 @@ func TestEachACMEChallengeAlone(t *testing.T) {
 	binary := testenv.BuildPortico(t)
 	for _, challenge := range []string{"http-01", "tls-alpn-01"} {
 		t.Run(challenge, func(t *testing.T) {
-			httpAddr, httpsAddr := freeAddr(t), freeAddr(t)
+			httpAddr, httpsAddr := testenv.FreeAddr(t), testenv.FreeAddr(t)
 			pebbleHTTP, pebbleTLS := httpAddr, httpsAddr
 			if challenge == "http-01" {
-				pebbleTLS = freeAddr(t)
+				pebbleTLS = testenv.FreeAddr(t)
 			} else {
-				pebbleHTTP = freeAddr(t)
+				pebbleHTTP = testenv.FreeAddr(t)
 			}
-			ca := startPebble(t, pebbleHTTP, pebbleTLS)
+			ca := testenv.StartPebble(t, pebbleHTTP, pebbleTLS)
 			// PocketBase's positional domain works like --domain.
 			portico := testenv.StartPortico(t, binary, "serve", portalDomain, "--dir", seededDataDir(t),
 				"--acme-ca", ca.Directory, "--acme-ca-root", ca.ServerRootFile,
@@ -118,7 +109,7 @@ func TestServeSaysWhatIsWrong(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { busy.Close() }) // the parallel cases run after this function returns
-	nobodyListens := freeAddr(t)
+	nobodyListens := testenv.FreeAddr(t)
 
 	cases := []struct {
 		name string
@@ -138,11 +129,11 @@ func TestServeSaysWhatIsWrong(t *testing.T) {
 			want: "--acme-ca needs --domain: automatic HTTPS is off without the portal's DNS name"},
 		{name: "HTTPS address without a domain", args: []string{"--https", "0.0.0.0:443"},
 			want: "--https needs --domain: automatic HTTPS is off without the portal's DNS name"},
-		{name: "CA root file missing", args: []string{"--domain", portalDomain, "--https", freeAddr(t), "--acme-ca-root", "/nonexistent/root.pem"},
+		{name: "CA root file missing", args: []string{"--domain", portalDomain, "--https", testenv.FreeAddr(t), "--acme-ca-root", "/nonexistent/root.pem"},
 			want: "--acme-ca-root: open /nonexistent/root.pem: no such file or directory"},
 		{name: "HTTPS port in use", args: []string{"--domain", portalDomain, "--https", busy.Addr().String()},
 			want: "--https " + busy.Addr().String() + ": the port is already in use by another program"},
-		{name: "CA unreachable", args: []string{"--domain", portalDomain, "--https", freeAddr(t), "--acme-ca", "https://" + nobodyListens + "/dir"},
+		{name: "CA unreachable", args: []string{"--domain", portalDomain, "--https", testenv.FreeAddr(t), "--acme-ca", "https://" + nobodyListens + "/dir"},
 			want: "cannot reach the certificate authority at https://" + nobodyListens + "/dir: dial tcp " + nobodyListens + ": connect: connection refused"},
 		{name: "data dir is a file", dataDir: func(good string) string { return filepath.Join(good, "data.db") },
 			want: "cannot use the data dir: open {dir}: not a directory"},
@@ -159,7 +150,7 @@ func TestServeSaysWhatIsWrong(t *testing.T) {
 				dataDir = c.dataDir(dir)
 			}
 
-			args := append([]string{"serve", "--dir", dataDir, "--http", freeAddr(t)}, c.args...)
+			args := append([]string{"serve", "--dir", dataDir, "--http", testenv.FreeAddr(t)}, c.args...)
 			cmd := exec.Command(binary, args...)
 			if c.unreadable {
 				if err := os.Chmod(dir, 0); err != nil {
@@ -187,177 +178,6 @@ func TestServeSaysWhatIsWrong(t *testing.T) {
 			}
 		})
 	}
-}
-
-// acmeServer is a running Pebble, the Let's Encrypt test CA, resolving every
-// name to 127.0.0.1 through pebble-challtestsrv's DNS.
-type acmeServer struct {
-	Directory      string         // the ACME directory URL, for --acme-ca
-	ServerRootFile string         // the root of Pebble's own HTTPS, for --acme-ca-root
-	IssuerRoots    *x509.CertPool // the root Pebble issues under
-	Root           *x509.Certificate
-	Intermediate   *x509.Certificate
-
-	processes []*exec.Cmd
-}
-
-// startPebble runs Pebble so that it validates challenges on the ports of
-// httpAddr (HTTP-01) and httpsAddr (TLS-ALPN-01).
-func startPebble(t *testing.T, httpAddr, httpsAddr string) *acmeServer {
-	t.Helper()
-	pebble, err := exec.LookPath("pebble")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("pebble is not installed (apt-get install pebble): CI must run the HTTPS test")
-		}
-		t.Skip("pebble is not installed (apt-get install pebble)")
-	}
-	challtestsrv, err := exec.LookPath("pebble-challtestsrv")
-	if err != nil {
-		t.Fatal("pebble-challtestsrv is missing beside pebble")
-	}
-
-	dir := t.TempDir()
-	rootFile, certFile, keyFile := writeServerCertificate(t, dir)
-	dnsAddr, listenAddr, managementAddr := freeAddr(t), freeAddr(t), freeAddr(t)
-	config := map[string]any{"pebble": map[string]any{
-		"listenAddress":           listenAddr,
-		"managementListenAddress": managementAddr,
-		"certificate":             certFile,
-		"privateKey":              keyFile,
-		"httpPort":                mustAtoi(t, port(httpAddr)),
-		"tlsPort":                 mustAtoi(t, port(httpsAddr)),
-		"ocspResponderURL":        "",
-	}}
-	configFile := filepath.Join(dir, "pebble.json")
-	encoded, _ := json.Marshal(config)
-	if err := os.WriteFile(configFile, encoded, 0o600); err != nil {
-		t.Fatal(err)
-	}
-
-	ca := &acmeServer{Directory: "https://" + listenAddr + "/dir", ServerRootFile: rootFile}
-	t.Cleanup(ca.stop)
-	ca.run(t, exec.Command(challtestsrv, "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
-		"-dns01", dnsAddr, "-management", freeAddr(t), "-http01", "", "-https01", "", "-tlsalpn01", ""))
-	server := exec.Command(pebble, "-config", configFile, "-dnsserver", dnsAddr)
-	server.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0")
-	ca.run(t, server)
-
-	serverRoots := x509.NewCertPool()
-	rootPEM, _ := os.ReadFile(rootFile)
-	serverRoots.AppendCertsFromPEM(rootPEM)
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: serverRoots}}}
-	getWhenUp(t, client, ca.Directory)
-	ca.Root = fetchCertificate(t, client, "https://"+managementAddr+"/roots/0")
-	ca.Intermediate = fetchCertificate(t, client, "https://"+managementAddr+"/intermediates/0")
-	ca.IssuerRoots = x509.NewCertPool()
-	ca.IssuerRoots.AddCert(ca.Root)
-	return ca
-}
-
-func (ca *acmeServer) run(t *testing.T, cmd *exec.Cmd) {
-	t.Helper()
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	if testing.Verbose() {
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ca.processes = append(ca.processes, cmd)
-}
-
-func (ca *acmeServer) stop() {
-	for _, p := range ca.processes {
-		p.Process.Kill()
-		p.Wait()
-	}
-	ca.processes = nil
-}
-
-// fetchCertificate reads a PEM certificate from Pebble's management API.
-func fetchCertificate(t *testing.T, client *http.Client, url string) *x509.Certificate {
-	t.Helper()
-	block, _ := pem.Decode(getWhenUp(t, client, url))
-	if block == nil {
-		t.Fatalf("Pebble's %s is not a PEM certificate", url)
-	}
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
-}
-
-// getWhenUp waits for url to answer 200 and returns the body.
-func getWhenUp(t *testing.T, client *http.Client, url string) []byte {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := client.Get(url)
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return body
-			}
-			err = errors.New(resp.Status)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Pebble did not serve %s within 15s: %v", url, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// writeServerCertificate makes a throwaway CA and a certificate for
-// Pebble's own HTTPS on 127.0.0.1: the Debian package ships neither.
-func writeServerCertificate(t *testing.T, dir string) (rootFile, certFile, keyFile string) {
-	t.Helper()
-	rootKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	root := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "Portico test CA for Pebble"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	rootDER, err := x509.CreateCertificate(rand.Reader, root, root, &rootKey.PublicKey, rootKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, _ = x509.ParseCertificate(rootDER)
-
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leaf := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "localhost"},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, root, &key.PublicKey, rootKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalECPrivateKey(key)
-
-	rootFile, certFile, keyFile = filepath.Join(dir, "root.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	for file, block := range map[string]*pem.Block{
-		rootFile: {Type: "CERTIFICATE", Bytes: rootDER},
-		certFile: {Type: "CERTIFICATE", Bytes: leafDER},
-		keyFile:  {Type: "EC PRIVATE KEY", Bytes: keyDER},
-	} {
-		if err := os.WriteFile(file, pem.EncodeToMemory(block), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return rootFile, certFile, keyFile
 }
 
 // certificate waits for the portal's HTTPS to present a certificate that
@@ -419,11 +239,8 @@ func get(t *testing.T, client *http.Client, url string) *http.Response {
 func seededDataDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	app := core.NewBaseApp(core.BaseAppConfig{DataDir: dir})
-	if err := app.Bootstrap(); err != nil {
-		t.Fatal(err)
-	}
-	defer app.ResetBootstrapState()
+	app := testenv.OpenDir(t, dir)
+	defer testenv.Close(app)
 	if err := app.RunAllMigrations(); err != nil {
 		t.Fatal(err)
 	}
@@ -443,11 +260,8 @@ func seededDataDir(t *testing.T) string {
 // appURL is the Application URL stored in dir's settings.
 func appURL(t *testing.T, dir string) string {
 	t.Helper()
-	app := core.NewBaseApp(core.BaseAppConfig{DataDir: dir})
-	if err := app.Bootstrap(); err != nil {
-		t.Fatal(err)
-	}
-	defer app.ResetBootstrapState()
+	app := testenv.OpenDir(t, dir)
+	defer testenv.Close(app)
 	return app.Settings().Meta.AppURL
 }
 
@@ -474,30 +288,10 @@ func snapshot(t *testing.T, dir string) string {
 	return strings.Join(files, " ")
 }
 
-// freeAddr is a loopback address nobody listens on right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer listener.Close()
-	return listener.Addr().String()
-}
-
 func port(addr string) string {
 	_, p, _ := net.SplitHostPort(addr)
 	if p == "" {
 		return "80"
 	}
 	return p
-}
-
-func mustAtoi(t *testing.T, s string) int {
-	t.Helper()
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }

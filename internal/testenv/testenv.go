@@ -63,15 +63,9 @@ type Env struct {
 // configuration before the app starts.
 func Start(t TB, configure ...func(*hooks.Config)) *Env {
 	t.Helper()
-	return StartOn(t, t.TempDir(), configure...)
-}
-
-// StartOn runs Portico on the data dir dir, such as one just restored.
-func StartOn(t TB, dir string, configure ...func(*hooks.Config)) *Env {
-	t.Helper()
 	env := &Env{
 		T:     t,
-		Dir:   dir,
+		Dir:   t.TempDir(),
 		Clock: NewClock(time.Now().UTC().Truncate(time.Second)),
 		Mail:  StartMailServer(t),
 	}
@@ -169,7 +163,7 @@ func (env *Env) Stop() {
 	case <-time.After(15 * time.Second):
 		env.T.Errorf("portico did not stop within 15s")
 	}
-	_ = env.App.ResetBootstrapState()
+	_ = env.App.ClearBootstrap()
 	env.App, env.Portal = nil, nil
 }
 
@@ -338,4 +332,28 @@ func (env *Env) ClinicianToken() string {
 		env.T.Fatal(err)
 	}
 	return token
+}
+
+// OpenDir opens dir as a second process would, with PocketBase's bare app
+// (no Portico hooks), and closes it when t ends if the test has not.
+func OpenDir(t TB, dir string) core.App {
+	t.Helper()
+	app := core.NewBaseApp(core.BaseAppConfig{DataDir: dir})
+	if err := app.Bootstrap(); err != nil {
+		t.Fatalf("opening the data dir %s: %v", dir, err)
+	}
+	t.Cleanup(func() { Close(app) })
+	return app
+}
+
+// Close shuts app down as its process would on exit; closing twice is
+// harmless. Clearing the bootstrap alone is not enough: the terminate hooks
+// stop PocketBase's notify-dir watcher, whose debounced settings reload, set
+// off by another app on the same data dir, would otherwise run on a closed
+// database and crash the test binary.
+func Close(app core.App) {
+	_ = app.OnTerminate().Trigger(&core.TerminateEvent{App: app}, func(e *core.TerminateEvent) error {
+		_ = e.App.ClearBootstrap()
+		return e.Next()
+	})
 }
