@@ -124,6 +124,7 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// nightly prune and `portico audit verify|export|prune`.
 	trail := audit.New(app, audit.Config{Now: config.Now, Retention: time.Duration(config.AuditRetentionDays) * 24 * time.Hour})
 	trail.Register()
+	trail.RecordCalls(calls) // who joined and left each call, and when
 	app.RootCmd.AddCommand(trail.Command())
 	// Workspace: the Schedule and Clients pages' routes, /api/staff/{schedule,appointments,clients}.
 	workspace.New(app, config.Now, settings, people).Register()

@@ -28,6 +28,7 @@ var namedExports = map[[2]string][]string{
 	{"intake", "staff"}:           {"RequirePacketReader"},                                                                       // who may print a packet is a staff role
 	{"workspace", "staff"}:        {"CanReadClient", "RoleOwner", "RoleClinician", "RoleFrontDesk"},                              // the workspace's pages follow the staff roles
 	{"workspace", "clients"}:      {"Clients"},                                                                                   // the client page sends the portal invite
+	{"audit", "video"}:            {"Service", "PresenceEvent", "RoleClinician"},                                                 // joins and leaves of a call are on the trail
 	{"join", "video"}:             {"Calls", "Call", "Host", "Service", "ErrUnknownCall", "ErrNotHost"},                          // a join link opens its appointment's call
 }
 

@@ -97,6 +97,7 @@ var verbs = map[string]string{
 	ActionDraftSaved: "saved a draft of", ActionPacketSubmit: "sent",
 	ActionSignIn: "signed in", ActionSignInFailed: "could not sign in", ActionExport: "exported the audit trail of",
 	ActionTrailViewed: "looked at the audit trail of", ActionPacketReopen: "reopened",
+	ActionCallJoined: "joined your video session", ActionCallLeft: "left your video session",
 }
 
 // describe says what an entry records, as "viewed your intake form".
@@ -106,7 +107,7 @@ func describe(entry Entry) string {
 		verb = strings.ReplaceAll(entry.Action, "_", " ")
 	}
 	switch entry.Action {
-	case ActionList, ActionSignIn:
+	case ActionList, ActionSignIn, ActionCallJoined, ActionCallLeft:
 		return verb
 	case ActionSignInFailed:
 		return verb + " (" + entry.Detail + ")"

@@ -27,14 +27,25 @@ type received struct {
 
 const statsOf = `import(%q).then((page) => page.stats())`
 
+// browserWait bounds one step of a call page (a redraw after the server
+// answered, a status line): the browsers of a call share two cores with
+// the server, and a step that takes a second alone can take most of a
+// minute then. Only a failing step waits this long.
+const browserWait = time.Minute
+
 // receiving waits until the page receives moving video and sound from
 // want other people: frames decoded and audio energy both rising between
 // two looks. It returns the last look.
 func receiving(t *testing.T, tab context.Context, module, who string, want int) []received {
 	t.Helper()
 	var first, last []received
-	// A call of five browsers on two cores decodes slowly: give it time, not a verdict.
+	// A call of five browsers on two cores decodes slowly: give it time, not
+	// a verdict, but stop before the tab's own limit so that a failure
+	// shows what the page received.
 	deadline := time.Now().Add(time.Duration(60*want) * time.Second)
+	if limit, ok := tab.Deadline(); ok && limit.Add(-10*time.Second).Before(deadline) {
+		deadline = limit.Add(-10 * time.Second)
+	}
 	for time.Now().Before(deadline) {
 		stats, err := Run(tab, Evaluate[[]received](fmt.Sprintf(statsOf, module), EvalAwaitPromise))
 		if err != nil {
@@ -83,10 +94,13 @@ func flowing(first, now []received) bool {
 	return true
 }
 
-// openAsClient opens the join link and waits for the camera check.
-func openAsClient(t testing.TB, link, who string) context.Context {
+// browser starts a Chromium with a fake camera: testenv.CallBrowser or testenv.SmallCameraBrowser.
+type browser func(testing.TB) context.Context
+
+// openAsClient opens the join link in a new browser and waits for the camera check.
+func openAsClient(t testing.TB, start browser, link, who string) context.Context {
 	t.Helper()
-	tab := testenv.CallBrowser(t)
+	tab := start(t)
 	if err := Do(tab, Navigate(link), WaitVisible(CSS(`body[data-ready="true"]`))); err != nil {
 		t.Fatalf("%s opening the join link: the camera check never showed: %v", who, err)
 	}
@@ -94,21 +108,37 @@ func openAsClient(t testing.TB, link, who string) context.Context {
 }
 
 // openAsClinician signs the appointment's clinician in to the staff
-// workspace and opens the appointment's call.
-func openAsClinician(t testing.TB, env *testenv.Env, appointment *core.Record) context.Context {
+// workspace, opens the schedule on the appointment's day and the session
+// from there. With waiting, the schedule must first say that they wait,
+// and is checked with axe.
+func openAsClinician(t testing.TB, start browser, env *testenv.Env, appointment *core.Record, waiting string) context.Context {
 	t.Helper()
-	tab := testenv.CallBrowser(t)
+	tab := start(t)
+	settings, err := env.Portal.Practice.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := appointment.GetDateTime("starts").Time().In(settings.TimeZone).Format("2006-01-02")
 	session := fmt.Sprintf(`localStorage.setItem("portico.staff", JSON.stringify({token: %q}))`, env.HostOf(appointment))
-	err := Do(tab,
-		Navigate(env.URL+"/app.css"),
-		Evaluate[Void](session),
-		Navigate(env.URL+"/staff/call.html?appointment="+appointment.Id),
+	if err := Do(tab, Navigate(env.URL+"/app.css"), Evaluate[Void](session), Navigate(env.URL+"/staff/schedule.html?date="+day)); err != nil {
+		t.Fatalf("the clinician opening the schedule: %v", err)
+	}
+	if waiting != "" {
+		says := waiting + " is waiting to be let in."
+		if shown, _ := Run(tab, Poll[bool](fmt.Sprintf(`document.getElementById("days").textContent.includes(%q)`, says), WithPollingTimeout(browserWait))); !shown {
+			text, _ := Run(tab, Text(ID("days")))
+			t.Fatalf("the schedule does not say %q; it shows %q", says, text)
+		}
+		testenv.Accessible(t, tab, "schedule with a session open")
+	}
+	err = Do(tab,
+		Click(CSS(`a[href^="/staff/call.html"]`)),
 		WaitVisible(CSS(`body[data-ready="true"]`)),
 		Click(ID("join")),
 		WaitVisible(ID("waiting-room")),
 	)
 	if err != nil {
-		t.Fatalf("the clinician opening the session: %v", err)
+		t.Fatalf("the clinician opening the session from the schedule: %v", err)
 	}
 	return tab
 }
@@ -127,10 +157,23 @@ func admit(t *testing.T, clinician context.Context, name string) {
 	if err := Do(clinician, Click(fmt.Sprintf(`//button[text()=%q]`, label))); err != nil {
 		t.Fatalf("the clinician letting %s in: %v", name, err)
 	}
-	// The waiting list redraws once they are in; the next click must not land on a moving list.
-	settled := fmt.Sprintf(`![...document.querySelectorAll("#waiting-list button")].some((b) => b.textContent === %q && !b.disabled) || document.getElementById("status").textContent.includes("already has 4 people")`, label)
-	if done, _ := Run(clinician, Poll[bool](settled, WithPollingTimeout(wait))); !done {
-		t.Fatalf("after the clinician let %s in, the waiting room still offers to", name)
+	// The waiting list redraws once the server says they are in. Until
+	// then the next click could land on a list that moves under it (and
+	// let in the wrong person), so wait for that redraw: the pressed
+	// button's own disabled state says nothing about the server.
+	settled := fmt.Sprintf(`![...document.querySelectorAll("#waiting-list button")].some((b) => b.textContent === %q) || document.getElementById("status").textContent.includes("already has 4 people")`, label)
+	if done, _ := Run(clinician, Poll[bool](settled, WithPollingTimeout(browserWait))); !done {
+		t.Fatalf("after the clinician let %s in, the waiting room still lists them", name)
+	}
+}
+
+// waitingListShows waits until the clinician's waiting room lists n people.
+func waitingListShows(t *testing.T, clinician context.Context, n int) {
+	t.Helper()
+	shows := fmt.Sprintf(`document.querySelectorAll("#waiting-list button").length === %d`, n)
+	if done, _ := Run(clinician, Poll[bool](shows, WithPollingTimeout(browserWait))); !done {
+		listed, _ := Run(clinician, Text(ID("waiting-list")))
+		t.Fatalf("the clinician's waiting room never listed %d people: it shows %q", n, listed)
 	}
 }
 
@@ -145,7 +188,7 @@ func TestClientAndClinicianSeeAndHearEachOther(t *testing.T) {
 			client, _ := env.NewClient("Ada Client", "ada@example.com", true)
 			appointment, link, _ := env.PorticoCall(client, env.Clock.Now().Add(5*time.Minute))
 
-			ada := openAsClient(t, link, "the client")
+			ada := openAsClient(t, testenv.CallBrowser, link, "the client")
 			testenv.Accessible(t, ada, "camera check")
 			testenv.Screenshot(t, ada, "call-check")
 			joinAndWait(t, ada, "Ada", "the client")
@@ -155,7 +198,11 @@ func TestClientAndClinicianSeeAndHearEachOther(t *testing.T) {
 			}
 			testenv.Screenshot(t, ada, "call-waiting")
 
-			clinician := openAsClinician(t, env, appointment)
+			waiting := "Ada"
+			if relayOnly {
+				waiting = "" // the schedule is checked once
+			}
+			clinician := openAsClinician(t, testenv.CallBrowser, env, appointment, waiting)
 			// Not in the call until admitted: the client still waits.
 			if visible, _ := Run(ada, Evaluate[bool](`!document.getElementById("incall").hidden`)); visible {
 				t.Fatalf("the client was in the call before the clinician let them in")
@@ -182,7 +229,7 @@ func TestClientAndClinicianSeeAndHearEachOther(t *testing.T) {
 			if err := Do(ada, Evaluate[Void](`dispatchEvent(new Event("online"))`)); err != nil {
 				t.Fatal(err)
 			}
-			restarted, _ := Run(ada, Poll[bool](fmt.Sprintf(`import("/js/call.js").then((page) => page.stats()).then((s) => s.length === 1 && s[0].iceUfrag !== "" && s[0].iceUfrag !== %q)`, fromClinician[0].ICEUfrag), WithPollingTimeout(wait), WithPollingInterval(100*time.Millisecond)))
+			restarted, _ := Run(ada, Poll[bool](fmt.Sprintf(`import("/js/call.js").then((page) => page.stats()).then((s) => s.length === 1 && s[0].iceUfrag !== "" && s[0].iceUfrag !== %q)`, fromClinician[0].ICEUfrag), WithPollingTimeout(browserWait), WithPollingInterval(100*time.Millisecond)))
 			if !restarted {
 				t.Errorf("after a network change the client's connection kept its old ICE credentials: no ICE restart")
 			}
@@ -192,7 +239,7 @@ func TestClientAndClinicianSeeAndHearEachOther(t *testing.T) {
 			if err := Do(ada, Click(ID("leave")), WaitVisible(ID("over"))); err != nil {
 				t.Fatalf("leaving: %v", err)
 			}
-			told, _ := Run(clinician, Poll[bool](`document.getElementById("status").textContent.includes("Ada left the session")`, WithPollingTimeout(wait)))
+			told, _ := Run(clinician, Poll[bool](`document.getElementById("status").textContent.includes("Ada left the session")`, WithPollingTimeout(browserWait)))
 			if !told {
 				status, _ := Run(clinician, Text(ID("status")))
 				t.Errorf("after the client left the clinician's page says %q", status)
@@ -207,17 +254,22 @@ func TestFourPeopleInOneCall(t *testing.T) {
 	appointment, link, token := env.PorticoCall(client, env.Clock.Now().Add(5*time.Minute))
 
 	staff := env.ClinicianToken()
-	clinician := openAsClinician(t, env, appointment)
+	began := time.Now()
+	stage := func(what string) { t.Logf("%5.1f s: %s", time.Since(began).Seconds(), what) }
+	clinician := openAsClinician(t, testenv.SmallCameraBrowser, env, appointment, "")
+	stage("the clinician is in the call")
 	names := []string{"Ada", "Ben", "Cleo"}
 	var family []context.Context
 	for _, name := range names {
-		tab := openAsClient(t, link, name)
+		tab := openAsClient(t, testenv.SmallCameraBrowser, link, name)
 		joinAndWait(t, tab, name, name)
 		family = append(family, tab)
+		stage(name + " waits")
 	}
 	// A fifth holder of the link waits, and stays waiting when the call is full.
 	fifth := env.OpenCall("/api/video/join", map[string]string{"token": token, "name": "Dee"})
 	next(t, fifth, "hello", "a fifth person")
+	waitingListShows(t, clinician, 4)
 	for _, name := range names {
 		admit(t, clinician, name)
 	}
@@ -226,13 +278,16 @@ func TestFourPeopleInOneCall(t *testing.T) {
 			t.Fatalf("%s never got into the call: %v", names[i], err)
 		}
 	}
+	stage("all four are in the call")
 	for i, tab := range family {
 		receiving(t, tab, "/js/call.js", names[i], 3)
+		stage(names[i] + " sees and hears the three others")
 	}
 	receiving(t, clinician, "/staff/call.js", "the clinician", 3)
+	stage("the clinician sees and hears the three others")
 
 	admit(t, clinician, "Dee")
-	full, _ := Run(clinician, Poll[bool](`document.getElementById("status").textContent.includes("already has 4 people")`, WithPollingTimeout(wait)))
+	full, _ := Run(clinician, Poll[bool](`document.getElementById("status").textContent.includes("already has 4 people")`, WithPollingTimeout(browserWait)))
 	if !full {
 		t.Errorf("the clinician was not told the call is full")
 	}
@@ -278,7 +333,7 @@ func TestScannerOpeningTheLinkStartsNoCall(t *testing.T) {
 			t.Errorf("%s of the join link: %d, Cache-Control %q; want 200, no-store", method, resp.StatusCode, resp.Header.Get("Cache-Control"))
 		}
 	}
-	openAsClient(t, link, "the scanner")
+	openAsClient(t, testenv.CallBrowser, link, "the scanner")
 	present := env.Do(http.MethodGet, "/api/video/present/"+appointment.Id, nil, "Authorization", staff)
 	if waiting, _ := present.JSON["waiting"].([]any); len(waiting) != 0 || present.Status != http.StatusOK {
 		t.Errorf("opening the link put someone in the waiting room: %s", present)
@@ -299,7 +354,7 @@ func TestBlockedCameraExplainsHowToAllowIt(t *testing.T) {
 	if err := Do(tab, Navigate(link)); err != nil {
 		t.Fatal(err)
 	}
-	explained, _ := Run(tab, Poll[bool](`!document.getElementById("blocked").hidden || !document.getElementById("nodevice").hidden`, WithPollingTimeout(wait)))
+	explained, _ := Run(tab, Poll[bool](`!document.getElementById("blocked").hidden || !document.getElementById("nodevice").hidden`, WithPollingTimeout(browserWait)))
 	if !explained {
 		t.Fatalf("with the camera refused the page explained nothing")
 	}

@@ -31,11 +31,11 @@ func BenchmarkJoinToFirstRemoteFrame(b *testing.B) {
 			env := testenv.Start(b, func(c *hooks.Config) { c.Video.RelayOnly = relayOnly })
 			client, _ := env.NewClient("Ada Client", "ada@example.com", true)
 			appointment, link, _ := env.PorticoCall(client, env.Clock.Now().Add(5*time.Minute))
-			clinician := openAsClinician(b, env, appointment)
+			clinician := openAsClinician(b, testenv.CallBrowser, env, appointment, "")
 			if err := Do(clinician, Evaluate[Void](autoAdmit)); err != nil {
 				b.Fatal(err)
 			}
-			ada := openAsClient(b, link, "the client")
+			ada := openAsClient(b, testenv.CallBrowser, link, "the client")
 
 			var took []time.Duration
 			for i := 0; i < b.N; i++ {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/pocketbase/pocketbase/core"
 )
 
 // Roles of the people in a call.
@@ -29,22 +31,38 @@ var (
 	errNotInCall   = errors.New("That person is not in this call.")
 )
 
+// How someone left a call, as PresenceEvent.How says it.
+const (
+	LeftByChoice       = "left"            // pressed Leave or closed the page
+	LeftConnectionLost = "connection lost" // the browser's signalling stayed gone for the grace period
+	LeftCallEnded      = "call ended"      // the clinician ended it, the appointment closed or its window did
+	LeftPorticoStopped = "Portico stopped" // the server shut down; the browsers enter again once it is back
+)
+
 // event is one message down a participant's stream.
 type event struct {
 	name string
 	data any
 }
 
+// arrival is who a browser entering a call is, as its request says.
+type arrival struct {
+	role      string
+	name      string
+	auth      *core.Record // the clinician's staff (or superuser) record; nil for a client
+	iceHost   string       // the host name the browser reached Portico by, for its TURN URLs
+	ip        string
+	userAgent string
+}
+
 // participant is one browser in a call, from entering the waiting room
 // until it leaves.
 type participant struct {
+	arrival
 	id       string // shown to the others in the call
 	key      string // the participant's secret for its signalling requests
-	role     string
-	name     string
 	admitted bool
 	since    time.Time
-	iceHost  string // the host name the browser reached Portico by, for its TURN URLs
 	room     *room
 	events   chan event  // the open stream's; nil while the browser reconnects
 	removal  *time.Timer // set while disconnected: the participant leaves when it fires
@@ -96,9 +114,9 @@ type rooms struct {
 	// others already in the call and its relay credentials.
 	admittedEvent func(p *participant, peers []person) any
 	// joined and left run, under the lock, as a participant enters and
-	// leaves the call itself (not the waiting room).
+	// leaves the call itself (not the waiting room); how is one of Left*.
 	joined func(p *participant)
-	left   func(p *participant)
+	left   func(p *participant, how string)
 }
 
 func newRooms(grace time.Duration, now func() time.Time) *rooms {
@@ -110,7 +128,7 @@ func newRooms(grace time.Duration, now func() time.Time) *rooms {
 		now:           now,
 		admittedEvent: func(_ *participant, peers []person) any { return map[string]any{"peers": peers} },
 		joined:        func(*participant) {},
-		left:          func(*participant) {},
+		left:          func(*participant, string) {},
 	}
 }
 
@@ -124,12 +142,12 @@ func randomID(bytes int) string {
 // call for a clinician, and returns the stream of its events. A resume key
 // of a participant that lost its stream gives the browser its place back,
 // admitted if it was.
-func (r *rooms) enter(call Call, role, name, iceHost, resume string) (*participant, <-chan event, error) {
+func (r *rooms) enter(call Call, who arrival, resume string) (*participant, <-chan event, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 
 	events := make(chan event, 64)
-	if p := r.byKey[resume]; p != nil && p.room.call.Appointment == call.Appointment && p.role == role {
+	if p := r.byKey[resume]; p != nil && p.room.call.Appointment == call.Appointment && p.role == who.role {
 		if p.removal != nil {
 			p.removal.Stop()
 			p.removal = nil
@@ -137,7 +155,7 @@ func (r *rooms) enter(call Call, role, name, iceHost, resume string) (*participa
 		if p.events != nil {
 			close(p.events) // the old stream, if the browser opened a new one before the old one broke
 		}
-		p.events, p.iceHost = events, iceHost
+		p.events, p.iceHost = events, who.iceHost
 		r.send(p, "hello", p.hello(true))
 		if p.admitted {
 			r.send(p, "admitted", r.admittedEvent(p, r.peersOf(p)))
@@ -151,20 +169,20 @@ func (r *rooms) enter(call Call, role, name, iceHost, resume string) (*participa
 		r.byAppointment[call.Appointment] = rm
 	}
 	rm.call = call
-	if role == RoleClinician && len(rm.admitted()) >= MaxInCall {
+	if who.role == RoleClinician && len(rm.admitted()) >= MaxInCall {
 		return nil, nil, errCallFull
 	}
-	if role == RoleClient && len(rm.waiting()) >= maxWaiting {
+	if who.role == RoleClient && len(rm.waiting()) >= maxWaiting {
 		return nil, nil, errWaitingFull
 	}
 	p := &participant{
-		id: randomID(9), key: randomID(32), role: role, name: name,
-		since: r.now(), iceHost: iceHost, room: rm, events: events,
+		arrival: who, id: randomID(9), key: randomID(32),
+		since: r.now(), room: rm, events: events,
 	}
 	rm.people = append(rm.people, p)
 	r.byKey[p.key], r.byID[p.id] = p, p
 	r.send(p, "hello", p.hello(false))
-	if role == RoleClinician {
+	if who.role == RoleClinician {
 		r.admit(p)
 	} else {
 		r.tellWaiting(rm)
@@ -294,7 +312,7 @@ func (r *rooms) scheduleRemoval(p *participant) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		if p.events == nil && r.byKey[p.key] == p {
-			r.remove(p, "")
+			r.remove(p, "", LeftConnectionLost)
 		}
 	})
 }
@@ -304,7 +322,7 @@ func (r *rooms) leave(p *participant) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.byKey[p.key] == p {
-		r.remove(p, "")
+		r.remove(p, "", LeftByChoice)
 	}
 }
 
@@ -317,12 +335,13 @@ func (r *rooms) end(appointment, reason string) {
 		return
 	}
 	for _, p := range slices.Clone(rm.people) {
-		r.remove(p, reason)
+		r.remove(p, reason, LeftCallEnded)
 	}
 }
 
-// remove takes p out; a reason tells p itself why its call ended.
-func (r *rooms) remove(p *participant, reason string) {
+// remove takes p out; a reason tells p itself why its call ended, and how
+// (one of Left*) tells the presence hook.
+func (r *rooms) remove(p *participant, reason, how string) {
 	rm := p.room
 	rm.people = slices.DeleteFunc(rm.people, func(other *participant) bool { return other == p })
 	delete(r.byKey, p.key)
@@ -341,12 +360,27 @@ func (r *rooms) remove(p *participant, reason string) {
 		for _, other := range rm.admitted() {
 			r.send(other, "peer-left", p.person())
 		}
-		r.left(p)
+		r.left(p, how)
 	}
 	r.tellWaiting(rm)
 	if len(rm.people) == 0 {
 		delete(r.byAppointment, rm.call.Appointment)
 	}
+}
+
+// shutdown takes everyone out of every call as Portico stops, telling the
+// presence hook, and then tells it nothing more: a grace timer or a stream
+// that ends after this finds no one left. The browsers' streams end, and
+// they enter again once Portico is back.
+func (r *rooms) shutdown() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, rm := range r.byAppointment {
+		for _, p := range slices.Clone(rm.people) {
+			r.remove(p, "", LeftPorticoStopped)
+		}
+	}
+	r.joined, r.left = func(*participant) {}, func(*participant, string) {}
 }
 
 // present says who is in an appointment's call and who waits.

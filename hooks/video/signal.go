@@ -131,7 +131,7 @@ func (s *Service) handleJoin(e *core.RequestEvent) error {
 	if name == "" {
 		name = call.Client
 	}
-	p, events, err := s.rooms.enter(call, RoleClient, name, requestHost(e), form.Resume)
+	p, events, err := s.rooms.enter(call, arrivalOf(e, RoleClient, name, nil), form.Resume)
 	if err != nil {
 		return e.TooManyRequestsError(err.Error(), nil)
 	}
@@ -157,21 +157,21 @@ func (s *Service) handleHost(e *core.RequestEvent) error {
 	if reason := s.refusal(call, call.Ends.Add(s.config.Overrun)); reason != "" {
 		return refuse(e, reason)
 	}
-	p, events, err := s.rooms.enter(call, RoleClinician, host.Name, requestHost(e), form.Resume)
+	p, events, err := s.rooms.enter(call, arrivalOf(e, RoleClinician, host.Name, e.Auth), form.Resume)
 	if err != nil {
 		return e.Error(http.StatusConflict, err.Error(), nil)
 	}
 	return s.stream(e, p, events)
 }
 
-// requestHost is the host name the browser used to reach Portico: the
-// relay listens on the same host, so its TURN URLs need no other name.
-func requestHost(e *core.RequestEvent) string {
+// arrivalOf is who the browser behind e is. Its TURN URLs name the host
+// the browser used to reach Portico: the relay listens on the same host.
+func arrivalOf(e *core.RequestEvent, role, name string, auth *core.Record) arrival {
 	host := e.Request.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	return host
+	return arrival{role: role, name: name, auth: auth, iceHost: host, ip: e.RealIP(), userAgent: web.Truncate(e.Request.UserAgent(), 500)}
 }
 
 // stream writes p's events as server-sent events until p leaves or the

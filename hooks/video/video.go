@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -126,11 +127,19 @@ func ConfigFromEnv(config *Config) error {
 type PresenceEvent struct {
 	hook.Event
 	Appointment string
-	Participant string // this browser's id in the call
+	Participant string // this browser's id in the call, the same in its join and its leave
 	Role        string // RoleClient or RoleClinician
-	Name        string
-	Joined      bool // false: left
-	At          time.Time
+	// Name is the name the others saw: the one a client typed before
+	// joining (a partner may join with the same link), or the clinician's.
+	Name string
+	// Auth is the clinician's staff or superuser record; nil for a
+	// client, who came with the appointment's join link.
+	Auth      *core.Record
+	IP        string
+	UserAgent string
+	Joined    bool   // false: left
+	How       string // of a leave: LeftByChoice, LeftConnectionLost or LeftCallEnded
+	At        time.Time
 }
 
 // Service is the video capability: signalling, waiting rooms and the relay.
@@ -142,17 +151,22 @@ type Service struct {
 	relay    *relay
 	presence *hook.Hook[*PresenceEvent]
 	changes  chan *PresenceEvent
+	// announced is closed once every change has been announced, after
+	// changes is closed as Portico stops.
+	announced chan struct{}
+	stopping  sync.Once
 }
 
 // Register adds the video routes and the TURN server (started with serve) to app.
 func Register(app core.App, config Config, calls Calls) *Service {
 	s := &Service{
-		app:      app,
-		config:   config,
-		calls:    calls,
-		rooms:    newRooms(config.Grace, config.Now),
-		presence: &hook.Hook[*PresenceEvent]{},
-		changes:  make(chan *PresenceEvent, 256),
+		app:       app,
+		config:    config,
+		calls:     calls,
+		rooms:     newRooms(config.Grace, config.Now),
+		presence:  &hook.Hook[*PresenceEvent]{},
+		changes:   make(chan *PresenceEvent, 256),
+		announced: make(chan struct{}),
 	}
 	public := &publicAddress{appURLHost: func() string {
 		u, err := url.Parse(app.Settings().Meta.AppURL)
@@ -167,9 +181,9 @@ func Register(app core.App, config Config, calls Calls) *Service {
 	s.relay = &relay{now: config.Now, inCall: s.rooms.admittedByID, overrun: config.Overrun, publicIP: public.ip}
 
 	s.rooms.admittedEvent = s.admittedEvent
-	s.rooms.joined = func(p *participant) { s.changes <- s.presenceEvent(p, true) }
-	s.rooms.left = func(p *participant) {
-		s.changes <- s.presenceEvent(p, false)
+	s.rooms.joined = func(p *participant) { s.changes <- s.presenceEvent(p, true, "") }
+	s.rooms.left = func(p *participant, how string) {
+		s.changes <- s.presenceEvent(p, false, how)
 		go s.relay.revoke(p.id)
 	}
 	go s.announcePresence()
@@ -181,7 +195,14 @@ func Register(app core.App, config Config, calls Calls) *Service {
 		s.routes(e)
 		return e.Next()
 	})
+	// As Portico stops, everyone leaves and their leaving is announced
+	// while the database is still open for the presence hook's handlers.
 	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
+		s.stopping.Do(func() {
+			s.rooms.shutdown()
+			close(s.changes)
+		})
+		<-s.announced
 		if err := s.relay.close(); err != nil {
 			app.Logger().Warn("stopping the TURN server", "error", err)
 		}
@@ -212,16 +233,17 @@ func (s *Service) TURNPort() int {
 	return s.relay.port
 }
 
-func (s *Service) presenceEvent(p *participant, joined bool) *PresenceEvent {
+func (s *Service) presenceEvent(p *participant, joined bool, how string) *PresenceEvent {
 	return &PresenceEvent{
 		Appointment: p.room.call.Appointment, Participant: p.id, Role: p.role, Name: p.name,
-		Joined: joined, At: s.config.Now(),
+		Auth: p.auth, IP: p.ip, UserAgent: p.userAgent, Joined: joined, How: how, At: s.config.Now(),
 	}
 }
 
 // announcePresence runs the presence hook outside the rooms' lock, so a
 // handler may take its time or look at the call.
 func (s *Service) announcePresence() {
+	defer close(s.announced)
 	for event := range s.changes {
 		what := "Left the call"
 		if event.Joined {

@@ -5,7 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,22 +16,77 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/pocketbase/pocketbase/core"
+
+	"portico/hooks"
 )
 
 // CallBrowser is Browser with a fake camera and microphone that need no
 // permission prompt, for pages that hold a call: Chromium's fake camera
-// draws a moving picture and its fake microphone beeps. A call of several
-// browsers on two cores takes longer than a page, so its tab has longer.
+// draws a moving 640×480 picture and its fake microphone beeps.
 func CallBrowser(t testing.TB) context.Context {
 	t.Helper()
-	return startBrowser(t, 5*time.Minute,
-		// Ten frames a second: five browsers encoding and decoding on two cores.
-		chromedp.Flag("use-fake-device-for-media-stream", "fps=10"),
+	// Ten frames a second: the browsers of a call encode and decode on two cores.
+	return callBrowser(t, chromedp.Flag("use-fake-device-for-media-stream", "fps=10"))
+}
+
+// SmallCameraBrowser is CallBrowser with a fake camera that films a
+// 160×120 picture, a bar crossing the frame ten times a second, for a call
+// of four or five browsers on two cores: each browser encodes one copy of
+// its picture per person and decodes everyone's, and at 640×480 that is
+// more than two shared cores do in a test's time. What the call proves
+// (every browser receives every other's video and sound) does not depend
+// on the picture's size.
+func SmallCameraBrowser(t testing.TB) context.Context {
+	t.Helper()
+	film := filepath.Join(t.TempDir(), "camera.y4m")
+	if err := os.WriteFile(film, smallFilm(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return callBrowser(t,
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-video-capture", film), // Chromium plays it in a loop
+	)
+}
+
+// smallFilm is one second of 160×120 video at 10 frames a second in the
+// YUV4MPEG2 format Chromium's fake camera reads: a white bar moving
+// across grey, so every frame differs from the one before.
+func smallFilm() []byte {
+	const width, height, frames = 160, 120, 10
+	var film bytes.Buffer
+	fmt.Fprintf(&film, "YUV4MPEG2 W%d H%d F10:1 Ip A1:1 C420jpeg\n", width, height)
+	for frame := range frames {
+		film.WriteString("FRAME\n")
+		luma := bytes.Repeat([]byte{128}, width*height)
+		for y := range height {
+			for x := frame * width / frames; x < (frame+1)*width/frames; x++ {
+				luma[y*width+x] = 235
+			}
+		}
+		film.Write(luma)
+		film.Write(bytes.Repeat([]byte{128}, width*height/2)) // the two chroma planes, grey
+	}
+	return film.Bytes()
+}
+
+// callBrowser is Browser for a call page: media without a prompt, a tab
+// that may take eight minutes (a call of several browsers on two shared cores
+// takes longer than a page), with camera the fake camera's flags.
+func callBrowser(t testing.TB, camera ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	return startBrowser(t, 8*time.Minute, append(camera,
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		// Both browsers run on this machine: let WebRTC use loopback addresses.
+		// Every browser runs on this machine: let WebRTC use loopback addresses.
 		chromedp.Flag("allow-loopback-in-peer-connection", true),
-	)
+	)...)
+}
+
+// DroppedLeaveAtOnce is a Start option: a browser whose signalling stream
+// drops leaves its call at once instead of after the grace period that
+// lets a phone change networks, so a test sees the leave without waiting.
+func DroppedLeaveAtOnce(c *hooks.Config) {
+	c.Video.Grace = time.Millisecond
 }
 
 // ScannerBrowser is Browser with the camera and microphone refused, as a
@@ -129,8 +187,9 @@ func (env *Env) OpenCall(path string, body any, headers ...string) *CallStream {
 	return stream
 }
 
-// Next waits for the next event named name, skipping others; ok is false
-// when the stream ended or nothing came within timeout.
+// Next waits for the next event named name (any event when name is ""),
+// skipping others; ok is false when the stream ended or nothing came
+// within timeout.
 func (s *CallStream) Next(name string, timeout time.Duration) (event CallEvent, ok bool) {
 	deadline := time.After(timeout)
 	for {
@@ -139,13 +198,31 @@ func (s *CallStream) Next(name string, timeout time.Duration) (event CallEvent, 
 			if !open {
 				return CallEvent{}, false
 			}
-			if event.Name == name {
+			if name == "" || event.Name == name {
 				return event, true
 			}
 		case <-deadline:
 			return CallEvent{}, false
 		}
 	}
+}
+
+// firstEvent opens a signalling stream and answers with its status and
+// either its refusal or its first event, as "event: NAME" and the event's
+// JSON; then it drops the stream.
+func (env *Env) firstEvent(path string, body any, headers ...string) Response {
+	env.T.Helper()
+	stream := env.OpenCall(path, body, headers...)
+	defer stream.Close()
+	if stream.Status != http.StatusOK {
+		return Response{Status: stream.Status, Body: stream.Body}
+	}
+	event, ok := stream.Next("", Wait)
+	if !ok {
+		return Response{Status: http.StatusGatewayTimeout, Body: []byte("the stream opened but sent no event")}
+	}
+	data, _ := json.Marshal(event.Data)
+	return Response{Status: stream.Status, Body: append([]byte("event: "+event.Name+"\n"), data...)}
 }
 
 // Close drops the stream, as a browser losing its connection would.

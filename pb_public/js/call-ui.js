@@ -109,6 +109,7 @@ export class CallPage {
   handlers(onState) {
     return {
       onState: (state, detail) => {
+        if (state === "waiting" || state === "in-call") this.local.stopMeter(); // the camera check is over
         if (state === "in-call") {
           this.$("self").srcObject = this.local.stream;
           show("incall", this.sections);

@@ -68,7 +68,7 @@ export class Local {
   // meter shows the microphone's level in element (a <meter>), so the
   // person sees that they can be heard before they join.
   meter(element) {
-    if (this.meterStop) this.meterStop();
+    this.stopMeter();
     const context = new AudioContext();
     const source = context.createMediaStreamSource(this.stream);
     const analyser = context.createAnalyser();
@@ -90,8 +90,15 @@ export class Local {
     };
   }
 
-  stop() {
+  // stopMeter ends the level meter: it draws every frame, which a phone
+  // in a call should not spend its battery on once the check is done.
+  stopMeter() {
     if (this.meterStop) this.meterStop();
+    this.meterStop = null;
+  }
+
+  stop() {
+    this.stopMeter();
     if (this.stream) this.stream.getTracks().forEach((t) => t.stop());
     this.stream = null;
   }
