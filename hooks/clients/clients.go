@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pocketbase/dbx"
+	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/security"
 
@@ -69,6 +70,16 @@ func (c *Clients) Register() {
 	}
 	c.app.OnRecordCreate(schema.Clients).BindFunc(lowerCase)
 	c.app.OnRecordUpdate(schema.Clients).BindFunc(lowerCase)
+	// Every time a client is shown (mail, the portal, intake) is in their
+	// zone: a typo is refused when it is saved, not found at the first mail.
+	c.app.OnRecordValidate(schema.Clients).BindFunc(func(e *core.RecordEvent) error {
+		if zone := e.Record.GetString("timezone"); zone != "" {
+			if _, err := time.LoadLocation(zone); err != nil {
+				return validation.Errors{"timezone": practice.ErrUnknownZone}
+			}
+		}
+		return e.Next()
+	})
 	c.app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		se.Router.BindFunc(func(e *core.RequestEvent) error {
 			creating := e.Request.Method == http.MethodPost && strings.HasSuffix(e.Request.URL.Path, "/records")

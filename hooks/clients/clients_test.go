@@ -23,48 +23,42 @@ func TestClientReachesOnlyItsOwnRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bobToken, err := bob.NewAuthToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	callers := testenv.Callers{"ada": adaToken, "bob": bobToken, "nobody": ""}
 	records := "/api/collections/clients/records"
+	anyone := []string{"ada", "bob", "nobody"}
+	bobsNameBack := func() { // bob may rename himself; the checks below want his record as it was
+		bob.Set("name", "Bob Client")
+		if err := env.App.Save(bob); err != nil {
+			t.Fatal(err)
+		}
+	}
 
-	cases := []struct {
-		name, method, path string
-		body               any
-		token              string
-		want               int
-	}{
-		{"anyone lists clients", http.MethodGet, records, nil, "", http.StatusOK},
-		{"ada views bob", http.MethodGet, records + "/" + bob.Id, nil, adaToken, http.StatusNotFound},
-		{"ada updates bob", http.MethodPatch, records + "/" + bob.Id, map[string]string{"name": "Mallory"}, adaToken, http.StatusNotFound},
-		{"ada deletes bob", http.MethodDelete, records + "/" + bob.Id, nil, adaToken, http.StatusNotFound},
-		{"ada deletes herself", http.MethodDelete, records + "/" + ada.Id, nil, adaToken, http.StatusNotFound},
-		{"ada creates a client", http.MethodPost, records, map[string]any{"name": "X", "email": "x@example.com", "portal_access": true, "password": "12345678", "passwordConfirm": "12345678"}, adaToken, http.StatusBadRequest},
-		{"ada changes her email", http.MethodPatch, records + "/" + ada.Id, map[string]string{"email": "evil@example.com"}, adaToken, http.StatusNotFound},
-		{"ada turns off her own access flag", http.MethodPatch, records + "/" + ada.Id, map[string]bool{"portal_access": false}, adaToken, http.StatusNotFound},
-		{"ada sets a password", http.MethodPatch, records + "/" + ada.Id, map[string]string{"password": "12345678", "passwordConfirm": "12345678"}, adaToken, http.StatusNotFound},
-		{"ada updates her phone", http.MethodPatch, records + "/" + ada.Id, map[string]string{"phone": "555-0100"}, adaToken, http.StatusOK},
-		{"nobody views ada", http.MethodGet, records + "/" + ada.Id, nil, "", http.StatusNotFound},
-		{"ada reads login tokens", http.MethodGet, "/api/collections/login_tokens/records", nil, adaToken, http.StatusForbidden},
-		{"ada reads the outbox (an empty list: mail is staff's)", http.MethodGet, "/api/collections/mail_outbox/records", nil, adaToken, http.StatusOK},
-		{"ada signs in with a password", http.MethodPost, "/api/collections/clients/auth-with-password", map[string]string{"identity": "ada@example.com", "password": "x"}, "", http.StatusForbidden},
-		{"anyone asks PocketBase to verify ada", http.MethodPost, "/api/collections/clients/request-verification", map[string]string{"email": "ada@example.com"}, "", http.StatusNoContent},
-		{"anyone asks PocketBase to verify nobody", http.MethodPost, "/api/collections/clients/request-verification", map[string]string{"email": "nobody@example.com"}, "", http.StatusNoContent},
-		{"ada moves her address", http.MethodPost, "/api/collections/clients/request-email-change", map[string]string{"newEmail": "evil@example.com"}, adaToken, http.StatusForbidden},
-		{"ada asks PocketBase for an OTP", http.MethodPost, "/api/collections/clients/request-otp", map[string]string{"email": "ada@example.com"}, "", http.StatusForbidden},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var headers []string
-			if c.token != "" {
-				headers = []string{"Authorization", c.token}
-			}
-			r := env.Do(c.method, c.path, c.body, headers...)
-			if r.Status != c.want {
-				t.Fatalf("%s %s: got %s; want %d", c.method, c.path, r, c.want)
-			}
-			if c.method == http.MethodGet && strings.Contains(string(r.Body), "bob@example.com") {
-				t.Fatalf("%s leaks bob's record: %s", c.name, r.Body)
-			}
-		})
-	}
+	// Each row is tried as ada, as bob and signed out; Status keeps the
+	// answer its one caller was first written for.
+	env.CheckAccess(t, callers, []testenv.Access{
+		{Name: "anyone lists clients", Method: http.MethodGet, Path: records, Marker: "bob@example.com", Allowed: []string{"bob"}, Status: map[string]int{"nobody": http.StatusOK}},
+		{Name: "ada views bob", Method: http.MethodGet, Path: records + "/" + bob.Id, Marker: "bob@example.com", Allowed: []string{"bob"}, Status: map[string]int{"ada": http.StatusNotFound}},
+		{Name: "ada updates bob", Method: http.MethodPatch, Path: records + "/" + bob.Id, Body: map[string]string{"name": "Mallory"}, Allowed: []string{"bob"}, Status: map[string]int{"ada": http.StatusNotFound}, After: bobsNameBack},
+		{Name: "ada deletes bob", Method: http.MethodDelete, Path: records + "/" + bob.Id, Status: map[string]int{"ada": http.StatusNotFound}},
+		{Name: "ada deletes herself", Method: http.MethodDelete, Path: records + "/" + ada.Id, Status: map[string]int{"ada": http.StatusNotFound}},
+		{Name: "ada creates a client", Method: http.MethodPost, Path: records, Body: map[string]any{"name": "X", "email": "x@example.com", "portal_access": true, "password": "12345678", "passwordConfirm": "12345678"}, Status: map[string]int{"ada": http.StatusBadRequest}},
+		{Name: "ada changes her email", Method: http.MethodPatch, Path: records + "/" + ada.Id, Body: map[string]string{"email": "evil@example.com"}, Status: map[string]int{"ada": http.StatusNotFound}},
+		{Name: "ada turns off her own access flag", Method: http.MethodPatch, Path: records + "/" + ada.Id, Body: map[string]bool{"portal_access": false}, Status: map[string]int{"ada": http.StatusNotFound}},
+		{Name: "ada sets a password", Method: http.MethodPatch, Path: records + "/" + ada.Id, Body: map[string]string{"password": "12345678", "passwordConfirm": "12345678"}, Status: map[string]int{"ada": http.StatusNotFound}},
+		{Name: "ada updates her phone", Method: http.MethodPatch, Path: records + "/" + ada.Id, Body: map[string]string{"phone": "555-0100"}, Allowed: []string{"ada"}, Status: map[string]int{"ada": http.StatusOK}},
+		{Name: "nobody views ada", Method: http.MethodGet, Path: records + "/" + ada.Id, Marker: "ada@example.com", Allowed: []string{"ada"}, Status: map[string]int{"nobody": http.StatusNotFound}},
+		{Name: "ada reads login tokens", Method: http.MethodGet, Path: "/api/collections/login_tokens/records", Status: map[string]int{"ada": http.StatusForbidden}},
+		{Name: "ada reads the outbox (an empty list: mail is staff's)", Method: http.MethodGet, Path: "/api/collections/mail_outbox/records", Marker: "@example.com", Status: map[string]int{"ada": http.StatusOK}},
+		{Name: "ada signs in with a password", Method: http.MethodPost, Path: "/api/collections/clients/auth-with-password", Body: map[string]string{"identity": "ada@example.com", "password": "x"}, Status: map[string]int{"nobody": http.StatusForbidden}},
+		{Name: "anyone asks PocketBase to verify ada", Method: http.MethodPost, Path: "/api/collections/clients/request-verification", Body: map[string]string{"email": "ada@example.com"}, Allowed: anyone, Status: map[string]int{"nobody": http.StatusNoContent}},
+		{Name: "anyone asks PocketBase to verify nobody", Method: http.MethodPost, Path: "/api/collections/clients/request-verification", Body: map[string]string{"email": "nobody@example.com"}, Allowed: anyone, Status: map[string]int{"nobody": http.StatusNoContent}},
+		{Name: "ada moves her address", Method: http.MethodPost, Path: "/api/collections/clients/request-email-change", Body: map[string]string{"newEmail": "evil@example.com"}, Status: map[string]int{"ada": http.StatusForbidden}},
+		{Name: "ada asks PocketBase for an OTP", Method: http.MethodPost, Path: "/api/collections/clients/request-otp", Body: map[string]string{"email": "ada@example.com"}, Status: map[string]int{"nobody": http.StatusForbidden}},
+	})
 
 	list := env.Do(http.MethodGet, records, nil, "Authorization", adaToken)
 	if items, _ := list.JSON["items"].([]any); len(items) != 1 || !strings.Contains(string(list.Body), ada.Id) {
@@ -210,5 +204,33 @@ func TestInviteCommand(t *testing.T) {
 		if msg := env.Mail.Next(email, testenv.Wait); !strings.Contains(msg.Subject, "invites you") {
 			t.Fatalf("mail to %s after portico invite: %q", email, msg.Subject)
 		}
+	}
+}
+
+// TestUnknownTimeZoneIsRefusedOnSave: a mistyped zone is named when the
+// client is saved, and what was stored stays as it was.
+func TestUnknownTimeZoneIsRefusedOnSave(t *testing.T) {
+	env := testenv.Start(t)
+	ada, _ := env.NewClient("Ada Client", "ada@example.com", false)
+	staff := env.ClinicianToken()
+	records := "/api/collections/clients/records"
+
+	r := env.Do(http.MethodPatch, records+"/"+ada.Id, map[string]string{"timezone": "America/NewYork", "phone": "555-0100"}, "Authorization", staff)
+	if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"timezone"`) {
+		t.Fatalf("saving a client with the zone America/NewYork: %s; want 400 naming the timezone field", r)
+	}
+	stored, err := env.App.FindRecordById("clients", ada.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.GetString("timezone") != ada.GetString("timezone") || stored.GetString("phone") != "" {
+		t.Fatalf("a refused save changed the client: timezone %q, phone %q", stored.GetString("timezone"), stored.GetString("phone"))
+	}
+	r = env.Do(http.MethodPost, records, map[string]any{"name": "Cy Client", "email": "cy@example.com", "timezone": "Mars/Olympus"}, "Authorization", staff)
+	if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"timezone"`) {
+		t.Fatalf("creating a client in the zone Mars/Olympus: %s; want 400 naming the timezone field", r)
+	}
+	if r := env.Do(http.MethodPatch, records+"/"+ada.Id, map[string]string{"timezone": "Europe/Lisbon"}, "Authorization", staff); r.Status != http.StatusOK {
+		t.Fatalf("saving a client with the zone Europe/Lisbon: %s", r)
 	}
 }

@@ -27,6 +27,10 @@ type Access struct {
 	// Never are texts no caller may see in any answer, allowed or not,
 	// such as a hidden field's value.
 	Never []string
+	// Status names callers that must get exactly this status, where the
+	// kind of answer matters as well as the refusal: a 404 rather than a
+	// 403, so that a record's existence does not show.
+	Status map[string]int
 	// Before runs before each caller's request, to put back what an
 	// earlier caller changed (a deleted record, say); After runs after
 	// each, so that later rows find the state they expect.
@@ -99,6 +103,9 @@ func (env *Env) tryAccess(t *testing.T, row Access, caller, token string, allowe
 		t.Errorf("%s as %s: %s %s answered %s; want it allowed", row.Name, caller, row.Method, row.Path, r)
 	case !allowed && reached:
 		t.Errorf("%s as %s: %s %s answered %s; want it refused", row.Name, caller, row.Method, row.Path, r)
+	}
+	if want, ok := row.Status[caller]; ok && r.Status != want {
+		t.Errorf("%s as %s: %s %s answered %s; want %d", row.Name, caller, row.Method, row.Path, r, want)
 	}
 	for _, secret := range row.Never {
 		if strings.Contains(text, secret) {
