@@ -83,7 +83,7 @@ func (b *bench) trailRun(run int, binaries map[string]string, p *practice, reque
 			}
 		}
 		measured.measure(variantTarget, "client-page", 8, views, http.StatusOK)
-		measured.redeem(variantTarget, 8, measured.loginLinks(p.clients))
+		measured.redeem(variantTarget, 8, measured.loginLinks(variantTarget, p.clients))
 		portico.stop()
 
 		for _, failure := range variantTarget.load.failureReport() {

@@ -14,18 +14,29 @@ import (
 	"portico/internal/testenv"
 )
 
-// largerPractices grows the practice to each of sizes.practices clients
-// and measures code sign-ins (the route that looks a client up by
-// address) and Portico's peak memory at each size. The same 1,000 clients
-// sign in; the others are the rest of the practice's records.
-func (b *bench) largerPractices(practice *practice) {
-	db, err := hooks.DBConnect(filepath.Join(practice.env.Dir, "data.db"))
-	must(b.tb, err)
-	defer db.Close()
-	have := len(practice.clients)
+// sizedPractice is a copy of the prepared data dir grown to size
+// clients, with a Portico of its own serving it.
+type sizedPractice struct {
+	size    int
+	dir     string
+	portico target
+}
+
+// growPractices copies the prepared data dir once for each of
+// sizes.practices and grows each copy to that many clients (rows written
+// straight into clients): the same clients sign in, the others are the
+// rest of the practice's records. It runs before any Portico opens the
+// data dir, so each copy is a closed database.
+func (b *bench) growPractices(dir string) []*sizedPractice {
+	var grown []*sizedPractice
+	have := b.sizes.clients
 	for _, size := range b.sizes.practices {
-		log.Printf("growing the practice to %d clients", size)
-		prefix := fmt.Sprintf("g%d", size) // ids and addresses unique per step
+		log.Printf("copying the practice and growing it to %d clients", size)
+		copied := b.tb.TempDir()
+		must(b.tb, os.CopyFS(copied, os.DirFS(dir)))
+		db, err := hooks.DBConnect(filepath.Join(copied, "data.db"))
+		must(b.tb, err)
+		prefix := fmt.Sprintf("g%d", size) // ids and addresses unique per size
 		must(b.tb, testenv.Fill(db, schema.Clients, size-have, map[string]string{
 			"id":              "printf('" + prefix + "%013d', i)",
 			"email":           "printf('" + prefix + "-%06d@example.test', i)",
@@ -40,12 +51,36 @@ func (b *bench) largerPractices(practice *practice) {
 			"created":         "strftime('%Y-%m-%d %H:%M:%fZ', 'now')",
 			"updated":         "strftime('%Y-%m-%d %H:%M:%fZ', 'now')",
 		}))
-		have = size
-		peak := peakRSS(b.portico.pid)
-		for range b.sizes.runs {
-			b.loginCodes(target{name: fmt.Sprintf("size/%d/", size), load: b.portico.load, pid: b.portico.pid}, 32, b.loginLinks(practice.clients))
+		must(b.tb, db.Close())
+		grown = append(grown, &sizedPractice{size: size, dir: copied})
+	}
+	return grown
+}
+
+// practiceSizes measures code sign-ins (the route that looks a client up
+// by address) at every practice size in the same rounds: each round
+// signs the same clients in once at each size, the sizes taking turns
+// in an order that rotates from round to round, so that every size sees
+// the same machine. Each size is its own Portico on its own copy, and its
+// peak memory is read over its rounds.
+func (b *bench) practiceSizes(practice *practice, grown []*sizedPractice) {
+	sized := []*sizedPractice{{size: b.sizes.clients, portico: b.portico}}
+	for _, g := range grown {
+		sized = append(sized, g)
+	}
+	peaks := map[int]int64{}
+	for run := range b.sizes.sizeRuns {
+		log.Printf("practice sizes: round %d of %d", run+1, b.sizes.sizeRuns)
+		for i := range sized {
+			s := sized[(i+run)%len(sized)]
+			t := target{name: fmt.Sprintf("size/%d/", s.size), load: s.portico.load, pid: s.portico.pid}
+			peak := peakRSS(s.portico.pid)
+			b.loginCodes(t, 32, b.loginLinks(t, practice.clients))
+			peaks[s.size] = max(peaks[s.size], peak())
 		}
-		b.figures.add(fmt.Sprintf("rss/size/%d", size), float64(peak())/(1<<20))
+	}
+	for size, peak := range peaks {
+		b.figures.add(fmt.Sprintf("rss/size/%d", size), float64(peak)/(1<<20))
 	}
 }
 
@@ -59,9 +94,9 @@ const retentionPeriod = "1s"
 // server's job would prune a retention period later.
 func (b *bench) dataDirGrowth(practice *practice, binary string) {
 	dir := practice.env.Dir
-	portico := b.portico
+	growth := target{name: "growth/", load: b.portico.load, pid: b.portico.pid}
 	round := func() {
-		b.redeem(target{name: "growth/", load: portico.load, pid: portico.pid}, 32, b.loginLinks(practice.clients))
+		b.redeem(growth, 32, b.loginLinks(growth, practice.clients))
 	}
 	prune := func() {
 		time.Sleep(1100 * time.Millisecond) // the round's rows pass the 1 s period

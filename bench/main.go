@@ -38,6 +38,7 @@ type sizes struct {
 	startups int // start-ups timed
 
 	practices       []int // the larger practices code sign-in is measured in, clients
+	sizeRuns        int   // rounds of code sign-ins at every practice size, alternating
 	retentionRounds int   // rounds of sign-ins, each followed by pruning
 }
 
@@ -50,6 +51,10 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the sign-in load to this file (implies -inprocess)")
 	limitDir := flag.String("limit-dir", "", "serve the bare limit on this data dir (the benchmark starts it so)")
 	limitHTTP := flag.String("limit-http", "", "the bare limit's address, with -limit-dir")
+	baseline := flag.String("baseline", "", "a second Portico binary (main's release build, say) served beside this tree's on the same data dir; "+
+		"the sign-in rounds alternate the two and the table adds this build / baseline ratios")
+	signInOnly := flag.Bool("signin-only", false, "measure only the redeem and login-code rounds and the practice sizes (no OTP, reminders, data dir or audit trail rows)")
+	sizeRuns := flag.Int("size-runs", 5, "rounds of code sign-ins at each practice size, the sizes taking turns; the table shows medians and spreads")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("bench: ")
@@ -57,9 +62,9 @@ func main() {
 		log.Fatal(serveLimit(*limitDir, *limitHTTP))
 	}
 
-	s := sizes{runs: *runs, clients: 1000, otpUsers: 100, startups: 5, practices: []int{10_000, 50_000}, retentionRounds: 5}
+	s := sizes{runs: *runs, clients: 1000, otpUsers: 100, startups: 5, practices: []int{10_000, 50_000}, sizeRuns: *sizeRuns, retentionRounds: 5}
 	if *quick {
-		s = sizes{runs: 1, clients: 50, otpUsers: 5, startups: 1, practices: []int{200}, retentionRounds: 2}
+		s = sizes{runs: 1, clients: 50, otpUsers: 5, startups: 1, practices: []int{200}, sizeRuns: 1, retentionRounds: 2}
 	}
 	if *cpuProfile != "" {
 		*inProcess = true
@@ -68,11 +73,11 @@ func main() {
 	tb := &benchTB{}
 	defer tb.close()
 	var err error
-	b := &bench{tb: tb, sizes: s, figures: figures{}, inProcess: *inProcess, quick: *quick}
+	b := &bench{tb: tb, sizes: s, figures: figures{}, inProcess: *inProcess, quick: *quick, signInOnly: *signInOnly}
 	b.command = strings.Join(append([]string{"go run ./bench"}, os.Args[1:]...), " ")
 
 	module := moduleDir(tb)
-	if !*quick && !*trailOnly && !*skipReminders {
+	if !*quick && !*trailOnly && !*skipReminders && !*signInOnly {
 		log.Printf("running the reminder benchmarks in hooks/reminders (%d runs)", s.runs)
 		b.remindersMeasured, err = b.reminders(module, s.runs)
 		must(tb, err)
@@ -101,12 +106,23 @@ func main() {
 	b.portico = target{pid: os.Getpid()}
 	trail := prepareTrail(tb, practice)
 	var release *process
+	var grown []*sizedPractice
 	if !b.inProcess {
 		practice.env.Stop()
+		if !*trailOnly {
+			grown = b.growPractices(practice.env.Dir)
+		}
 		release = b.startRelease(binary, practice.env.Dir, addr)
 		url, b.portico.pid = release.url, release.pid()
+		for _, g := range grown {
+			g.portico = b.serve(binary, g.dir, "size/")
+			b.sized = append(b.sized, g.portico)
+		}
 	}
 	b.portico.load = newLoader(url)
+	if *baseline != "" {
+		b.baseline = b.serve(*baseline, practice.env.Dir, "baseline/")
+	}
 	limitAddr, err := freeAddr()
 	must(tb, err)
 	bare, err := startLimit(practice.env.Dir, limitAddr)
@@ -135,13 +151,13 @@ func main() {
 		log.Printf("run %d of %d", run+1, s.runs)
 		b.signInRun(practice, run)
 	}
-	if !*trailOnly {
-		b.largerPractices(practice)
+	if len(grown) > 0 {
+		b.practiceSizes(practice, grown)
 	}
-	if !b.inProcess && !*trailOnly {
+	if !b.inProcess && !*trailOnly && !*signInOnly {
 		b.dataDirGrowth(practice, binary)
 	}
-	if !b.inProcess {
+	if !b.inProcess && !*signInOnly {
 		// The trail rows start each build in turn on the same data dir.
 		release.stop()
 		log.Print("building the release without the audit trail")
@@ -180,6 +196,17 @@ func (b *bench) startRelease(binary, dataDir, addr string) *process {
 	return portico
 }
 
+// serve starts binary on dataDir for the whole run, as a target whose
+// figures are named with prefix.
+func (b *bench) serve(binary, dataDir, prefix string) target {
+	addr, err := freeAddr()
+	must(b.tb, err)
+	p, _, err := startPortico(binary, dataDir, addr, b.releaseEnv())
+	must(b.tb, err)
+	b.tb.Cleanup(p.stop)
+	return target{name: prefix, load: newLoader(p.url), pid: p.pid()}
+}
+
 // releaseEnv is the environment the release binary runs with.
 func (b *bench) releaseEnv() []string {
 	return []string{
@@ -190,23 +217,31 @@ func (b *bench) releaseEnv() []string {
 
 // signInRun measures one run of every sign-in figure. Each round mails a
 // fresh link and code to every client, so each sign-in uses a new token.
-// Portico and the bare limit take turns, the one going first alternating
-// from run to run, so that both see the same machine.
+// Portico, the bare limit and the baseline build, if any, take turns, the
+// one going first rotating from run to run, so that all see the same
+// machine. This tree's Portico issues every link, on the data dir they
+// share.
 func (b *bench) signInRun(practice *practice, run int) {
 	b.loadPeak = 0
 	b.floor()
-	pair := []target{b.portico, b.limit}
-	if run%2 == 1 {
-		pair[0], pair[1] = pair[1], pair[0]
+	targets := []target{b.portico, b.limit}
+	if b.baseline.load != nil {
+		targets = append(targets, b.baseline)
+	}
+	turns := make([]target, len(targets))
+	for i := range targets {
+		turns[i] = targets[(i+run)%len(targets)]
 	}
 	for _, concurrency := range concurrencies {
-		for _, t := range pair {
-			b.redeem(t, concurrency, b.loginLinks(practice.clients))
+		for _, t := range turns {
+			b.redeem(t, concurrency, b.loginLinks(b.portico, practice.clients))
 		}
-		for _, t := range pair {
-			b.loginCodes(t, concurrency, b.loginLinks(practice.clients))
+		for _, t := range turns {
+			b.loginCodes(t, concurrency, b.loginLinks(b.portico, practice.clients))
 		}
-		b.authWithOTPs(concurrency, b.requestOTPs(practice.otpUsers))
+		if !b.signInOnly {
+			b.authWithOTPs(concurrency, b.requestOTPs(practice.otpUsers))
+		}
 	}
 	b.figures.add("rss/load", float64(b.loadPeak)/(1<<20))
 }
@@ -254,11 +289,12 @@ func (b *bench) measure(t target, name string, concurrency int, calls []call, wa
 
 // bench is one benchmark's state and findings.
 type bench struct {
-	tb        *benchTB
-	sizes     sizes
-	command   string
-	inProcess bool
-	quick     bool
+	tb         *benchTB
+	sizes      sizes
+	command    string
+	inProcess  bool
+	quick      bool
+	signInOnly bool
 
 	remindersMeasured bool // the tree has the reminder benchmarks
 	weekMeasured      bool // the tree has the week view benchmarks
@@ -266,7 +302,9 @@ type bench struct {
 	mail     *testenv.MailServer
 	portico  target
 	limit    target
-	loadPeak int64 // highest memory reading during this run's sign-ins
+	baseline target   // another build on the same data dir, with -baseline
+	sized    []target // Portico on each larger practice's copy
+	loadPeak int64    // highest memory reading during this run's sign-ins
 
 	figures figures
 	foreign []string // URLs the portal pages load from other origins
@@ -277,6 +315,16 @@ func (b *bench) failureReport() []string {
 	report := b.portico.load.failureReport()
 	for _, line := range b.limit.load.failureReport() {
 		report = append(report, "bare limit: "+line)
+	}
+	if b.baseline.load != nil {
+		for _, line := range b.baseline.load.failureReport() {
+			report = append(report, "baseline: "+line)
+		}
+	}
+	for _, t := range b.sized {
+		for _, line := range t.load.failureReport() {
+			report = append(report, "larger practice: "+line)
+		}
 	}
 	return report
 }

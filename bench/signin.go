@@ -23,18 +23,19 @@ type signInMail struct {
 	email, token, code string
 }
 
-// loginLinks asks for a sign-in link for every address at once and waits
-// until each email has reached the SMTP server. It records the burst and
-// the time from its first request to the last message's arrival.
-func (b *bench) loginLinks(emails []string) []signInMail {
+// loginLinks asks t for a sign-in link for every address at once and
+// waits until each email has reached the SMTP server. It records the
+// burst and the time from its first request to the last message's
+// arrival, under t's name.
+func (b *bench) loginLinks(t target, emails []string) []signInMail {
 	calls := make([]call, len(emails))
 	for i, email := range emails {
 		calls[i] = call{"/api/portal/login-link", map[string]string{"email": email}}
 	}
 	b.mail.Clear()
-	began, cpu := time.Now(), cpuTime(b.portico.pid)
-	r := b.portico.load.send(linkBurstConcurrency, calls, http.StatusAccepted, nil)
-	b.record("login-link", r)
+	began, cpu := time.Now(), cpuTime(t.pid)
+	r := t.load.send(linkBurstConcurrency, calls, http.StatusAccepted, nil)
+	b.record(t.name+"login-link", r)
 
 	mails := b.awaitMail(len(emails), func(m testenv.Mail) bool {
 		_, token := m.SignInLink()
@@ -49,9 +50,9 @@ func (b *bench) loginLinks(emails []string) []signInMail {
 		_, token := m.SignInLink()
 		out = append(out, signInMail{email: m.To, token: token, code: m.Code()})
 	}
-	b.figures.add("login-link/last-mail", last.Sub(began).Seconds())
+	b.figures.add(t.name+"login-link/last-mail", last.Sub(began).Seconds())
 	if !b.inProcess {
-		b.figures.add("login-link/cpu-delivered", ms(cpuTime(b.portico.pid)-cpu)/float64(len(emails)))
+		b.figures.add(t.name+"login-link/cpu-delivered", ms(cpuTime(t.pid)-cpu)/float64(len(emails)))
 	}
 	return out
 }

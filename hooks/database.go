@@ -1,6 +1,9 @@
 package hooks
 
 import (
+	"database/sql"
+	"os"
+
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase"
 )
@@ -12,21 +15,46 @@ import (
 const Readers = 8
 
 // Pragmas are PocketBase's own (core.DefaultDBConnect), busy_timeout
-// first, with two changes. A 2 MB page cache per connection instead of
-// 32 MB: PocketBase's grows with the data on every reader (354 MB resident
-// with 50,000 clients), while a sign-in's hot pages (two indexes and a few
-// rows) fit many times over and the OS caches the file anyway. And
-// incremental auto-vacuum, so that the pages retention frees go back to
-// the file system without a full VACUUM; it takes effect only in a
-// database that has no tables yet, and an older data dir is converted once
-// by the retention job.
-const Pragmas = "?_pragma=busy_timeout(10000)&_pragma=auto_vacuum(INCREMENTAL)&_pragma=journal_mode(WAL)" +
+// first, with one change: a 2 MB page cache per connection instead of
+// 32 MB. PocketBase's grows with the data on every reader (354 MB
+// resident with 50,000 clients), while a sign-in's hot pages (two indexes
+// and a few rows) fit many times over and the OS caches the file anyway.
+//
+// Every pragma here is per connection or a no-op on a database that has
+// it already: each reader the pool opens runs them, and one that writes
+// (auto_vacuum does, even when unchanged) commits under a transaction of
+// the writer's that has read, which then fails with "database is locked
+// (517)" (SQLITE_BUSY_SNAPSHOT), whatever the busy_timeout.
+const Pragmas = "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 	"&_pragma=journal_size_limit(200000000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)" +
 	"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-2048)&_defensive=1"
 
-// DBConnect opens data.db and auxiliary.db with Portico's Pragmas.
+// DBConnect opens data.db and auxiliary.db with Portico's Pragmas,
+// creating a new one with incremental auto-vacuum first, so that the pages
+// retention frees go back to the file system without a full VACUUM (an
+// older data dir is converted once by the retention job).
 func DBConnect(path string) (*dbx.DB, error) {
+	if err := createIncremental(path); err != nil {
+		return nil, err
+	}
 	return dbx.Open("sqlite", path+Pragmas)
+}
+
+// createIncremental makes the database at path, when there is none yet,
+// as an empty file in incremental auto-vacuum mode, which SQLite can only
+// set before the first table.
+func createIncremental(path string) error {
+	if info, err := os.Stat(path); err == nil && info.Size() > 0 {
+		return nil
+	}
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=auto_vacuum(INCREMENTAL)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	// VACUUM writes the header of the empty database, and with it the mode.
+	_, err = db.Exec("VACUUM")
+	return err
 }
 
 // PocketBaseConfig is base with Portico's database settings, for main

@@ -17,6 +17,7 @@ import (
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/core"
 
+	"portico/hooks/actions"
 	"portico/hooks/appointments"
 	"portico/hooks/audit"
 	"portico/hooks/clients"
@@ -112,6 +113,9 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	remind.Register()
 	app.RootCmd.AddCommand(remind.Command())
 
+	// Appointment actions: Confirm, Cancel, Ask for another time in reminders and the portal; GET /a/{token}, /api/portal/actions/...
+	actions.New(app, actions.Config{Now: config.Now, RateWindow: config.RateWindow}, settings, mail, booked).Register()
+
 	// Staff: password + emailed code sign-in, sessions, lockout, invites,
 	// frozen submitted packets; /api/staff/...; `portico staff`.
 	team := staff.New(app, config.Now, settings, mail, ratelimit.New(config.Now), config.InviteTTL)
@@ -122,7 +126,7 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// and changed which client's data, append-only and hash-chained;
 	// GET /api/portal/audit, /api/audit/{entries,export,verify}, the
 	// nightly prune and `portico audit verify|export|prune`.
-	trail := audit.New(app, audit.Config{Now: config.Now, Retention: time.Duration(config.AuditRetentionDays) * 24 * time.Hour})
+	trail := audit.New(app, audit.Config{Now: config.Now, Practice: settings, Commands: app.RootCmd, Retention: time.Duration(config.AuditRetentionDays) * 24 * time.Hour})
 	trail.Register()
 	trail.RecordCalls(calls) // who joined and left each call, and when
 	app.RootCmd.AddCommand(trail.Command())

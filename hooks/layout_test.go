@@ -30,6 +30,9 @@ var namedExports = map[[2]string][]string{
 	{"workspace", "clients"}:      {"Clients"},                                                                                   // the client page sends the portal invite
 	{"audit", "video"}:            {"Service", "PresenceEvent", "RoleClinician"},                                                 // joins and leaves of a call are on the trail
 	{"join", "video"}:             {"Calls", "Call", "Host", "Service", "ErrUnknownCall", "ErrNotHost"},                          // a join link opens its appointment's call
+	{"workspace", "audit"}:        {"LastViewed"},                                                                                // a packet is unread until the trail shows staff opened it
+	{"workspace", "intake"}:       {"CheckQuestions", "Problem"},                                                                 // the form builder checks questions by intake's own rules
+	{"actions", "appointments"}:   {"Appointments", "OfferInMail", "Change", "ChangeMoved", "ChangeCancelled"},                   // mail about an appointment carries the actions; a staff change settles the client's answers
 }
 
 // TestCapabilitiesMeetOnlyThroughNamedExports reads the imports of every

@@ -39,6 +39,19 @@ type Appointments struct {
 	practice *practice.Settings
 	letters  *letters.Letters
 	join     *join.Links
+
+	actionLinks LinksFunc
+}
+
+// LinksFunc gives the further links a mail about appointment carries.
+type LinksFunc func(app core.App, appointment *schema.Appointment) ([]letters.Link, error)
+
+// OfferInMail makes every mail about an appointment still to come (its
+// confirmation, a new time, each reminder) carry the links that links
+// gives: the client's actions on it. The capability that owns them calls
+// it once, when it registers.
+func (a *Appointments) OfferInMail(links LinksFunc) {
+	a.actionLinks = links
 }
 
 // New returns the appointments capability.
@@ -48,37 +61,38 @@ func New(app core.App, now func() time.Time, settings *practice.Settings, mail *
 
 // Register binds the record hooks and the portal's routes.
 func (a *Appointments) Register() {
-	// prepare refuses an overlap before the row is written. Creating is
-	// not one transaction with the check: a transaction that reads first
-	// fails with "database is locked" (SQLITE_BUSY_SNAPSHOT) whenever
-	// another connection, such as the outbox marking a mail sent, commits
-	// in between, and a booking must not fail for that.
+	// The overlap check and the write are one transaction that holds the
+	// write lock from its first statement (schema.WriteLocked), so two bookings
+	// of one hour cannot both pass the check; the confirmation, the
+	// reminders planned by later hooks and the notice commit with the row.
 	a.app.OnRecordCreate(schema.Appointments).BindFunc(func(e *core.RecordEvent) error {
-		if err := a.prepare(e.App, e.Record); err != nil {
-			return err
-		}
-		if err := e.Next(); err != nil {
-			return err
-		}
-		if err := a.confirm(e.App, e.Record); err != nil {
-			// The appointment stands either way; the schedule can resend by moving it.
-			e.App.Logger().Error("appointments: queueing the confirmation", "appointment", e.Record.Id, "error", err)
-		}
-		return nil
+		return schema.WriteLocked(e.App, func(tx core.App) error {
+			e.App = tx
+			if err := a.prepare(tx, e.Record); err != nil {
+				return err
+			}
+			if err := e.Next(); err != nil {
+				return err
+			}
+			if err := a.confirm(tx, e.Record); err != nil {
+				// The appointment stands either way; the schedule can resend by moving it.
+				tx.Logger().Error("appointments: queueing the confirmation", "appointment", e.Record.Id, "error", err)
+			}
+			return nil
+		})
 	})
 
 	a.app.OnRecordUpdate(schema.Appointments).BindFunc(func(e *core.RecordEvent) error {
-		if err := a.prepare(e.App, e.Record); err != nil {
-			return err
-		}
-		change := Change(e.Record)
-		if change == ChangeNone {
-			return e.Next()
-		}
-		e.Record.Set("sequence", e.Record.GetInt("sequence")+1)
-		// The new row, the withdrawn reminders and the notice commit together.
-		return e.App.RunInTransaction(func(tx core.App) error {
+		return schema.WriteLocked(e.App, func(tx core.App) error {
 			e.App = tx
+			if err := a.prepare(tx, e.Record); err != nil {
+				return err
+			}
+			change := Change(e.Record)
+			if change != ChangeNone {
+				e.Record.Set("sequence", e.Record.GetInt("sequence")+1)
+			}
+			// The new row, the withdrawn reminders and the notice commit together.
 			if err := e.Next(); err != nil {
 				return err
 			}
@@ -170,7 +184,16 @@ func (a *Appointments) prepare(app core.App, record *core.Record) error {
 		return validation.Errors{"timezone": practice.ErrUnknownZone}
 	}
 
-	// A telehealth session whose clinician keeps no external room is held on Portico itself.
+	if record.GetString("kind") == schema.KindTelehealth && record.GetString("status") == schema.StatusScheduled {
+		// Only a session still to happen needs a room: cancelling must always work.
+		// A clinician who keeps no external room holds the session on Portico itself;
+		// one who keeps a fixed link for every client needs a waiting room on it.
+		clinician, err := app.FindRecordById(schema.Clinicians, record.GetString("clinician"))
+		if err == nil && schema.SharedRoom(clinician) {
+			return validation.Errors{"clinician": validation.NewError("validation_shared_video_room",
+				"This clinician's video room is one fixed link for every client: use a link with {room} in it, or, if the room has a waiting room where the clinician admits each client, tick waiting room on the clinician.")}
+		}
+	}
 	if err := a.refuseOverlap(app, record); err != nil {
 		return err
 	}
@@ -212,20 +235,13 @@ func (a *Appointments) tellClientOfChange(app core.App, record *core.Record, cha
 	return err
 }
 
-// upcoming is what a client may know of one appointment.
+// upcoming is one appointment on the portal's list, with its join link.
 type upcoming struct {
-	Id              string    `json:"id"`
-	Starts          time.Time `json:"starts"`
-	Ends            time.Time `json:"ends"`
-	DurationMinutes int       `json:"durationMinutes"`
-	Kind            string    `json:"kind"`
-	Clinician       string    `json:"clinician"`
-	Place           string    `json:"place,omitzero"`
-	TimeZone        string    `json:"timeZone"`
-	JoinURL         string    `json:"joinURL,omitzero"`
-	JoinOpens       time.Time `json:"joinOpens,omitzero"`
-	JoinOpen        bool      `json:"joinOpen"`
-	OpensInSeconds  int       `json:"opensInSeconds"`
+	schema.ClientView
+	JoinURL        string    `json:"joinURL,omitzero"`
+	JoinOpens      time.Time `json:"joinOpens,omitzero"`
+	JoinOpen       bool      `json:"joinOpen"`
+	OpensInSeconds int       `json:"opensInSeconds"`
 }
 
 // handleUpcoming lists the signed-in client's scheduled appointments that
@@ -252,15 +268,7 @@ func (a *Appointments) handleUpcoming(e *core.RequestEvent) error {
 		if !appointment.Ends().After(now) {
 			continue
 		}
-		item := upcoming{
-			Id:              appointment.Id,
-			Starts:          appointment.Starts(),
-			Ends:            appointment.Ends(),
-			DurationMinutes: appointment.GetInt("duration_minutes"),
-			Kind:            appointment.GetString("kind"),
-			Clinician:       appointment.ClinicianName(),
-			TimeZone:        appointment.GetString("timezone"),
-		}
+		item := upcoming{ClientView: appointment.ForClient(settings.Address)}
 		if appointment.Telehealth() {
 			if item.JoinURL, err = a.join.Link(a.app, appointment.Record); err != nil {
 				return e.InternalServerError("", err)
@@ -268,8 +276,6 @@ func (a *Appointments) handleUpcoming(e *core.RequestEvent) error {
 			item.JoinOpens = appointment.Starts().Add(-settings.JoinOpensBefore)
 			item.JoinOpen = !now.Before(item.JoinOpens)
 			item.OpensInSeconds = max(0, int(item.JoinOpens.Sub(now).Seconds()))
-		} else {
-			item.Place = appointment.Place(settings.Address)
 		}
 		list = append(list, item)
 	}

@@ -1,7 +1,6 @@
 package appointments_test
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -27,18 +26,8 @@ func TestBrowserJoinFromPortal(t *testing.T) {
 	tab := testenv.Browser(t)
 
 	// Signed in as the sign-in page leaves a client: the session in local storage.
-	token, err := client.NewAuthToken()
-	if err != nil {
-		t.Fatal(err)
-	}
-	session, _ := json.Marshal(map[string]any{"token": token, "record": map[string]any{"id": client.Id, "name": "Ada Client"}})
-	if err := Do(tab, Navigate(env.URL+"/")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Run(tab, Evaluate[bool]("localStorage.setItem('portico.session', "+mustJSONString(t, string(session))+"), true")); err != nil {
-		t.Fatal(err)
-	}
-	err = Do(tab,
+	env.SignInBrowser(tab, client)
+	err := Do(tab,
 		Navigate(env.URL+"/portal/"),
 		WaitVisible(CSS("#appointments li.appointment")),
 	)
@@ -78,14 +67,4 @@ func TestBrowserJoinFromPortal(t *testing.T) {
 		t.Errorf("the early join page counts down %q; want Opens in 1 h 0 min …", countdown)
 	}
 	testenv.Screenshot(t, tab, "join-early")
-}
-
-// mustJSONString quotes s as a JavaScript string literal.
-func mustJSONString(t *testing.T, s string) string {
-	t.Helper()
-	encoded, err := json.Marshal(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(encoded)
 }

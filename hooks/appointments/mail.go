@@ -73,6 +73,14 @@ func (a *Appointments) Notify(app core.App, appointment *schema.Appointment, not
 		subject = "Reminder: your appointment on " + short
 		letter.Paragraphs = []string{"This is a reminder of your appointment with " + clinician + "."}
 	}
+	// Every mail about an appointment still to come (the booking, a new
+	// time, which needs confirming again, and each reminder) lets the
+	// client confirm, cancel or ask for another time.
+	if a.actionLinks != nil && method == ics.MethodRequest {
+		if letter.Links, err = a.actionLinks(app, appointment); err != nil {
+			return false, err
+		}
+	}
 
 	join := ""
 	if method == ics.MethodRequest {

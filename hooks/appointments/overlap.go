@@ -21,9 +21,10 @@ const longestAppointment = 600 * time.Minute
 // scheduled one of the same clinician or the same client, naming the
 // other, whoever saves it: the workspace, the records API or the
 // dashboard. Back-to-back appointments (one ends as the next starts) are
-// fine; cancelled, completed and missed ones free their time. The check
-// and the write are not one transaction (see Register): two bookings of
-// the same hour within the same few milliseconds could both pass.
+// fine; cancelled, completed and missed ones free their time. app is the
+// transaction that holds the write lock and writes the row (see
+// schema.WriteLocked), so no other booking can come between the check and the
+// write.
 func (a *Appointments) refuseOverlap(app core.App, record *core.Record) error {
 	if record.GetString("status") != schema.StatusScheduled {
 		return nil

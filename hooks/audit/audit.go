@@ -8,10 +8,13 @@
 package audit
 
 import (
+	"sync"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/spf13/cobra"
 
+	"portico/hooks/practice"
 	"portico/hooks/schema"
 	"portico/hooks/web"
 )
@@ -33,6 +36,8 @@ var clientOf = map[string]string{
 	schema.Appointments:      "client",
 	schema.IntakeAssignments: "client",
 	schema.IntakeResponses:   "client",
+	// A request for another time holds what the client wrote.
+	schema.AppointmentRequests: "client",
 }
 
 // accessCollections hold no client data, but who changes them matters:
@@ -42,6 +47,10 @@ var accessCollections = []string{StaffCollection, schema.Practice, schema.Clinic
 // Config is what the trail needs from the operator's configuration.
 type Config struct {
 	Now func() time.Time
+	// Practice gives the time zone the owner's date filters mean.
+	Practice *practice.Settings
+	// Commands is the root command whose subcommands' runs are recorded.
+	Commands *cobra.Command
 	// Retention is how long entries are kept before a prune removes them.
 	Retention time.Duration
 }
@@ -51,6 +60,9 @@ type Trail struct {
 	app    core.App
 	config Config
 	batch  *batcher
+
+	wrapCommands, wrapJobs sync.Once
+	command                runningCommand
 }
 
 // New returns the audit trail of app.
@@ -71,17 +83,31 @@ func (t *Trail) Register() {
 	t.recordReads()
 	t.recordChanges()
 	t.recordSignIns()
+	t.recordSystem()
 	t.app.OnServe().BindFunc(func(e *core.ServeEvent) error {
 		e.Router.BindFunc(t.recordRoutes)
 		t.routes(e)
 		return e.Next()
 	})
-	t.app.Cron().Add("portico_audit_prune", "30 3 * * *", func() {
+	t.app.Cron().Add(pruneJob, "30 3 * * *", func() {
 		if _, err := t.Prune(); err != nil {
 			t.app.Logger().Error("audit: prune failed", "error", err)
 		}
 	})
 }
+
+// zone is the practice's time zone, in which the owner and the export
+// commands give dates.
+func (t *Trail) zone() (*time.Location, error) {
+	if t.config.Practice == nil {
+		return time.UTC, nil
+	}
+	settings, err := t.config.Practice.Get()
+	return settings.TimeZone, err
+}
+
+// pruneJob is the nightly prune's cron job.
+const pruneJob = "portico_audit_prune"
 
 // Prune removes entries older than the retention and leaves a checkpoint.
 func (t *Trail) Prune() (int64, error) {
@@ -136,6 +162,16 @@ func (entry Entry) about(record *core.Record) Entry {
 			entry.Client = record.GetString(field)
 		}
 	}
+	return entry
+}
+
+// showing is the entry of a list that showed the clients with ids: it
+// concerns the client when there is only one.
+func (entry Entry) showing(clients []string) Entry {
+	if len(clients) == 1 {
+		entry.Client = clients[0]
+	}
+	entry.Shown = jsonList(clients)
 	return entry
 }
 

@@ -174,10 +174,7 @@ func TestFailedSignInsAreRecordedWithTheReason(t *testing.T) {
 		t.Errorf("the wrong password recorded %+v; want one entry saying wrong password, without what was typed", wrongPassword)
 	}
 
-	r = env.Post("/api/collections/_superusers/auth-with-password", map[string]string{"identity": "lee@harbor.test", "password": "a long dashboard password"})
-	if r.Status != http.StatusOK {
-		t.Fatalf("the right dashboard password: %s", r)
-	}
+	env.SignInTo("_superusers", "lee@harbor.test", "a long dashboard password")
 	signIn := env.AuditEntriesFor(audit.ActionSignIn, "")
 	if len(signIn) != 1 || signIn[0].ActorId != admin.Id || signIn[0].ActorType != audit.ActorSuperuser {
 		t.Errorf("the dashboard sign-in recorded %+v; want one superuser sign-in", signIn)
@@ -447,4 +444,67 @@ func mustFind(t *testing.T, env *testenv.Env, id string) *core.Record {
 	}
 	t.Fatalf("no record %s", id)
 	return nil
+}
+
+func TestWorkspaceReadsAndChangesAreRecorded(t *testing.T) {
+	env := testenv.Start(t)
+	lee := env.NewRecord("clinicians", map[string]any{"name": "Dr. Lee"})
+	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
+	bob, _ := env.NewClient("Bob Client", "bob@example.com", true)
+	starts := env.Clock.Now().Add(48 * time.Hour)
+	appointment := env.Book(ada, lee, starts, schema.KindInPerson)
+	desk, token := env.StaffSession("front_desk", nil)
+	day := starts.In(time.UTC).Format(time.DateOnly)
+
+	steps := []struct {
+		name, method, path string
+		body               any
+		action, client     string
+		shown              []string
+		record, fields     string
+	}{
+		{"the client list", http.MethodGet, "/api/staff/clients", nil, audit.ActionList, "", []string{ada.Id, bob.Id}, "", "[]"},
+		{"the day's schedule", http.MethodGet, "/api/staff/schedule?date=" + day, nil, audit.ActionList, ada.Id, []string{ada.Id}, "", "[]"},
+		{"Ada's client page", http.MethodGet, "/api/staff/clients/" + ada.Id, nil, audit.ActionView, ada.Id, nil, ada.Id, "[]"},
+		{"turning Bob's portal off", http.MethodPost, "/api/staff/clients/" + bob.Id + "/portal", map[string]any{"access": false},
+			audit.ActionUpdate, bob.Id, nil, bob.Id, `["portal_access"]`},
+		{"inviting Bob", http.MethodPost, "/api/staff/clients/" + bob.Id + "/invite", nil, audit.ActionInvite, bob.Id, nil, bob.Id, "[]"},
+		{"cancelling Ada's appointment", http.MethodPost, "/api/staff/appointments/" + appointment.Id + "/status", map[string]string{"status": "cancelled"},
+			audit.ActionUpdate, ada.Id, nil, appointment.Id, `["status"]`},
+	}
+	for _, step := range steps {
+		before := len(env.AuditEntries())
+		if r := env.Do(step.method, step.path, step.body, "Authorization", token); r.Status >= http.StatusBadRequest {
+			t.Fatalf("the front desk: %s: %s", step.name, r)
+		}
+		entries := env.AuditEntries()[before:]
+		if len(entries) != 1 {
+			t.Fatalf("%s added %d entries; want exactly 1: %+v", step.name, len(entries), entries)
+		}
+		entry := entries[0]
+		var shown []string
+		_ = json.Unmarshal([]byte(entry.Shown), &shown)
+		if entry.Action != step.action || entry.Client != step.client || entry.ActorId != desk.Id || entry.Role != "front_desk" ||
+			(step.record != "" && entry.RecordId != step.record) || entry.Fields != step.fields || !sameIds(shown, step.shown) {
+			t.Errorf("%s recorded %+v; want %s by the front desk about client %q (record %q, fields %s, shown %v)",
+				step.name, entry, step.action, step.client, step.record, step.fields, step.shown)
+		}
+	}
+
+	before := len(env.AuditEntries())
+	r := env.Do(http.MethodPost, "/api/staff/appointments", map[string]any{"client": bob.Id, "clinician": lee.Id,
+		"date": day, "time": "07:00", "durationMinutes": 50, "kind": schema.KindInPerson}, "Authorization", token)
+	booked, _ := r.JSON["appointment"].(map[string]any)
+	if r.Status != http.StatusCreated && r.Status != http.StatusOK || booked == nil {
+		t.Fatalf("the front desk booking Bob: %s", r)
+	}
+	entries := env.AuditEntries()[before:]
+	if len(entries) != 1 || entries[0].Action != audit.ActionCreate || entries[0].Client != bob.Id || entries[0].RecordId != booked["id"] {
+		t.Errorf("booking Bob recorded %+v; want one create of appointment %v about Bob", entries, booked["id"])
+	}
+}
+
+// sameIds reports whether two id lists hold the same ids.
+func sameIds(got, want []string) bool {
+	return slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want)))
 }

@@ -1,6 +1,9 @@
 package audit
 
 import (
+	"database/sql"
+	"errors"
+	"runtime"
 	"sync"
 	"time"
 
@@ -26,7 +29,7 @@ type batcher struct {
 	waiting chan *waitingEntry
 
 	tip    *tip
-	single *dbx.Query // the one-entry INSERT, prepared once
+	insert *sql.Stmt // the one-entry INSERT, prepared once, with positional values
 }
 
 // waitingEntry is one request's entry and the answer it waits for.
@@ -39,7 +42,6 @@ type waitingEntry struct {
 func (b *batcher) append(entry Entry) error {
 	b.start.Do(func() {
 		b.waiting = make(chan *waitingEntry, maxBatch)
-		b.single = insertQuery(b.app.NonconcurrentDB(), 1).Prepare()
 		go b.commitLoop()
 	})
 	waiting := &waitingEntry{entry: entry, done: make(chan error, 1)}
@@ -49,6 +51,9 @@ func (b *batcher) append(entry Entry) error {
 
 func (b *batcher) commitLoop() {
 	for first := range b.waiting {
+		// Requests running now are about to append too: letting them do
+		// so first puts their entries in this commit rather than the next.
+		runtime.Gosched()
 		batch := []*waitingEntry{first}
 	gather:
 		for len(batch) < maxBatch {
@@ -84,11 +89,7 @@ func (b *batcher) commit(entries []Entry) error {
 			b.tip = &last
 		}
 		next := link(entries, *b.tip, b.now())
-		query := b.single
-		if len(entries) > 1 {
-			query = insertQuery(db, len(entries))
-		}
-		_, err := query.Bind(bind(entries)).Execute()
+		err := b.insertAll(entries)
 		if err == nil {
 			b.tip = &next
 			return nil
@@ -98,4 +99,37 @@ func (b *batcher) commit(entries []Entry) error {
 			return err
 		}
 	}
+}
+
+// insertAll inserts entries in one transaction with the prepared INSERT:
+// no SQL to parse and no named parameters to build per entry.
+func (b *batcher) insertAll(entries []Entry) error {
+	if b.insert == nil {
+		db, ok := b.app.NonconcurrentDB().(*dbx.DB)
+		if !ok {
+			return errors.New("audit: the app's writer is not a database")
+		}
+		statement, err := db.DB().Prepare(insertSQL)
+		if err != nil {
+			return err
+		}
+		b.insert = statement
+	}
+	if len(entries) == 1 {
+		_, err := b.insert.Exec(entries[0].values()...)
+		return err
+	}
+	db := b.app.NonconcurrentDB().(*dbx.DB).DB()
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	insert := tx.Stmt(b.insert)
+	for _, entry := range entries {
+		if _, err := insert.Exec(entry.values()...); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+	}
+	return tx.Commit()
 }

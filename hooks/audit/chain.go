@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,12 +64,45 @@ var columnNames = []string{"id", "seq", "at", "actor_type", "actor_id", "actor_n
 var columns = strings.Join(columnNames, ", ")
 
 // ContentHash is the SHA-256 of everything in the entry but its own hash,
-// the previous entry's hash included: that is what makes a chain.
+// the previous entry's hash included: that is what makes a chain. The
+// content is the JSON array of the columns in order, as json.Marshal
+// writes it; appendContent writes the same bytes without its reflection,
+// which every read of client data pays for.
 func (e Entry) ContentHash() string {
-	content, _ := json.Marshal([]any{e.Id, e.Seq, e.At, e.ActorType, e.ActorId, e.ActorName, e.Role, e.Action,
-		e.Client, e.Shown, e.RecordCollection, e.RecordId, e.Fields, e.Detail, e.IP, e.UserAgent, e.PrevHash})
-	sum := sha256.Sum256(content)
+	sum := sha256.Sum256(e.appendContent(make([]byte, 0, 1024)))
 	return hex.EncodeToString(sum[:])
+}
+
+func (e Entry) appendContent(buf []byte) []byte {
+	buf = append(buf, '[')
+	for i, value := range []string{e.Id, "", e.At, e.ActorType, e.ActorId, e.ActorName, e.Role, e.Action,
+		e.Client, e.Shown, e.RecordCollection, e.RecordId, e.Fields, e.Detail, e.IP, e.UserAgent, e.PrevHash} {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		if i == 1 {
+			buf = strconv.AppendInt(buf, e.Seq, 10)
+			continue
+		}
+		buf = appendJSONString(buf, value)
+	}
+	return append(buf, ']')
+}
+
+// appendJSONString appends s as json.Marshal writes it: as is between
+// quotes when it holds only printable ASCII that JSON and its HTML
+// escaping leave alone (ids, dates, hashes, most names), through
+// json.Marshal otherwise.
+func appendJSONString(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			quoted, _ := json.Marshal(s)
+			return append(buf, quoted...)
+		}
+	}
+	buf = append(buf, '"')
+	buf = append(buf, s...)
+	return append(buf, '"')
 }
 
 // jsonList is ids as the JSON text the shown and fields columns hold.
@@ -117,28 +151,29 @@ func link(entries []Entry, last tip, at time.Time) tip {
 	return last
 }
 
-// insertQuery is one INSERT of n entries; bind gives it their values.
-// One statement is one SQLite transaction, whatever n is.
-func insertQuery(db dbx.Builder, n int) *dbx.Query {
-	rows := make([]string, n)
-	for i := range rows {
-		placeholders := make([]string, len(columnNames))
-		for j, name := range columnNames {
-			placeholders[j] = fmt.Sprintf("{:%s%d}", name, i)
-		}
-		rows[i] = "(" + strings.Join(placeholders, ", ") + ")"
+// insertSQL is one entry's INSERT with positional values, for
+// database/sql; insertQuery is the same for dbx, with named ones.
+var insertSQL = "INSERT INTO " + Collection + " (" + columns + ") VALUES (?" + strings.Repeat(", ?", len(columnNames)-1) + ")"
+
+func insertQuery(db dbx.Builder) *dbx.Query {
+	placeholders := make([]string, len(columnNames))
+	for i, name := range columnNames {
+		placeholders[i] = "{:" + name + "}"
 	}
-	return db.NewQuery("INSERT INTO " + Collection + " (" + columns + ") VALUES " + strings.Join(rows, ", "))
+	return db.NewQuery("INSERT INTO " + Collection + " (" + columns + ") VALUES (" + strings.Join(placeholders, ", ") + ")")
 }
 
-// bind is the parameters of insertQuery for entries.
-func bind(entries []Entry) dbx.Params {
+// values is the entry's columns in columnNames' order, as stored.
+func (e Entry) values() []any {
+	return []any{e.Id, e.Seq, e.At, e.ActorType, e.ActorId, e.ActorName, e.Role, e.Action, e.Client, e.Shown,
+		e.RecordCollection, e.RecordId, e.Fields, e.Detail, e.IP, e.UserAgent, e.PrevHash, e.Hash}
+}
+
+// bind is the parameters of insertQuery for entry.
+func (e Entry) bind() dbx.Params {
 	params := dbx.Params{}
-	for i, entry := range entries {
-		for j, value := range entry.row() {
-			params[fmt.Sprintf("%s%d", columnNames[j], i)] = value
-		}
-		params[fmt.Sprintf("seq%d", i)] = entry.Seq
+	for i, value := range e.values() {
+		params[columnNames[i]] = value
 	}
 	return params
 }
@@ -153,7 +188,7 @@ func appendEntry(app core.App, entry Entry, at time.Time) (Entry, error) {
 			return err
 		}
 		link(entries, last, at)
-		_, err = insertQuery(tx.DB(), 1).Bind(bind(entries)).Execute()
+		_, err = insertQuery(tx.DB()).Bind(entries[0].bind()).Execute()
 		return err
 	})
 	return entries[0], err

@@ -49,11 +49,14 @@ func (t *Trail) Command() *cobra.Command {
 				return fmt.Errorf("--format %q: want csv or json", format)
 			}
 			bounded := filter
-			var err error
-			if bounded.From, err = dayBound(filter.From, false); err != nil {
+			zone, err := t.zone()
+			if err != nil {
+				return err
+			}
+			if bounded.From, err = dayBound(filter.From, false, zone); err != nil {
 				return fmt.Errorf("--from: %w", err)
 			}
-			if bounded.To, err = dayBound(filter.To, true); err != nil {
+			if bounded.To, err = dayBound(filter.To, true, zone); err != nil {
 				return fmt.Errorf("--to: %w", err)
 			}
 			entries, err := find(t.app, bounded, 0)
@@ -76,7 +79,7 @@ func (t *Trail) Command() *cobra.Command {
 				Detail: filterDetail(bounded) + fmt.Sprintf(" format=%s entries=%d (portico audit export)", format, len(entries))})
 		},
 	}
-	export.Flags().StringVar(&filter.From, "from", "", "first day (2026-01-31) or time (RFC 3339) to include")
+	export.Flags().StringVar(&filter.From, "from", "", "first day (2026-01-31, in the practice's time zone) or time (RFC 3339) to include")
 	export.Flags().StringVar(&filter.To, "to", "", "last day or time to include")
 	export.Flags().StringVar(&filter.Client, "client", "", "only entries about this client id")
 	export.Flags().StringVar(&format, "format", FormatCSV, "csv or json")

@@ -1,14 +1,18 @@
 package audit_test
 
 import (
+	"encoding/csv"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"portico/hooks/audit"
+	"portico/hooks/schema"
 	"portico/internal/testenv"
 )
 
@@ -132,5 +136,163 @@ func TestExportRoundTrips(t *testing.T) {
 	}
 	if out, code := testenv.RunPortico(t, binary, env.Dir, "audit", "export", "--from", "yesterday"); code == 0 || !strings.Contains(out, `"yesterday" is not a date`) {
 		t.Errorf("export --from yesterday exited %d:\n%s\nwant one line saying it is not a date", code, out)
+	}
+}
+
+// TestCSVExportCannotCarryAFormula sends user agents a spreadsheet would
+// run as formulas, exports the trail as the owner and opens it as a
+// spreadsheet would: every such cell must read as text, and the export
+// must still check against its hashes.
+func TestCSVExportCannotCarryAFormula(t *testing.T) {
+	env := testenv.Start(t)
+	ada, token := clientSeenByAdmin(t, env)
+	agents := []string{`=HYPERLINK("http://evil.example","click")`, "+1+1", "-2+3", "@SUM(A1:A9)", "'=already marked"}
+	for _, agent := range agents {
+		if r := env.Do(http.MethodGet, "/api/collections/clients/records/"+ada.Id, nil, "Authorization", token, "User-Agent", agent); r.Status != http.StatusOK {
+			t.Fatalf("opening Ada's page as %q: %s", agent, r)
+		}
+	}
+	r := env.Do(http.MethodGet, "/api/audit/export?format=csv&client="+ada.Id, nil, "Authorization", token)
+	if r.Status != http.StatusOK {
+		t.Fatalf("exporting Ada's trail: %s", r)
+	}
+	written := string(r.Body)
+
+	// Tabs and carriage returns cannot come in a header; an entry can still hold them.
+	tabbed := audit.Entry{Seq: 1, At: "2026-12-01 10:00:00.000Z", ActorName: "\tLee", Detail: "\r=1+1", Shown: "[]", Fields: "[]"}
+	tabbed.Hash = tabbed.ContentHash()
+	var direct strings.Builder
+	if err := audit.WriteEntries(&direct, audit.FormatCSV, []audit.Entry{tabbed}); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, export := range []string{written, direct.String()} {
+		rows, err := csv.NewReader(strings.NewReader(export)).ReadAll()
+		if err != nil {
+			t.Fatalf("the export is not CSV: %v", err)
+		}
+		for _, row := range rows[1:] {
+			for _, cell := range row {
+				if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+					t.Errorf("a spreadsheet opening the export would run the cell %q as a formula", cell)
+				}
+			}
+		}
+		entries, err := audit.ReadEntries(strings.NewReader(export), audit.FormatCSV)
+		if err != nil {
+			t.Fatalf("reading the export back: %v", err)
+		}
+		if err := audit.VerifyEntries(entries); err != nil {
+			t.Errorf("the neutralised export does not check against its hashes: %v", err)
+		}
+	}
+	entries, _ := audit.ReadEntries(strings.NewReader(written), audit.FormatCSV)
+	var read []string
+	for _, entry := range entries {
+		if entry.Action == audit.ActionView {
+			read = append(read, entry.UserAgent)
+		}
+	}
+	if !slices.Equal(read[1:], agents) {
+		t.Errorf("the export reads back the user agents %q; want exactly %q", read[1:], agents)
+	}
+}
+
+// TestCommandsAndJobsAreRecordedAsTheSystem runs the built binary's
+// commands on a stopped Portico's data dir, as an operator would over
+// SSH: each run is one entry by the system named after the command, each
+// record it changes one more, and nothing it was given (a password) is
+// kept. A scheduled job's run that wrote is on the trail too.
+func TestCommandsAndJobsAreRecordedAsTheSystem(t *testing.T) {
+	binary := testenv.BuildPortico(t)
+	env := testenv.Start(t)
+	env.Stop()
+
+	// The first command on a data dir serve never opened sets it up, log included.
+	fresh := filepath.Join(t.TempDir(), "pb_data")
+	if out, code := testenv.RunPortico(t, binary, fresh, "superuser", "upsert", "first@harbor.test", "a first long password"); code != 0 {
+		t.Fatalf("the first superuser on a new data dir: exited %d:\n%s", code, out)
+	}
+	if out, code := testenv.RunPortico(t, binary, fresh, "audit", "verify"); code != 0 || !strings.Contains(out, "2 entries") {
+		t.Errorf("after the first superuser, audit verify exited %d:\n%s\nwant the superuser's creation and the command on the trail", code, out)
+	}
+
+	runs := []struct {
+		args    []string
+		command string
+	}{
+		{[]string{"invite", "new@example.com", "--name", "New Client"}, "portico invite"},
+		{[]string{"staff", "add", "lee@harbor.test", "--role", "owner", "--name", "Dr. Lee"}, "portico staff add"},
+		{[]string{"staff", "unlock", "lee@harbor.test"}, "portico staff unlock"},
+		{[]string{"reminders", "run"}, "portico reminders run"},
+		{[]string{"retention", "run"}, "portico retention run"},
+		{[]string{"superuser", "upsert", "admin@harbor.test", "a secret password 1"}, "portico superuser upsert"},
+		{[]string{"staff", "unlock", "nobody@harbor.test"}, "portico staff unlock"},
+	}
+	for _, run := range runs {
+		out, code := testenv.RunPortico(t, binary, env.Dir, run.args...)
+		if code != 0 && run.args[len(run.args)-1] != "nobody@harbor.test" {
+			t.Fatalf("portico %v exited %d:\n%s", run.args, code, out)
+		}
+	}
+	env.Restart()
+	entries := env.AuditEntries()
+	var commands []string
+	for _, entry := range entries {
+		if entry.ActorType != audit.ActorSystem {
+			t.Errorf("a command recorded %+v; want the system as its actor", entry)
+		}
+		if entry.Action == audit.ActionCommand {
+			commands = append(commands, entry.ActorName)
+		}
+		if strings.Contains(entry.Detail, "a secret password") {
+			t.Errorf("the trail keeps the password given to superuser upsert: %+v", entry)
+		}
+	}
+	want := make([]string, len(runs))
+	for i, run := range runs {
+		want[i] = run.command
+	}
+	if !slices.Equal(commands, want) {
+		t.Errorf("the commands on the trail are %q; want one entry per run: %q", commands, want)
+	}
+	last := entries[len(entries)-1]
+	if last.Action != audit.ActionCommand || !strings.HasPrefix(last.Detail, "failed: no staff member has the address nobody@harbor.test") {
+		t.Errorf("the failed unlock recorded %+v; want its failure", last)
+	}
+
+	client, err := env.App.FindAuthRecordByEmail("clients", "new@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := env.AuditEntriesFor(audit.ActionCreate, client.Id)
+	if len(created) != 1 || created[0].ActorName != "portico invite" || !strings.Contains(created[0].Fields, `"portal_access"`) {
+		t.Errorf("portico invite --name recorded %+v; want one create of the client by portico invite, naming its fields", created)
+	}
+	staff := 0
+	for _, entry := range env.AuditEntriesFor(audit.ActionCreate, "") {
+		if entry.RecordCollection == "staff" && entry.ActorName == "portico staff add" {
+			staff++
+		}
+	}
+	if staff != 1 {
+		t.Errorf("portico staff add recorded %d creates of a staff member; want 1", staff)
+	}
+	if _, err := audit.Verify(env.App); err != nil {
+		t.Errorf("after the commands: %v", err)
+	}
+
+	// The server's reminder job, run as its schedule runs it, with a reminder due.
+	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
+	env.Book(ada, env.NewClinician(), env.Clock.Now().Add(24*time.Hour), schema.KindInPerson)
+	before := len(env.AuditEntriesFor(audit.ActionJob, ""))
+	for _, job := range env.App.Cron().Jobs() {
+		if job.Id() == "portico_reminders" {
+			job.Run()
+		}
+	}
+	jobs := env.AuditEntriesFor(audit.ActionJob, "")
+	if len(jobs) <= before || jobs[len(jobs)-1].ActorName != "scheduled job portico_reminders" {
+		t.Errorf("a reminder sweep that queued a reminder left the job entries %+v; want its run on the trail", jobs)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"portico/hooks/schema"
@@ -38,12 +39,33 @@ func WriteEntries(w io.Writer, format string, entries []Entry) error {
 		return err
 	}
 	for _, entry := range entries {
-		if err := out.Write(entry.row()); err != nil {
+		row := entry.row()
+		for i, cell := range row {
+			row[i] = inert(cell)
+		}
+		if err := out.Write(row); err != nil {
 			return err
 		}
 	}
 	out.Flush()
 	return out.Error()
+}
+
+// inertMark starts a CSV cell that a spreadsheet could otherwise read as
+// a formula: a staff name or user agent such as =HYPERLINK(...) stays text.
+const inertMark = "'"
+
+// formulaStarts are what makes a spreadsheet evaluate a cell (OWASP's
+// CSV injection list), and the mark itself, so that reading it back
+// strips exactly what writing added.
+const formulaStarts = "=+-@\t\r" + inertMark
+
+// inert is cell as a spreadsheet reads it as text.
+func inert(cell string) string {
+	if cell != "" && strings.ContainsRune(formulaStarts, rune(cell[0])) {
+		return inertMark + cell
+	}
+	return cell
 }
 
 // ReadEntries reads back what WriteEntries wrote.
@@ -61,6 +83,12 @@ func ReadEntries(r io.Reader, format string) ([]Entry, error) {
 		return nil, fmt.Errorf("not a Portico audit export: the first row should be %v", columnNames)
 	}
 	for i, row := range rows[1:] {
+		if len(row) != len(columnNames) {
+			return nil, fmt.Errorf("row %d has %d cells; want %d", i+2, len(row), len(columnNames))
+		}
+		for j, cell := range row {
+			row[j] = strings.TrimPrefix(cell, inertMark)
+		}
 		seq, err := strconv.ParseInt(row[1], 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("row %d: seq %q is not a number", i+2, row[1])
@@ -86,13 +114,14 @@ func VerifyEntries(entries []Entry) error {
 	return nil
 }
 
-// dayBound reads a --from/--to value: a day (2026-03-01, whole days, so
-// --to includes its day) or an RFC 3339 time. "" is no bound.
-func dayBound(value string, end bool) (string, error) {
+// dayBound reads a from or to bound: a day (2026-03-01, whole days in
+// zone, the practice's, so that to includes its day) or an RFC 3339 time.
+// "" is no bound.
+func dayBound(value string, end bool, zone *time.Location) (string, error) {
 	if value == "" {
 		return "", nil
 	}
-	if day, err := time.Parse(time.DateOnly, value); err == nil {
+	if day, err := time.ParseInLocation(time.DateOnly, value, zone); err == nil {
 		if end {
 			day = day.AddDate(0, 0, 1)
 		}

@@ -32,11 +32,18 @@ const (
 	ActionPacketReopen  = "packet_reopened"
 	ActionStaffUnlock   = "staff_unlocked"
 	ActionStaffInvite   = "staff_invited"
+	ActionInvite        = "client_invited"
 	ActionSignOut       = "sign_out"
 	ActionDraftSaved    = "draft_saved"
 	ActionPacketSubmit  = "packet_submitted"
 	ActionTrailViewed   = "audit_view"
 	ActionTrailVerified = "audit_verify"
+	// A client's answers to an appointment (hooks/actions), and the
+	// practice's to a request for another time.
+	ActionConfirmed       = "appointment_confirmed"
+	ActionCancelled       = "appointment_cancelled"
+	ActionTimeRequested   = "time_requested"
+	ActionRequestDeclined = "request_declined"
 )
 
 var errAppendOnly = errors.New("the audit log is append-only: its entries are never created by hand, changed or removed")
@@ -91,24 +98,27 @@ func (t *Trail) recordReads() {
 		if e.Auth == nil || isClient(e.Auth) {
 			return e.Next()
 		}
-		entry := request(e.RequestEvent, ActionList)
+		entry := request(e.RequestEvent, ActionList).listing(e.Records)
 		entry.RecordCollection = e.Collection.Name
-		var shown []string
-		for _, record := range e.Records {
-			if client := entry.about(record).Client; client != "" && !slices.Contains(shown, client) {
-				shown = append(shown, client)
-			}
-		}
-		if len(shown) == 1 {
-			entry.Client = shown[0]
-		}
-		entry.Shown = jsonList(shown)
-		entry.Detail = fmt.Sprintf("%d records", len(e.Records))
 		if err := t.append(e.App, entry); err != nil {
 			return e.InternalServerError("", err)
 		}
 		return e.Next()
 	})
+}
+
+// listing fills in the clients a list of records showed: every one in
+// shown, and the client when there is only one.
+func (entry Entry) listing(records []*core.Record) Entry {
+	var shown []string
+	for _, record := range records {
+		if client := entry.about(record).Client; client != "" && !slices.Contains(shown, client) {
+			shown = append(shown, client)
+		}
+	}
+	entry = entry.showing(shown)
+	entry.Detail = fmt.Sprintf("%d records", len(records))
+	return entry
 }
 
 // recordChanges records each create, update and delete through the
@@ -216,7 +226,7 @@ func (t *Trail) recordSignIns() {
 		if e.AuthMethod == "" {
 			return e.Next() // a token refresh, not a sign-in
 		}
-		return t.beforeSend(e.RequestEvent, e.Next, func(_ int, err error) (Entry, bool) {
+		return t.beforeSend(e.RequestEvent, e.Next, func(_ *heldResponse, err error) (Entry, bool) {
 			if err != nil {
 				return Entry{}, false // a first factor awaiting its code, or refused
 			}

@@ -2,13 +2,16 @@ package audit
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 
 	"portico/hooks/schema"
+	"portico/hooks/web"
 )
 
 // watchedRoute is what the middleware records for one of Portico's own
@@ -21,12 +24,25 @@ type watchedRoute struct {
 	// byClient routes are the client's own actions; the others are reads
 	// by staff, recorded for anyone but a client.
 	byClient bool
-	fields   []string
+	// byLink routes are the client's own actions that a link from their
+	// mail also reaches, with no session. The entry is about the record
+	// the route noted (web.Concerns), by the person signed in or else by
+	// that record's client; a route that noted nothing changed nothing.
+	byLink bool
+	// listed routes show staff a list: the entry names the clients of
+	// every record the route noted.
+	listed bool
+	fields []string
 	// failedWith are the statuses that mean a refused sign-in, and
 	// reason what the entry says of it; a watched sign-in route records
 	// only its failures (record hooks record its successes).
 	failedWith []int
 	reason     string
+	// shown is where a list's answer names the clients it showed, as a
+	// path into its JSON ("[].id": the id of each element); recordIn is
+	// where the answer names the record a route created.
+	shown    string
+	recordIn string
 }
 
 // watchedRoutes is every route pattern the trail watches, as the router
@@ -39,8 +55,23 @@ var watchedRoutes = map[string]watchedRoute{
 	"POST /api/staff/members/{id}/unlock": {action: ActionStaffUnlock, collection: StaffCollection},
 	"POST /api/staff/invites":             {action: ActionStaffInvite},
 	"POST /api/staff/sign-out":            {action: ActionSignOut},
-	"PUT /api/portal/intake/{id}":         {action: ActionDraftSaved, collection: schema.IntakeAssignments, byClient: true, fields: []string{"answers"}},
-	"POST /api/portal/intake/{id}/submit": {action: ActionPacketSubmit, collection: schema.IntakeAssignments, byClient: true, fields: []string{"answers", "state"}},
+
+	"GET /api/staff/clients":                   {action: ActionList, shown: "[].id"},
+	"GET /api/staff/schedule":                  {action: ActionList, shown: "appointments.[].client.id"},
+	"GET /api/staff/clients/{id}":              {action: ActionView, collection: schema.Clients},
+	"POST /api/staff/clients/{id}/invite":      {action: ActionInvite, collection: schema.Clients},
+	"POST /api/staff/clients/{id}/portal":      {action: ActionUpdate, collection: schema.Clients, fields: []string{"portal_access"}},
+	"POST /api/staff/appointments":             {action: ActionCreate, collection: schema.Appointments, recordIn: "appointment.id"},
+	"POST /api/staff/appointments/{id}/move":   {action: ActionUpdate, collection: schema.Appointments, fields: []string{"starts", "duration_minutes"}},
+	"POST /api/staff/appointments/{id}/status": {action: ActionUpdate, collection: schema.Appointments, fields: []string{"status"}},
+	"PUT /api/portal/intake/{id}":              {action: ActionDraftSaved, collection: schema.IntakeAssignments, byClient: true, fields: []string{"answers"}},
+	"POST /api/portal/intake/{id}/submit":      {action: ActionPacketSubmit, collection: schema.IntakeAssignments, byClient: true, fields: []string{"answers", "state"}},
+
+	"POST /api/portal/actions/confirm":      {action: ActionConfirmed, byLink: true, fields: []string{"confirmed"}},
+	"POST /api/portal/actions/cancel":       {action: ActionCancelled, byLink: true, fields: []string{"status", "cancelled_by", "late_cancellation"}},
+	"POST /api/portal/actions/reschedule":   {action: ActionTimeRequested, byLink: true, fields: []string{"preferred_times", "note"}},
+	"GET /api/staff/requests":               {action: ActionList, listed: true},
+	"POST /api/staff/requests/{id}/decline": {action: ActionRequestDeclined, collection: schema.AppointmentRequests, fields: []string{"status", "answer"}},
 
 	"POST /api/portal/login-code": {failedWith: []int{http.StatusBadRequest}, reason: "wrong code"},
 	"POST /api/portal/redeem":     {failedWith: []int{http.StatusGone}, reason: "used or expired link"},
@@ -71,24 +102,102 @@ func (t *Trail) recordRoutes(e *core.RequestEvent) error {
 			}
 		}
 		return err
+	case route.byLink:
+		return t.beforeSend(e, e.Next, func(held *heldResponse, err error) (Entry, bool) {
+			return linkEntry(e, route, held.Status(), err)
+		})
 	case e.Auth == nil || isClient(e.Auth) != route.byClient:
 		return e.Next()
 	}
-	return t.beforeSend(e, e.Next, func(status int, err error) (Entry, bool) {
-		if err != nil || status >= http.StatusBadRequest {
+	return t.beforeSend(e, e.Next, func(held *heldResponse, err error) (Entry, bool) {
+		if err != nil || held.Status() >= http.StatusBadRequest {
 			return Entry{}, false
 		}
 		entry := request(e, route.action)
+		if route.listed {
+			entry = entry.listing(web.Concerned(e))
+		}
 		if route.collection != "" {
-			record, findErr := e.App.FindRecordById(route.collection, e.Request.PathValue("id"))
+			id := e.Request.PathValue("id")
+			if route.recordIn != "" {
+				id = first(idsAt(held, route.recordIn))
+			}
+			record, findErr := e.App.FindRecordById(route.collection, id)
 			if findErr != nil {
 				return Entry{}, false
 			}
 			entry = entry.about(record)
 		}
+		if route.shown != "" {
+			entry = entry.showing(idsAt(held, route.shown))
+		}
 		entry.Fields = jsonList(route.fields)
 		return entry, true
 	})
+}
+
+// idsAt is the ids a held JSON answer holds at path, each once, in order.
+func idsAt(held *heldResponse, path string) []string {
+	var answer any
+	if json.Unmarshal(held.body.Bytes(), &answer) != nil {
+		return nil
+	}
+	var ids []string
+	var walk func(value any, steps []string)
+	walk = func(value any, steps []string) {
+		if len(steps) == 0 {
+			if id, ok := value.(string); ok && id != "" && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+			return
+		}
+		switch node := value.(type) {
+		case []any:
+			if steps[0] == "[]" {
+				for _, item := range node {
+					walk(item, steps[1:])
+				}
+			}
+		case map[string]any:
+			walk(node[steps[0]], steps[1:])
+		}
+	}
+	walk(answer, strings.Split(path, "."))
+	return ids
+}
+
+func first(ids []string) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	return ids[0]
+}
+
+// linkEntry is the entry of a client's action on the record the route
+// noted, by the person signed in or, with no session, by the record's
+// client: whoever opens the link in their mail acts as them.
+func linkEntry(e *core.RequestEvent, route watchedRoute, status int, err error) (Entry, bool) {
+	acted := web.Concerned(e)
+	if err != nil || status >= http.StatusBadRequest || len(acted) == 0 {
+		return Entry{}, false
+	}
+	record := acted[0]
+	who, details := actorOf(e.Auth), []string{}
+	if e.Auth == nil {
+		client := Entry{}.about(record).Client
+		who = actor{kind: ActorClient, id: client, role: ActorClient}
+		if found, findErr := e.App.FindRecordById(schema.Clients, client); findErr == nil {
+			who = actorOf(found)
+		}
+		details = append(details, "by the link in an email")
+	}
+	if record.GetBool("late_cancellation") {
+		details = append(details, "late cancellation")
+	}
+	entry := requestBy(e, who, route.action).about(record)
+	entry.Fields = jsonList(route.fields)
+	entry.Detail = strings.Join(details, "; ")
+	return entry, true
 }
 
 // statusOf is the status a request ended with, or will once the router
@@ -136,13 +245,13 @@ func (t *Trail) failedSignInActor(e *core.RequestEvent) actor {
 // beforeSend runs next with the response held back, asks entry whether
 // what happened is to be recorded, appends it, and only then sends the
 // response: an access the log does not hold is answered 500 instead.
-func (t *Trail) beforeSend(e *core.RequestEvent, next func() error, entry func(status int, err error) (Entry, bool)) error {
+func (t *Trail) beforeSend(e *core.RequestEvent, next func() error, entry func(held *heldResponse, err error) (Entry, bool)) error {
 	sent := e.Response
 	held := &heldResponse{header: sent.Header()}
 	e.Response = held
 	err := next()
 	e.Response = sent
-	if record, ok := entry(held.Status(), err); ok {
+	if record, ok := entry(held, err); ok {
 		if appendErr := t.append(e.App, record); appendErr != nil {
 			return e.InternalServerError("", appendErr)
 		}

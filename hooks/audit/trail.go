@@ -1,14 +1,17 @@
 package audit
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
 
 	"portico/hooks/schema"
 	"portico/hooks/web"
@@ -88,6 +91,7 @@ var roleWords = map[string]string{
 var subjects = map[string]string{
 	schema.Clients: "your details", schema.Appointments: "your appointments",
 	schema.IntakeAssignments: "your intake form", schema.IntakeResponses: "your intake answers",
+	schema.AppointmentRequests: "your request for another time",
 }
 
 // verbs are the actions as a sentence says them.
@@ -98,6 +102,9 @@ var verbs = map[string]string{
 	ActionSignIn: "signed in", ActionSignInFailed: "could not sign in", ActionExport: "exported the audit trail of",
 	ActionTrailViewed: "looked at the audit trail of", ActionPacketReopen: "reopened",
 	ActionCallJoined: "joined your video session", ActionCallLeft: "left your video session",
+	ActionInvite:    "sent you an invite to the portal",
+	ActionConfirmed: "confirmed an appointment", ActionCancelled: "cancelled an appointment",
+	ActionTimeRequested: "asked for another time for an appointment", ActionRequestDeclined: "answered your request for another time",
 }
 
 // describe says what an entry records, as "viewed your intake form".
@@ -107,7 +114,8 @@ func describe(entry Entry) string {
 		verb = strings.ReplaceAll(entry.Action, "_", " ")
 	}
 	switch entry.Action {
-	case ActionList, ActionSignIn, ActionCallJoined, ActionCallLeft:
+	case ActionList, ActionSignIn, ActionInvite, ActionConfirmed, ActionCancelled, ActionTimeRequested, ActionRequestDeclined,
+		ActionCallJoined, ActionCallLeft:
 		return verb
 	case ActionSignInFailed:
 		return verb + " (" + entry.Detail + ")"
@@ -125,15 +133,22 @@ type trailFilter struct {
 	Client, Actor, Action, From, To string
 }
 
-func filterOf(e *core.RequestEvent) (trailFilter, error) {
+// filterOf reads the filter of the owner's request, its days in the
+// practice's zone, which it returns too. Its error is the answer to give.
+func (t *Trail) filterOf(e *core.RequestEvent) (trailFilter, *time.Location, error) {
+	zone, err := t.zone()
+	if err != nil {
+		return trailFilter{}, nil, e.InternalServerError("", err)
+	}
 	q := e.Request.URL.Query()
 	f := trailFilter{Client: q.Get("client"), Actor: q.Get("actor"), Action: q.Get("action")}
-	var err error
-	if f.From, err = dayBound(q.Get("from"), false); err != nil {
-		return f, err
+	if f.From, err = dayBound(q.Get("from"), false, zone); err == nil {
+		f.To, err = dayBound(q.Get("to"), true, zone)
 	}
-	f.To, err = dayBound(q.Get("to"), true)
-	return f, err
+	if err != nil {
+		return f, zone, e.BadRequestError(err.Error(), err)
+	}
+	return f, zone, nil
 }
 
 // where is the SQL condition and parameters of the filter.
@@ -171,14 +186,40 @@ func find(app core.App, f trailFilter, limit int) ([]Entry, error) {
 	return entries, err
 }
 
+// trailPageSize is how many entries one answer of the owner's trail holds.
+const trailPageSize = 500
+
+// person is someone the owner can narrow the trail to.
+type person struct {
+	Id   string `db:"id" json:"id"`
+	Name string `db:"name" json:"name"`
+	Role string `db:"role" json:"role"`
+}
+
 // handleEntries is the owner's trail: per client with ?client=, by person
-// (?actor=), action and dates, the newest 500 that match.
+// (?actor=), action and days in the practice's zone, the newest 500 that
+// match, with the names of the clients they concern and of the people the
+// owner can filter by.
 func (t *Trail) handleEntries(e *core.RequestEvent) error {
-	filter, err := filterOf(e)
+	filter, zone, err := t.filterOf(e)
 	if err != nil {
-		return e.BadRequestError(err.Error(), err)
+		return err
 	}
-	entries, err := find(e.App, filter, 500)
+	entries, err := find(e.App, filter, trailPageSize+1)
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	more := len(entries) > trailPageSize
+	if more {
+		entries = entries[1:]
+	}
+	clients, err := clientNames(e.App, entries)
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	people := []person{}
+	err = e.App.DB().NewQuery("SELECT id, name, role FROM " + StaffCollection +
+		" UNION ALL SELECT id, email, 'superuser' FROM " + core.CollectionNameSuperusers + " ORDER BY name").All(&people)
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
@@ -187,14 +228,46 @@ func (t *Trail) handleEntries(e *core.RequestEvent) error {
 	if err := t.append(e.App, viewed); err != nil {
 		return e.InternalServerError("", err)
 	}
-	return e.JSON(http.StatusOK, map[string]any{"entries": entries})
+	return e.JSON(http.StatusOK, map[string]any{
+		"entries": entries, "more": more, "timeZone": zone.String(), "clients": clients, "people": people,
+	})
+}
+
+// clientNames names the clients the entries concern or showed, by id; a
+// client since removed has no name.
+func clientNames(app core.App, entries []Entry) (map[string]string, error) {
+	var ids []any
+	seen := map[string]bool{"": true}
+	for _, entry := range entries {
+		var shown []string
+		_ = json.Unmarshal([]byte(entry.Shown), &shown)
+		for _, id := range append(shown, entry.Client) {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	names := map[string]string{}
+	if len(ids) == 0 {
+		return names, nil
+	}
+	var rows []struct {
+		Id   string `db:"id"`
+		Name string `db:"name"`
+	}
+	err := app.DB().Select("id", "name").From(schema.Clients).Where(dbx.In("id", ids...)).All(&rows)
+	for _, row := range rows {
+		names[row.Id] = row.Name
+	}
+	return names, err
 }
 
 // handleExport downloads what the filter selects as CSV or JSON.
 func (t *Trail) handleExport(e *core.RequestEvent) error {
-	filter, err := filterOf(e)
+	filter, _, err := t.filterOf(e)
 	if err != nil {
-		return e.BadRequestError(err.Error(), err)
+		return err
 	}
 	format := e.Request.URL.Query().Get("format")
 	if format == "" {
@@ -243,4 +316,31 @@ func (t *Trail) handleVerify(e *core.RequestEvent) error {
 // filterDetail is the filter as an entry's detail records it.
 func filterDetail(f trailFilter) string {
 	return fmt.Sprintf("client=%s actor=%s action=%s from=%s to=%s", f.Client, f.Actor, f.Action, f.From, f.To)
+}
+
+// LastViewed is, for each of ids in collection that staff or a superuser
+// has opened, when it was last opened: the trail already says who read
+// what, so "unread" needs no state of its own.
+func LastViewed(app core.App, collection string, ids []string) (map[string]time.Time, error) {
+	seen := map[string]time.Time{}
+	if len(ids) == 0 {
+		return seen, nil
+	}
+	values := make([]any, len(ids))
+	for i, id := range ids {
+		values[i] = id
+	}
+	var rows []struct {
+		Id string         `db:"record_id"`
+		At types.DateTime `db:"at"`
+	}
+	err := app.DB().Select("record_id", "MAX(at) AS at").From(Collection).
+		Where(dbx.HashExp{"record_collection": collection, "action": ActionView}).
+		AndWhere(dbx.In("actor_type", ActorStaff, ActorSuperuser)).
+		AndWhere(dbx.In("record_id", values...)).
+		GroupBy("record_id").All(&rows)
+	for _, row := range rows {
+		seen[row.Id] = row.At.Time()
+	}
+	return seen, err
 }

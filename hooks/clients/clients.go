@@ -113,22 +113,32 @@ func (c *Clients) Register() {
 }
 
 // inviteWithAccess saves the client and, when the save turns portal
-// access on, queues its invite in the same transaction.
+// access on, queues its invite in the same transaction. It reads the row
+// and writes it holding the write lock, so nothing commits in between.
 func (c *Clients) inviteWithAccess(e *core.RecordEvent) error {
 	outer := e.App
-	err := outer.RunInTransaction(func(tx core.App) error {
+	err := schema.WriteLocked(outer, func(tx core.App) error {
 		e.App = tx
 		// The row as stored, not the record's Original(), which a record
 		// saved twice in memory still has from before its first save.
-		hadAccess := false
+		stored := struct {
+			HadAccess    bool   `db:"portal_access"`
+			Invited      string `db:"invited"`
+			LastSignedIn string `db:"last_signed_in"`
+		}{}
 		if !e.Record.IsNew() {
-			err := tx.DB().NewQuery("SELECT portal_access FROM clients WHERE id = {:id}").
-				Bind(dbx.Params{"id": e.Record.Id}).Row(&hadAccess)
+			err := tx.DB().NewQuery("SELECT portal_access, invited, last_signed_in FROM clients WHERE id = {:id}").
+				Bind(dbx.Params{"id": e.Record.Id}).One(&stored)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
+			// Written by login_tokens' triggers as invites go out and the
+			// client signs in: a record loaded before then (the dashboard's
+			// form left open) must not put the old dates back.
+			e.Record.Set("invited", stored.Invited)
+			e.Record.Set("last_signed_in", stored.LastSignedIn)
 		}
-		turnedOn := e.Record.GetBool("portal_access") && !hadAccess
+		turnedOn := e.Record.GetBool("portal_access") && !stored.HadAccess
 		if err := e.Next(); err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package clients_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -61,5 +62,37 @@ func TestOtherAuthRecordWithAClientsIdReachesNothing(t *testing.T) {
 	}
 	if r := env.Do(http.MethodPatch, "/api/collections/clients/records/"+client.Id, map[string]any{"name": "Changed"}, "Authorization", session); r.Status != http.StatusNotFound {
 		t.Errorf("another collection's record with Ada's id changes Ada's name: %s; want 404", r)
+	}
+}
+
+// TestDashboardSignInNeedsAnEmailedCodeAndIsRateLimited: a superuser's
+// password alone opens nothing, and one address cannot go on guessing.
+func TestDashboardSignInNeedsAnEmailedCodeAndIsRateLimited(t *testing.T) {
+	env := testenv.Start(t)
+	env.NewSuperuser("lee@harbor.test", "a long dashboard password")
+	signIn := "/api/collections/_superusers/auth-with-password"
+
+	r := env.Post(signIn, map[string]string{"identity": "lee@harbor.test", "password": "a long dashboard password"})
+	if token, _ := r.JSON["token"].(string); token != "" || r.Status != http.StatusUnauthorized || r.JSON["mfaId"] == nil {
+		t.Fatalf("the right dashboard password alone: %s; want 401 asking for the emailed code", r)
+	}
+	env.SignInTo("_superusers", "lee@harbor.test", "a long dashboard password")
+
+	limited := 0
+	for try := 1; try <= 80 && limited == 0; try++ {
+		r := env.Post(signIn, map[string]string{"identity": "lee@harbor.test", "password": fmt.Sprintf("guess %d", try)})
+		switch r.Status {
+		case http.StatusTooManyRequests:
+			limited = try
+		case http.StatusBadRequest:
+		default:
+			t.Fatalf("wrong dashboard password %d: %s; want 400 or 429", try, r)
+		}
+	}
+	if limited == 0 || limited > 12 {
+		t.Errorf("wrong dashboard passwords from one address were first refused with 429 at try %d (0: never in 80); want by the 12th", limited)
+	}
+	if r := env.Post(signIn, map[string]string{"identity": "lee@harbor.test", "password": "a long dashboard password"}); r.Status != http.StatusTooManyRequests {
+		t.Errorf("the right password right after the limit: %s; want 429 until the window passes", r)
 	}
 }

@@ -279,12 +279,8 @@ func TestSubmitShowsWhatIsMissing(t *testing.T) {
 	}
 
 	notice := env.Mail.Next("frontdesk@harbor.test", testenv.Wait)
-	response, err := env.App.FindFirstRecordByFilter("intake_responses", "assignment = {:id}", map[string]any{"id": assignment.Id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := env.URL + "/_/#/collections?collection=intake_responses&recordId=" + response.Id; !strings.Contains(notice.Text, want) {
-		t.Errorf("notification does not link to the dashboard record %s:\n%s", want, notice.Text)
+	if want := env.URL + "/staff/packet.html?id=" + assignment.Id; !strings.Contains(notice.Text, want) || strings.Contains(notice.Text+notice.HTML, "/_/") {
+		t.Errorf("notification does not link to the workspace's read view %s (and only there):\n%s", want, notice.Text)
 	}
 	for _, secret := range []string{"Ada", "Trouble sleeping", "1990-04-27", "555 010", "New client"} {
 		if strings.Contains(notice.Text+notice.HTML+notice.Subject, secret) {
@@ -444,9 +440,11 @@ func TestClientReachesOnlyItsOwnPackets(t *testing.T) {
 }
 
 // TestPrintViewIsForClinicians: staff read a submitted packet as one page,
-// consent with the signed name and time in the client's zone.
+// consent with the signed name and time in the practice's zone (the
+// clinician's, not the client's in New York, and never UTC).
 func TestPrintViewIsForClinicians(t *testing.T) {
 	env := testenv.Start(t)
+	env.SetPractice("timezone", "Europe/London")
 	staff := env.ClinicianToken()
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	assignment, _ := env.Assign(ada, env.NewForm("New client", newPatientForm))
@@ -463,7 +461,7 @@ func TestPrintViewIsForClinicians(t *testing.T) {
 	order := []string{"Ada Client", "New client", "About you", "Your full name", "Ada Client", "Date of birth", "1990-04-27",
 		"What brings you here?", "Trouble sleeping since a move.", "What would you like help with?", "Sleep", "Mood",
 		"Are you taking any medication?", "No", "Consent to treatment", "I agree to receive counseling",
-		"Agreed, signed “Ada Client” on Saturday 14 March 2026, 11:30 EDT"}
+		"Agreed, signed “Ada Client” on Saturday 14 March 2026, 15:30 GMT"}
 	at := 0
 	for _, want := range order {
 		i := strings.Index(page[at:], want)

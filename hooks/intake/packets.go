@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"time"
 
@@ -60,12 +61,29 @@ func (p *Packets) Register() {
 		return e.Next()
 	})
 
+	// A form counts its versions; whatever a request sends as the version
+	// is replaced, so the count means what it says.
+	p.app.OnRecordCreate(schema.IntakeForms).BindFunc(func(e *core.RecordEvent) error {
+		e.Record.Set("version", 1)
+		return e.Next()
+	})
+	p.app.OnRecordUpdate(schema.IntakeForms).BindFunc(func(e *core.RecordEvent) error {
+		original := e.Record.Original()
+		version := max(original.GetInt("version"), 1)
+		if formChanged(original, e.Record) {
+			version++
+		}
+		e.Record.Set("version", version)
+		return e.Next()
+	})
+
 	p.app.OnRecordCreate(schema.IntakeAssignments).BindFunc(func(e *core.RecordEvent) error {
 		// The copy: editing the form later changes nothing a client started.
 		if form, err := e.App.FindRecordById(schema.IntakeForms, e.Record.GetString("form")); err == nil {
 			e.Record.Set("title", form.GetString("title"))
 			e.Record.Set("intro", form.GetString("intro"))
 			e.Record.Set("questions", form.Get("questions"))
+			e.Record.Set("form_version", max(form.GetInt("version"), 1))
 		}
 		e.Record.Set("status", schema.PacketAssigned)
 		e.Record.Set("submitted", "")
@@ -95,6 +113,20 @@ func (p *Packets) Register() {
 		packets.GET("/{id}/print", p.handlePacketPrint).BindFunc(staff.RequirePacketReader)
 		return e.Next()
 	})
+}
+
+// formChanged reports whether a save changes what a client would read:
+// the title, the introduction or the questions (compared as JSON values,
+// so spacing alone is no new version).
+func formChanged(before, after *core.Record) bool {
+	if before.GetString("title") != after.GetString("title") || before.GetString("intro") != after.GetString("intro") {
+		return true
+	}
+	var was, is any
+	if json.Unmarshal(jsonField(before, "questions"), &was) != nil || json.Unmarshal(jsonField(after, "questions"), &is) != nil {
+		return true
+	}
+	return !reflect.DeepEqual(was, is)
 }
 
 // jsonField is a JSON field's raw value ("" when unset).
@@ -347,9 +379,9 @@ func (p *Packets) notifyPracticeOfSubmission(app core.App, response *core.Record
 	}
 	letter := letters.Letter{
 		Greeting:    "Hello,",
-		Paragraphs:  []string{"A client has sent an intake form through the portal. The answers are in the dashboard, not in this email."},
-		ButtonLabel: "Open it in the dashboard",
-		ButtonURL:   p.letters.PortalURL("/_/#/collections?collection=intake_responses&recordId=" + response.Id),
+		Paragraphs:  []string{"A client has sent an intake form through the portal. The answers are in the staff workspace, not in this email: sign in to read them."},
+		ButtonLabel: "Read it in the workspace",
+		ButtonURL:   p.letters.PortalURL(PacketPath(response.GetString("assignment"))),
 	}
 	_, err = p.letters.ToAddress(app, "intake_submitted", "An intake form was submitted", letter, outbox.Message{
 		To: to,
@@ -357,6 +389,12 @@ func (p *Packets) notifyPracticeOfSubmission(app core.App, response *core.Record
 		DedupeKey: "intake-submitted:" + response.Id + ":" + response.GetString("submitted"),
 	})
 	return err
+}
+
+// PacketPath is the workspace's read view of a packet, where the mail
+// about its submission leads.
+func PacketPath(assignment string) string {
+	return "/staff/packet.html?id=" + assignment
 }
 
 // handlePacketPrint is the clinician's readable page of a packet.
@@ -379,9 +417,9 @@ func (p *Packets) handlePacketPrint(e *core.RequestEvent) error {
 	}
 	var answers Answers
 	_ = response.UnmarshalJSONField("answers", &answers)
-	zone, err := time.LoadLocation(client.GetString("timezone"))
+	settings, err := p.practice.Get()
 	if err != nil {
-		zone = time.UTC
+		return e.InternalServerError("", err)
 	}
 
 	var page bytes.Buffer
@@ -393,7 +431,7 @@ func (p *Packets) handlePacketPrint(e *core.RequestEvent) error {
 		Submitted: packet.GetDateTime("submitted").Time(),
 		Questions: questions,
 		Answers:   answers,
-		Zone:      zone,
+		Zone:      settings.TimeZone,
 	})
 	if err != nil {
 		return e.InternalServerError("", err)

@@ -15,7 +15,7 @@ type Sheet struct {
 	Submitted time.Time
 	Questions []Question
 	Answers   Answers
-	// Zone is where times are shown: the client's, as the client saw them.
+	// Zone is where times are shown: the practice's, as every staff page shows them.
 	Zone *time.Location
 }
 

@@ -66,25 +66,55 @@ const (
 	maxOptionChars = 200
 )
 
+// Problem is what is wrong with one question of a form (Index counts
+// from 0) or with its list as a whole (Index -1), in the words the person
+// writing the form reads next to it.
+type Problem struct {
+	Index int `json:"index"`
+	// Name says which question: "question 3 (\"reason\")".
+	Name    string `json:"name,omitzero"`
+	Message string `json:"message"`
+}
+
+func (p Problem) Error() string {
+	if p.Name == "" {
+		return p.Message
+	}
+	return p.Name + ": " + p.Message
+}
+
 // ParseQuestions reads a form's question list and checks it, with an
 // error that names the first bad question so the clinician can find it.
 func ParseQuestions(raw []byte) ([]Question, error) {
+	questions, problems := CheckQuestions(raw)
+	if len(problems) > 0 {
+		return nil, problems[0]
+	}
+	return questions, nil
+}
+
+// CheckQuestions reads a form's question list and returns every problem
+// in it, in order, so that the form builder can show each beside its
+// question; the questions are only usable when there is none.
+func CheckQuestions(raw []byte) ([]Question, []Problem) {
+	whole := func(message string) []Problem { return []Problem{{Index: -1, Message: message}} }
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return nil, errors.New("add at least one question: a list like [{\"id\": \"reason\", \"kind\": \"long_text\", \"label\": \"What brings you here?\"}]")
+		return nil, whole("add at least one question: a list like [{\"id\": \"reason\", \"kind\": \"long_text\", \"label\": \"What brings you here?\"}]")
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, errors.New("the questions must be a JSON list of objects, each with an id, a kind and a label")
+		return nil, whole("the questions must be a JSON list of objects, each with an id, a kind and a label")
 	}
 	if len(items) == 0 {
-		return nil, errors.New("add at least one question")
+		return nil, whole("add at least one question")
 	}
 	if len(items) > maxQuestions {
-		return nil, fmt.Errorf("a form holds at most %d questions", maxQuestions)
+		return nil, whole(fmt.Sprintf("a form holds at most %d questions", maxQuestions))
 	}
 
 	questions := make([]Question, 0, len(items))
+	var problems []Problem
 	seen := map[string]int{}
 	for i, item := range items {
 		var q Question
@@ -92,20 +122,27 @@ func ParseQuestions(raw []byte) ([]Question, error) {
 		// A misspelt property ("requird") would otherwise be dropped without a word.
 		decoder.DisallowUnknownFields()
 		if err := decoder.Decode(&q); err != nil {
-			return nil, fmt.Errorf("question %d: %s", i+1, describeDecodeError(err))
+			problems = append(problems, Problem{Index: i, Name: fmt.Sprintf("question %d", i+1), Message: describeDecodeError(err)})
+			continue
 		}
 		name := fmt.Sprintf("question %d", i+1)
 		if q.Id != "" {
 			name = fmt.Sprintf("question %d (%q)", i+1, q.Id)
 		}
 		if err := q.validate(); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			problems = append(problems, Problem{Index: i, Name: name, Message: err.Error()})
+			continue
 		}
 		if first, ok := seen[q.Id]; ok {
-			return nil, fmt.Errorf("%s: the id %q is already used by question %d; each question needs its own id", name, q.Id, first)
+			problems = append(problems, Problem{Index: i, Name: name,
+				Message: fmt.Sprintf("the id %q is already used by question %d; each question needs its own id", q.Id, first)})
+			continue
 		}
 		seen[q.Id] = i + 1
 		questions = append(questions, q)
+	}
+	if len(problems) > 0 {
+		return nil, problems
 	}
 	return questions, nil
 }

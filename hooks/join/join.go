@@ -1,21 +1,19 @@
 // Package join serves each telehealth appointment's join link. The token
-// is derived from a server secret and the appointment's random salt, so
-// every mail can carry the same link while the database keeps only the
-// salt and the token's SHA-256. Opening the link changes nothing, so a mail
+// is derived from a server secret and the appointment's random salt
+// (schema.LinkToken), so every mail can carry the same link while the
+// database keeps only the salt and the token's SHA-256. Opening the link changes nothing, so a mail
 // scanner's GET or HEAD is harmless, and it works any number of times, on
 // any device, without signing in.
 package join
 
 import (
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"io/fs"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/security"
@@ -36,6 +34,10 @@ const (
 	StateOpen      = "open"
 	StateEnded     = "ended"
 	StateCancelled = "cancelled"
+	// StateSharedRoom is a session whose clinician's room is one fixed
+	// link with no waiting room (schema.SharedRoom): the link never sends
+	// a client into it, where the previous client may still be.
+	StateSharedRoom = "shared_room"
 )
 
 // Links is the join-link capability.
@@ -73,39 +75,23 @@ func (l *Links) Register() {
 	})
 }
 
-// token derives the appointment's join token from the clients
-// collection's token secret and the appointment's salt.
-func token(app core.App, record *core.Record) (string, error) {
-	clients, err := app.FindCachedCollectionByNameOrId(schema.Clients)
-	if err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(schema.ClientSecretMAC(clients, "portico join link", record.GetString("join_salt"))), nil
-}
+// joinToken is the join link's token: see schema.LinkToken.
+var joinToken = schema.LinkToken{Purpose: "portico join link", Salt: "join_salt", Hash: "join_hash"}
 
 // Prepare gives a telehealth appointment its salt and the hash of its
 // token, and takes both away from any other kind.
 func Prepare(app core.App, record *core.Record) error {
 	if record.GetString("kind") != schema.KindTelehealth {
-		record.Set("join_salt", "")
-		record.Set("join_hash", "")
+		joinToken.Revoke(record)
 		return nil
 	}
-	if record.GetString("join_salt") == "" {
-		record.Set("join_salt", security.RandomString(22))
-	}
-	t, err := token(app, record)
-	if err != nil {
-		return err
-	}
-	record.Set("join_hash", security.SHA256(t))
-	return nil
+	return joinToken.Issue(app, record)
 }
 
 // Link is the absolute join link of a telehealth appointment. It reads; a
 // mail computes it once and carries it everywhere it appears.
 func (l *Links) Link(app core.App, record *core.Record) (string, error) {
-	t, err := token(app, record)
+	t, err := joinToken.Token(app, record)
 	if err != nil {
 		return "", err
 	}
@@ -115,32 +101,12 @@ func (l *Links) Link(app core.App, record *core.Record) (string, error) {
 // rehash stores, for every telehealth appointment, the hash of its token
 // under the current secret.
 func (l *Links) rehash(app core.App) error {
-	records, err := app.FindRecordsByFilter(schema.Appointments, "join_salt != ''", "", 0, 0)
-	if err != nil {
-		return err
-	}
-	return app.RunInTransaction(func(tx core.App) error {
-		for _, record := range records {
-			t, err := token(tx, record)
-			if err != nil {
-				return err
-			}
-			if hash := security.SHA256(t); hash != record.GetString("join_hash") {
-				_, err := tx.DB().NewQuery("UPDATE appointments SET join_hash = {:hash} WHERE id = {:id}").
-					Bind(dbx.Params{"hash": hash, "id": record.Id}).Execute()
-				if err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
+	return joinToken.Rehash(app, "")
 }
 
 // find finds the telehealth appointment a join token belongs to.
 func (l *Links) find(token string) (*schema.Appointment, error) {
-	record, err := l.app.FindFirstRecordByFilter(schema.Appointments, "join_hash = {:hash} && kind = 'telehealth'",
-		dbx.Params{"hash": security.SHA256(token)})
+	record, err := joinToken.Find(l.app, token, "kind = 'telehealth'")
 	if err != nil {
 		return nil, err
 	}
@@ -156,6 +122,8 @@ func State(a *schema.Appointment, now time.Time, opensBefore time.Duration) stri
 		return StateEnded
 	case now.Before(a.Starts().Add(-opensBefore)):
 		return StateEarly
+	case a.Telehealth() && schema.SharedRoom(a.Clinician):
+		return StateSharedRoom
 	default:
 		return StateOpen
 	}

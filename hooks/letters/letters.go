@@ -63,7 +63,14 @@ type Letter struct {
 	ButtonURL   string
 	Code        string   // a sign-in code, shown large
 	Details     []string // short lines such as a date and a place
+	Links       []Link   // further choices below the button, such as an appointment's actions
 	Footer      string
+}
+
+// Link is one labelled address in a letter.
+type Link struct {
+	Label string
+	URL   string
 }
 
 const letterText = `{{.Letter.Greeting}}
@@ -73,7 +80,10 @@ const letterText = `{{.Letter.Greeting}}
   {{.}}{{end}}{{if .Letter.ButtonURL}}
 
 {{.Letter.ButtonLabel}}:
-{{.Letter.ButtonURL}}{{end}}{{if .Letter.Code}}
+{{.Letter.ButtonURL}}{{end}}{{range .Letter.Links}}
+
+{{.Label}}:
+{{.URL}}{{end}}{{if .Letter.Code}}
 
 Or type this code on the sign-in page: {{.Letter.Code}}{{end}}
 
@@ -93,6 +103,7 @@ const letterHTML = `<!doctype html>
 {{end}}{{if .Letter.Details}}<ul style="font-size:16px;line-height:1.6;padding-left:20px;">{{range .Letter.Details}}<li>{{.}}</li>{{end}}</ul>
 {{end}}{{if .Letter.ButtonURL}}<p style="margin:28px 0;"><a href="{{.Letter.ButtonURL}}" style="background:#1f5f8b;color:#fff;text-decoration:none;padding:14px 22px;border-radius:6px;font-size:17px;display:inline-block;">{{.Letter.ButtonLabel}}</a></p>
 <p style="font-size:13px;color:#555;word-break:break-all;">Or copy this address into your browser: {{.Letter.ButtonURL}}</p>
+{{end}}{{if .Letter.Links}}<p style="font-size:16px;line-height:2;">{{range $i, $link := .Letter.Links}}{{if $i}} &middot; {{end}}<a href="{{$link.URL}}" style="color:#1f5f8b;">{{$link.Label}}</a>{{end}}</p>
 {{end}}{{if .Letter.Code}}<p style="font-size:16px;">Or type this code on the sign-in page:</p>
 <p style="font-size:30px;letter-spacing:6px;font-weight:bold;margin:8px 0 24px;">{{.Letter.Code}}</p>
 {{end}}{{if .Letter.Footer}}<p style="font-size:13px;color:#555;line-height:1.5;">{{.Letter.Footer}}</p>

@@ -35,8 +35,14 @@ type Message struct {
 	HTML        string
 	Attachments []Attachment
 
-	// Sensitive bodies hold a link or code: they are cleared once delivered.
+	// Sensitive bodies hold a link or code: they are cleared once
+	// delivered, or once Portico gives up on them.
 	Sensitive bool
+
+	// Carries is the id of the sign-in token whose link and code the
+	// message holds: it is voided (see OnGiveUp) if the message never
+	// goes out, so that a failed row holds nothing that still works.
+	Carries string
 
 	// DedupeKey, when set, makes a second Enqueue of the same key a no-op.
 	DedupeKey string
@@ -82,6 +88,9 @@ type Outbox struct {
 
 	// sendMu keeps a manual Deliver and the worker from sending one batch twice.
 	sendMu sync.Mutex
+
+	// voids are the OnGiveUp functions.
+	voids []func(app core.App, token string) error
 
 	// conn is the open mail server connection, which Stop closes so that
 	// a server that went silent cannot hold a shutdown.
@@ -180,6 +189,7 @@ func (o *Outbox) Enqueue(app core.App, msg Message) (bool, error) {
 	record.Set("sensitive", msg.Sensitive)
 	record.Set("state", "pending")
 	record.Set("dedupe_key", msg.DedupeKey)
+	record.Set("carries", msg.Carries)
 
 	if err := app.SaveNoValidate(record); err != nil {
 		if msg.DedupeKey != "" && isDuplicate(err) {
@@ -211,6 +221,13 @@ func (o *Outbox) Withdraw(app core.App, prefix, reason string) error {
 		"beyond": prefix[:len(prefix)-1] + string(rune(prefix[len(prefix)-1]+1)),
 	}).Execute()
 	return err
+}
+
+// OnGiveUp adds void, which ends the token a message carries
+// (Message.Carries) when Portico gives up on the message, in the
+// transaction that marks it failed. Bind it before serve starts.
+func (o *Outbox) OnGiveUp(void func(app core.App, token string) error) {
+	o.voids = append(o.voids, void)
 }
 
 // Wake asks the worker to look for due messages now.

@@ -38,6 +38,10 @@ type Server struct {
 	StartTLS  bool
 	LocalName string
 	From      string // the sender address, when the URL sets one
+
+	// AllowInsecureAuth lets the password go over a connection that is
+	// not encrypted (?allow_insecure_auth=true); loopback needs no leave.
+	AllowInsecureAuth bool
 }
 
 // PlaceholderSender is the sender address of a fresh PocketBase data dir:
@@ -45,7 +49,8 @@ type Server struct {
 const PlaceholderSender = "support@example.com"
 
 // ParseSMTPURL reads smtp://user:pass@host:port, smtps://… or
-// smtp+starttls://…, with an optional ?from=address. Every mistake is one
+// smtp+starttls://…, with an optional ?from=address and
+// ?allow_insecure_auth=true. Every mistake is one
 // line naming PORTICO_SMTP_URL and never the password.
 func ParseSMTPURL(raw string) (Server, error) {
 	fail := func(format string, args ...any) (Server, error) {
@@ -100,9 +105,16 @@ func ParseSMTPURL(raw string) (Server, error) {
 	}
 	query := u.Query()
 	for name := range query {
-		if name != "from" {
-			return fail("unknown parameter %q (only from=address)", name)
+		if name != "from" && name != "allow_insecure_auth" {
+			return fail("unknown parameter %q (only from=address and allow_insecure_auth=true)", name)
 		}
+	}
+	switch query.Get("allow_insecure_auth") {
+	case "", "false":
+	case "true":
+		server.AllowInsecureAuth = true
+	default:
+		return fail("allow_insecure_auth=%q: want true or false", query.Get("allow_insecure_auth"))
 	}
 	if from := query.Get("from"); from != "" {
 		address, err := mail.ParseAddress(from)
@@ -220,23 +232,24 @@ func (o *Outbox) dialSMTP(server Server) (*smtpTransport, error) {
 		return nil, err
 	}
 
-	var client *smtp.Client
-	if server.StartTLS {
-		if client, err = smtp.NewClientStartTLS(conn, tlsConfig); err != nil {
-			o.forgetConn()
-			return nil, fmt.Errorf("mail server %s: %w", addr, err)
-		}
-	} else {
-		client = smtp.NewClient(conn)
-		if server.LocalName != "" {
-			if err := client.Hello(server.LocalName); err != nil {
-				return fail(client, "%w", err)
-			}
+	conn, encrypted, err := negotiate(conn, server, tlsConfig)
+	if err != nil {
+		conn.Close()
+		o.forgetConn()
+		return nil, fmt.Errorf("mail server %s: %w", addr, err)
+	}
+	client := smtp.NewClient(conn)
+	if server.LocalName != "" {
+		if err := client.Hello(server.LocalName); err != nil {
+			return fail(client, "%w", err)
 		}
 	}
 	client.CommandTimeout = smtpCommandTimeout
 	client.SubmissionTimeout = smtpMessageTimeout
 	if server.Username != "" {
+		if !encrypted && !server.AllowInsecureAuth && !isLoopback(server.Host) {
+			return fail(client, "offers no STARTTLS, and Portico does not send the mail password in clear: use smtps://, a server with STARTTLS, or add ?allow_insecure_auth=true to PORTICO_SMTP_URL")
+		}
 		if err := client.Auth(sasl.NewPlainClient("", server.Username, server.Password)); err != nil {
 			return fail(client, "sign-in: %w", err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
 
 	"portico/hooks/schema"
 )
@@ -23,6 +24,7 @@ type queued struct {
 	HTMLBody      string `db:"html_body"`
 	Attachments   string `db:"attachments"`
 	Sensitive     bool   `db:"sensitive"`
+	Carries       string `db:"carries"`
 	Attempts      int    `db:"attempts"`
 }
 
@@ -110,7 +112,7 @@ func (o *Outbox) due() ([]queued, error) {
 	var due []queued
 	err := o.app.DB().NewQuery(`
 		SELECT id, recipient, recipient_name, kind, subject, text_body, html_body,
-		       COALESCE(attachments, '') AS attachments, sensitive, attempts
+		       COALESCE(attachments, '') AS attachments, sensitive, carries, attempts
 		FROM mail_outbox
 		WHERE state = 'pending' AND next_attempt <= {:now}
 		ORDER BY next_attempt, rowid
@@ -173,10 +175,15 @@ func (o *Outbox) deliverBatch(due []queued) error {
 }
 
 func (o *Outbox) exec(query string, params dbx.Params) (int64, error) {
+	return execIn(o.app, query, params)
+}
+
+// execIn is exec using app, which may be a transaction.
+func execIn(app core.App, query string, params dbx.Params) (int64, error) {
 	// "updated" is the row's wall-clock audit time, like PocketBase's own
 	// autodate fields, not the scheduling clock tests travel with.
 	params["updated"] = schema.DateTime(time.Now())
-	result, err := o.app.DB().NewQuery(query).Bind(params).Execute()
+	result, err := app.DB().NewQuery(query).Bind(params).Execute()
 	if err != nil {
 		return 0, err
 	}
@@ -202,10 +209,13 @@ func (o *Outbox) unclaim(id string) error {
 	return err
 }
 
+// clearBody empties a sensitive message's link and code.
+const clearBody = ", text_body = '', html_body = '', attachments = 'null'"
+
 func (o *Outbox) markDelivered(msg queued, state string) error {
 	clear := ""
 	if msg.Sensitive && state == "sent" {
-		clear = ", text_body = '', html_body = '', attachments = 'null'"
+		clear = clearBody
 	}
 	_, err := o.exec(
 		"UPDATE mail_outbox SET state = {:state}, attempts = attempts + 1, sent_at = {:now}, last_error = ''"+
@@ -219,13 +229,30 @@ func (o *Outbox) markDelivered(msg queued, state string) error {
 // sender withdrew (see Withdraw) while it was being sent.
 const stillQueued = " AND state IN ('pending', 'sending')"
 
+// markFailed gives up on msg: a sensitive message loses its body and the
+// token it carries is voided with it, so that neither the database nor
+// its backups keep a link or code that still works.
 func (o *Outbox) markFailed(msg queued, cause error) error {
 	o.sayUndelivered(msg, msg.Attempts+1, cause, 0)
-	_, err := o.exec(
-		"UPDATE mail_outbox SET state = 'failed', attempts = attempts + 1, last_error = {:error}, updated = {:updated} WHERE id = {:id}"+stillQueued,
-		dbx.Params{"id": msg.Id, "error": errorLine(cause)},
-	)
-	return err
+	clear := ""
+	if msg.Sensitive {
+		clear = clearBody
+	}
+	return o.app.RunInTransaction(func(tx core.App) error {
+		failed, err := execIn(tx,
+			"UPDATE mail_outbox SET state = 'failed', attempts = attempts + 1, last_error = {:error}"+clear+", updated = {:updated} WHERE id = {:id}"+stillQueued,
+			dbx.Params{"id": msg.Id, "error": errorLine(cause)},
+		)
+		if err != nil || failed == 0 || msg.Carries == "" {
+			return err
+		}
+		for _, void := range o.voids {
+			if err := void(tx, msg.Carries); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func (o *Outbox) markRetry(msg queued, cause error) error {

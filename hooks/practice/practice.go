@@ -33,6 +33,10 @@ type Practice struct {
 	// without a request, and this long after signing in.
 	StaffIdle         time.Duration
 	StaffSessionLimit time.Duration
+	// CancellationPolicy is how long before the start a client may cancel
+	// without it counting as late; 0 means no policy.
+	CancellationPolicy time.Duration
+	ClientActionsOff   []string // "confirm", "cancel", "reschedule": what clients may not do
 }
 
 // Settings is the practice record, read once and refreshed by a hook
@@ -181,5 +185,7 @@ func (s *Settings) load() (Practice, error) {
 	if hours := record.GetInt("staff_session_hours"); hours > 0 {
 		practice.StaffSessionLimit = time.Duration(hours) * time.Hour
 	}
+	practice.CancellationPolicy = time.Duration(record.GetInt("cancellation_policy_hours")) * time.Hour
+	practice.ClientActionsOff = record.GetStringSlice("client_actions_off")
 	return practice, nil
 }

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/pocketbase/dbx"
@@ -160,7 +159,7 @@ func (r *Reminders) Sweep() (int, error) {
 	total := 0
 	for {
 		found, queued := 0, 0
-		err := retryWhenLocked(func() error {
+		err := schema.RetryWhenLocked(func() error {
 			return r.app.RunInTransaction(func(tx core.App) error {
 				found, queued = 0, 0
 				var records []*core.Record
@@ -253,17 +252,4 @@ func (r *Reminders) remind(tx core.App, a *schema.Appointment, leads []time.Dura
 		"id":     a.Id,
 	}).Execute()
 	return sent, err
-}
-
-// retryWhenLocked runs a transaction again when SQLite turned it away
-// because another process wrote first: sweeps in `serve` and in
-// `portico reminders run` may overlap, and the loser simply retries.
-func retryWhenLocked(run func() error) error {
-	for attempt := 1; ; attempt++ {
-		err := run()
-		if err == nil || attempt == 5 || !strings.Contains(err.Error(), "database is locked") {
-			return err
-		}
-		time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
-	}
 }

@@ -161,8 +161,16 @@ func TestRescheduleAndCancel(t *testing.T) {
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	starts := env.Clock.Now().Add(24 * time.Hour).Truncate(time.Minute)
 	appointment := env.Book(client, env.NewClinician(), starts, "in person")
+	// One mail at a time, so their order is the test's and not the
+	// outbox's: the booking's confirmation, then the day-ahead reminder.
+	if booked := env.Mail.Next("ada@example.com", testenv.Wait); !strings.HasPrefix(booked.Subject, "Booked: ") {
+		t.Fatalf("the first mail after booking is %q; want the confirmation", booked.Subject)
+	}
 	env.Sweep()
 	first := env.Mail.Next("ada@example.com", testenv.Wait)
+	if !strings.HasPrefix(first.Subject, "Reminder: ") {
+		t.Fatalf("the mail after the sweep is %q; want the reminder", first.Subject)
+	}
 	_, firstEvent := testenv.CalendarOf(t, first)
 
 	// Moved a week on: a notice now with the new time, fresh reminders later.

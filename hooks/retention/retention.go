@@ -1,6 +1,6 @@
 // Package retention deletes what Portico no longer needs once a retention
-// period has passed: login tokens that stopped working, and mail that was
-// delivered or given up. It deletes in small batches, each its own short
+// period has passed: login tokens that stopped working, mail that was
+// delivered or given up, and staff sessions that ended. It deletes in small batches, each its own short
 // write, so that sign-ins and the outbox wait for one batch at most, and
 // then hands the freed pages back to the file system a few at a time.
 // PocketBase prunes its own request log (Settings > Logs > Max days).
@@ -39,6 +39,11 @@ var prunable = []struct{ table, where string }{
 	{schema.LoginTokens, "(expires < {:cutoff} OR (used > '' AND used < {:cutoff}))"},
 	// "updated" is when the message reached its final state.
 	{schema.MailOutbox, "state IN ('sent', 'captured', 'failed') AND updated < {:cutoff}"},
+	// A staff session ends at sign-out, when idle or at the practice's
+	// limit (hours, never weeks), each after it was last seen: one not
+	// seen for a retention period is over, whether or not its end was
+	// written. Sign-ins themselves are the audit trail's to keep.
+	{schema.StaffSessions, "last_seen < {:cutoff}"},
 }
 
 // Retention is the pruning job.
@@ -82,7 +87,7 @@ func (r *Retention) Register() {
 func (r *Retention) Command() *cobra.Command {
 	retention := &cobra.Command{
 		Use:   "retention",
-		Short: "Pruning of used tokens and delivered mail",
+		Short: "Pruning of used tokens, delivered mail and ended staff sessions",
 	}
 	retention.AddCommand(&cobra.Command{
 		Use:   "run",
@@ -93,8 +98,8 @@ func (r *Retention) Command() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%d login token(s) and %d mail(s) deleted, %d free page(s) returned.\n",
-				pruned.Rows[schema.LoginTokens], pruned.Rows[schema.MailOutbox], pruned.Pages)
+			fmt.Fprintf(cmd.OutOrStdout(), "%d login token(s), %d mail(s) and %d staff session(s) deleted, %d free page(s) returned.\n",
+				pruned.Rows[schema.LoginTokens], pruned.Rows[schema.MailOutbox], pruned.Rows[schema.StaffSessions], pruned.Pages)
 			return nil
 		},
 	})

@@ -145,6 +145,31 @@ func TestRetentionDeletesOnlyWhatIsPastItsPeriod(t *testing.T) {
 	}
 }
 
+// TestRetentionDeletesStaffSessionsNotSeenForItsPeriod: a staff session
+// last seen 31 days ago goes (it ended long since, written or not), one
+// seen 29 days ago stays, and so does the staff member.
+func TestRetentionDeletesStaffSessionsNotSeenForItsPeriod(t *testing.T) {
+	env := testenv.Start(t)
+	member, _ := env.StaffSession("owner", nil)
+	old := newest(t, env, schema.StaffSessions, "staff = '"+member.Id+"'")
+	age(t, env, schema.StaffSessions, old, 31, "last_seen", "started")
+	env.SignIn(member)
+	recent := newest(t, env, schema.StaffSessions, "id != '"+old+"'")
+	age(t, env, schema.StaffSessions, recent, 29, "last_seen", "started")
+
+	pruned, err := env.Portal.Retention.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exists(t, env, schema.StaffSessions, old) || !exists(t, env, schema.StaffSessions, recent) || !exists(t, env, schema.Staff, member.Id) {
+		t.Errorf("after pruning: the session seen 31 days ago is there: %v (want gone); the one seen 29 days ago: %v, the staff member: %v (want both kept)",
+			exists(t, env, schema.StaffSessions, old), exists(t, env, schema.StaffSessions, recent), exists(t, env, schema.Staff, member.Id))
+	}
+	if pruned.Rows[schema.StaffSessions] != 1 {
+		t.Errorf("pruning reports %v deleted; want one staff session", pruned.Rows)
+	}
+}
+
 // TestPruningUnderLoadKeepsSignInsAndMail prunes 30,000 old tokens and
 // mails while clients sign in and ask for links: every sign-in succeeds,
 // every new mail arrives, some sign-ins go through between the pruning's

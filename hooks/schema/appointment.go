@@ -47,6 +47,37 @@ func (a *Appointment) Place(practiceAddress string) string {
 	return practiceAddress
 }
 
+// ClientView is what a client may know of an appointment, as every portal
+// route shows it: never the notes, the salts or the hashes.
+type ClientView struct {
+	Id              string    `json:"id"`
+	Starts          time.Time `json:"starts"`
+	Ends            time.Time `json:"ends"`
+	DurationMinutes int       `json:"durationMinutes"`
+	Kind            string    `json:"kind"`
+	Clinician       string    `json:"clinician"`
+	Place           string    `json:"place,omitzero"` // in person only
+	TimeZone        string    `json:"timeZone"`
+}
+
+// ForClient is the appointment as its client may see it; practiceAddress
+// is where an in-person visit without a location of its own happens.
+func (a *Appointment) ForClient(practiceAddress string) ClientView {
+	view := ClientView{
+		Id:              a.Id,
+		Starts:          a.Starts(),
+		Ends:            a.Ends(),
+		DurationMinutes: a.GetInt("duration_minutes"),
+		Kind:            a.GetString("kind"),
+		Clinician:       a.ClinicianName(),
+		TimeZone:        a.GetString("timezone"),
+	}
+	if !a.Telehealth() {
+		view.Place = a.Place(practiceAddress)
+	}
+	return view
+}
+
 // LoadAppointment reads the client and clinician of record.
 func LoadAppointment(app core.App, record *core.Record) (*Appointment, error) {
 	loaded, err := LoadAppointments(app, []*core.Record{record})

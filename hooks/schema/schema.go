@@ -26,6 +26,27 @@ const (
 	IntakeResponses   = "intake_responses"
 	Staff             = "staff"
 	StaffSessions     = "staff_sessions"
+	// AppointmentRequests are clients' requests for another time.
+	AppointmentRequests = "appointment_requests"
+)
+
+// What a client may do with an appointment, as action links, routes and
+// practice › client_actions_off name it.
+const (
+	ActionConfirm    = "confirm"
+	ActionCancel     = "cancel"
+	ActionReschedule = "reschedule"
+)
+
+// CancelledByClient is appointments › cancelled_by when the client cancelled.
+const CancelledByClient = "client"
+
+// Statuses of a request for another time.
+const (
+	RequestOpen        = "open"
+	RequestRescheduled = "rescheduled" // staff moved the appointment
+	RequestDeclined    = "declined"    // staff answered with a line
+	RequestWithdrawn   = "withdrawn"   // the appointment was cancelled
 )
 
 // Appointment kinds and statuses, as the dashboard's select fields name them.

@@ -16,7 +16,7 @@ import (
 func TestNamesMatchTheMigrations(t *testing.T) {
 	env := testenv.Start(t)
 	for _, name := range []string{schema.Clients, schema.LoginTokens, schema.MailOutbox, schema.Practice, schema.Clinicians,
-		schema.Appointments, schema.IntakeForms, schema.IntakeAssignments, schema.IntakeResponses, schema.Staff, schema.StaffSessions} {
+		schema.Appointments, schema.IntakeForms, schema.IntakeAssignments, schema.IntakeResponses, schema.Staff, schema.StaffSessions, schema.AppointmentRequests} {
 		if _, err := env.App.FindCollectionByNameOrId(name); err != nil {
 			t.Errorf("schema names the collection %q, which the migrations do not create: %v", name, err)
 		}
@@ -31,6 +31,9 @@ func TestNamesMatchTheMigrations(t *testing.T) {
 		{schema.IntakeAssignments, "status", []string{schema.PacketAssigned, schema.PacketInProgress, schema.PacketSubmitted}},
 		{schema.LoginTokens, "purpose", []string{schema.PurposeSignIn, schema.PurposeInvite, schema.PurposeIntake, schema.PurposeStaffInvite}},
 		{schema.Staff, "role", []string{staff.RoleOwner, staff.RoleClinician, staff.RoleFrontDesk}},
+		{schema.Practice, "client_actions_off", []string{schema.ActionConfirm, schema.ActionCancel, schema.ActionReschedule}},
+		{schema.Appointments, "cancelled_by", []string{schema.CancelledByClient}},
+		{schema.AppointmentRequests, "status", []string{schema.RequestOpen, schema.RequestRescheduled, schema.RequestDeclined, schema.RequestWithdrawn}},
 	}
 	for _, s := range selects {
 		collection, err := env.App.FindCollectionByNameOrId(s.collection)

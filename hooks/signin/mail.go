@@ -34,7 +34,7 @@ func (s *SignIn) MailLinkIn(app core.App, client *core.Record, link LinkLetter, 
 	if !client.GetBool("portal_access") {
 		return nil
 	}
-	token, code, err := s.store.Issue(app, client, link.Purpose, link.TTL, from)
+	id, token, code, err := s.store.Issue(app, client, link.Purpose, link.TTL, from)
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func (s *SignIn) MailLinkIn(app core.App, client *core.Record, link LinkLetter, 
 	}
 	letter.ButtonURL = s.letters.PortalURL(LinkPath + token)
 	letter.Code = code
-	_, err = s.letters.ToClient(app, client, link.Purpose, link.Subject, letter, outbox.Message{Sensitive: true})
+	_, err = s.letters.ToClient(app, client, link.Purpose, link.Subject, letter, outbox.Message{Sensitive: true, Carries: id})
 	return err
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
@@ -49,6 +50,9 @@ type SignIn struct {
 	letters    *letters.Letters
 	limits     *ratelimit.Limiter
 	background *web.Background
+
+	rulesMu sync.Mutex
+	rules   map[*core.Collection]builtRule
 }
 
 // New returns sign-in for app.
@@ -65,6 +69,8 @@ func New(app core.App, config Config, mail *letters.Letters, limits *ratelimit.L
 
 // Register adds the sign-in routes under /api/portal.
 func (s *SignIn) Register() {
+	// A sign-in mail Portico gives up on takes its link and code with it.
+	s.letters.Outbox.OnGiveUp(s.store.Void)
 	s.app.OnServe().BindFunc(func(e *core.ServeEvent) error {
 		portal := e.Router.Group("/api/portal")
 		portal.Bind(apis.BodyLimit(web.PortalBodyLimit))
@@ -242,10 +248,19 @@ type eligibility struct {
 	clients *core.Collection
 }
 
+// builtRule is the auth rule of one version of the clients collection
+// (PocketBase caches a new one on every change), built into SQL once.
+type builtRule struct {
+	rule        string
+	eligibility eligibility
+}
+
 // eligible turns the clients collection's auth rule into the query the
 // consume statement checks, built as PocketBase's CanAccessRecord builds
 // it (the same resolver and request info), so the rule the dashboard
-// shows is the rule that applies.
+// shows is the rule that applies. A rule that names nothing of the
+// request or the moment (no @request, @now and the like) builds to the
+// same SQL every time, so it is built once per version of the collection.
 func (s *SignIn) eligible(e *core.RequestEvent) (eligibility, error) {
 	clients, err := s.app.FindCachedCollectionByNameOrId(schema.Clients)
 	if err != nil {
@@ -254,8 +269,16 @@ func (s *SignIn) eligible(e *core.RequestEvent) (eligibility, error) {
 	if clients.AuthRule == nil {
 		return eligibility{}, e.ForbiddenError("Clients cannot sign in: the clients collection's auth rule allows only superusers.", nil)
 	}
+	rule := *clients.AuthRule
+	s.rulesMu.Lock()
+	built, ok := s.rules[clients]
+	s.rulesMu.Unlock()
+	if ok && built.rule == rule {
+		return built.eligibility, nil
+	}
+
 	allowed := s.app.ConcurrentDB().Select("(1)").From(schema.Clients)
-	if rule := *clients.AuthRule; rule != "" {
+	if rule != "" {
 		info, err := e.RequestInfo()
 		if err != nil {
 			return eligibility{}, err
@@ -270,10 +293,14 @@ func (s *SignIn) eligible(e *core.RequestEvent) (eligibility, error) {
 		}
 		allowed.AndWhere(expr)
 	}
-	return eligibility{
-		Eligible: Eligible{Clients: allowed, Columns: clients.Fields.FieldNames()},
-		clients:  clients,
-	}, nil
+	result := eligibility{Eligible: NewEligible(allowed, clients.Fields.FieldNames()), clients: clients}
+	if !strings.Contains(rule, "@") {
+		s.rulesMu.Lock()
+		// Only the newest version is kept: older ones are never asked for again.
+		s.rules = map[*core.Collection]builtRule{clients: {rule: rule, eligibility: result}}
+		s.rulesMu.Unlock()
+	}
+	return result, nil
 }
 
 // signIn answers with PocketBase's auth response for the client whose row
@@ -282,6 +309,12 @@ func (s *SignIn) eligible(e *core.RequestEvent) (eligibility, error) {
 // the public one, which PocketBase passes without querying the client a
 // second time; hooks, enrichment and the token are PocketBase's as ever.
 func (s *SignIn) signIn(e *core.RequestEvent, eligible eligibility, row ClientRow) error {
+	if wrong, _ := row["wrong_codes"].(string); wrong != "0" {
+		id, _ := row["id"].(string)
+		if err := s.store.ResetWrongCodes(id); err != nil {
+			return e.InternalServerError("", err)
+		}
+	}
 	view := *eligible.clients
 	view.AuthRule = types.Pointer("")
 	client := core.NewRecord(&view)
@@ -312,8 +345,14 @@ func (s *SignIn) handleResend(e *core.RequestEvent) error {
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
-	if err := s.limitMail(e, web.NormalizeEmail(client.Email())); err != nil {
-		return err
+	// The owner's own allowance, apart from the sign-in page's per-address
+	// one: only someone holding one of the client's links can spend it, so
+	// a stranger asking for the address cannot keep the client out.
+	if ok, wait := s.limits.Allow("mail-ip:"+e.RealIP(), s.config.LinksPerIP, s.config.RateWindow); !ok {
+		return web.TooManyRequests(e, wait)
+	}
+	if ok, wait := s.limits.Allow("resend-client:"+client.Id, s.config.LinksPerAddress, s.config.RateWindow); !ok {
+		return web.TooManyRequests(e, wait)
 	}
 	if err := s.MailLink(client, s.signInLetter(), requester(e)); err != nil {
 		return e.InternalServerError("", err)
@@ -345,13 +384,16 @@ func (s *SignIn) handleLoginCode(e *core.RequestEvent) error {
 		return err
 	}
 	token, ok, err := s.store.MatchCode(eligible.clients, form.Email, form.Code)
+	if errors.Is(err, ErrCodesOff) {
+		return e.ForbiddenError("After many wrong codes, codes no longer work for this account. Please sign in with the link in your newest email; codes work again after that.", err)
+	}
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
 	if !ok {
 		return wrong()
 	}
-	client, err := s.store.ConsumeId(token.Id, requester(e), eligible.Eligible)
+	client, err := s.store.ConsumeCode(token.Id, requester(e), eligible.Eligible)
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
@@ -362,7 +404,7 @@ func (s *SignIn) handleLoginCode(e *core.RequestEvent) error {
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
-	if row.State(s.config.Now()) == StateValid {
+	if row.CodeState(s.config.Now()) == StateValid {
 		return notSignedIn(e, StateValid)
 	}
 	return wrong()

@@ -3,8 +3,9 @@ package signin
 import (
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
+	"encoding/json/jsontext"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -16,14 +17,25 @@ import (
 	"portico/hooks/web"
 )
 
-// MaxFailedCodes wrong codes kill a token: with the per-address send cap
-// this bounds guessing to a few tries in a million per window.
+// MaxFailedCodes wrong codes kill a token's code: with the per-address
+// send cap this bounds guessing to a few tries in a million per window.
+// The link in the same email, 256 bits no one guesses, still works, so a
+// stranger typing wrong codes cannot lock the client out.
 const MaxFailedCodes = 5
 
-// openToken is the one definition of a token that can still sign in: not
-// used, not expired, not killed by wrong codes. Token.State says the same
-// in Go.
-const openToken = "used = '' AND expires > {:now} AND failed_codes < {:max}"
+// MaxWrongCodesInARow wrong codes for one client stop codes working for
+// that client until a link sign-in, across tokens and windows: the
+// account-level cap of NIST SP 800-63B 5.2.2. Without it, guessing from
+// one address went on without end (58 % success in a year).
+const MaxWrongCodesInARow = 100
+
+// openToken is the one definition of a token whose link can still sign
+// in: not used, not expired. Token.State says the same in Go.
+const openToken = "used = '' AND expires > {:now}"
+
+// openCode is a token whose code can still sign in: its link is open and
+// wrong codes have not killed the code. Token.CodeState says the same.
+const openCode = openToken + " AND failed_codes < {:max}"
 
 // tokenAlphabet is base64url: 43 of its characters carry 258 bits.
 const tokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -59,16 +71,24 @@ const (
 	StateExpired = "expired"
 )
 
-// State says what a token can still do.
+// State says what a token's link can still do.
 func (t Token) State(now time.Time) string {
 	switch {
 	case t.Used != "":
 		return StateUsed
-	case t.Expires <= schema.DateTime(now).String() || t.FailedCodes >= MaxFailedCodes:
+	case t.Expires <= schema.DateTime(now).String():
 		return StateExpired
 	default:
 		return StateValid
 	}
+}
+
+// CodeState says what a token's code can still do.
+func (t Token) CodeState(now time.Time) string {
+	if state := t.State(now); state != StateValid || t.FailedCodes < MaxFailedCodes {
+		return state
+	}
+	return StateExpired
 }
 
 // Requester is where a token was asked for or redeemed from, for the record.
@@ -78,15 +98,15 @@ type Requester struct {
 }
 
 // Issue stores a new token for client (or a staff member, for a staff
-// invite) using app, which may be a transaction, and returns the raw link
-// token and code, which exist only in the email from here on.
-func (s *Store) Issue(app core.App, client *core.Record, purpose string, ttl time.Duration, from Requester) (token, code string, err error) {
+// invite) using app, which may be a transaction, and returns its id and
+// the raw link token and code, which exist only in the email from here on.
+func (s *Store) Issue(app core.App, client *core.Record, purpose string, ttl time.Duration, from Requester) (id, token, code string, err error) {
 	token = security.RandomStringWithAlphabet(43, tokenAlphabet)
 	code = security.RandomStringWithAlphabet(6, "0123456789")
 
 	collection, err := app.FindCachedCollectionByNameOrId(schema.LoginTokens)
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	hash := security.SHA256(token)
 	record := core.NewRecord(collection)
@@ -98,9 +118,17 @@ func (s *Store) Issue(app core.App, client *core.Record, purpose string, ttl tim
 	record.Set("requested_ip", from.IP)
 	record.Set("requested_ua", web.Truncate(from.Agent, 500))
 	if err := app.SaveNoValidate(record); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
-	return token, code, nil
+	return record.Id, token, code, nil
+}
+
+// Void ends the open token with id using app, which may be a
+// transaction: its link then says it has expired, and offers a new one.
+func (s *Store) Void(app core.App, id string) error {
+	_, err := app.DB().NewQuery("UPDATE login_tokens SET expires = {:now}, updated = {:now} WHERE id = {:id} AND used = '' AND expires > {:now}").
+		Bind(dbx.Params{"id": id, "now": schema.DateTime(s.Now())}).Execute()
+	return err
 }
 
 // codeHMAC keys each code with a server secret: six digits are too few
@@ -141,37 +169,86 @@ func (s *Store) find(where string, params dbx.Params) (Token, error) {
 // 1764_000030 and 1764_000090), as it does PocketBase's own look-ups.
 const clientByEmail = "(SELECT id FROM clients WHERE email = {:email} COLLATE NOCASE)"
 
+// ErrCodesOff is a right code for a client whose codes are off after
+// MaxWrongCodesInARow wrong ones: only a link sign-in turns them on again.
+var ErrCodesOff = errors.New("codes are off for this client after too many wrong ones")
+
 // MatchCode returns the open token of the client with address email that
-// code belongs to, or false. A wrong code counts against every open token
-// of the client, in a statement of its own so that no rolled-back
+// code belongs to, or false. A wrong code counts against the code of
+// every open token of the client and against the client's wrong codes in
+// a row, each in a statement of its own so that no rolled-back
 // transaction can undo it. An address that is no client's has no open
-// tokens and costs the same two statements.
+// tokens and costs the same three statements. A right code for a client
+// with MaxWrongCodesInARow wrong ones is ErrCodesOff.
 func (s *Store) MatchCode(clients *core.Collection, email, code string) (Token, bool, error) {
 	params := s.openParams(dbx.Params{"email": email})
 	var open []Token
-	err := s.statements.run(s.App.ConcurrentDB(), tokenColumns+"WHERE client = "+clientByEmail+" AND "+openToken, params,
+	err := s.statements.run(s.App.ConcurrentDB(), tokenColumns+"WHERE client = "+clientByEmail+" AND "+openCode, params,
 		func(q *dbx.Query) error { return q.All(&open) })
 	if err != nil {
 		return Token{}, false, err
 	}
 	for _, token := range open {
 		if security.Equal(token.CodeHMAC, codeHMAC(clients, token.TokenHash, code)) {
-			return token, true, nil
+			return token, true, s.codesOn(token.Client)
 		}
 	}
-	err = s.statements.run(s.App.NonconcurrentDB(),
-		"UPDATE login_tokens SET failed_codes = failed_codes + 1, updated = {:now} WHERE client = "+clientByEmail+" AND "+openToken, params,
-		func(q *dbx.Query) error { _, err := q.Execute(); return err })
-	return Token{}, false, err
+	for _, count := range []string{
+		"UPDATE login_tokens SET failed_codes = failed_codes + 1, updated = {:now} WHERE client = " + clientByEmail + " AND " + openCode,
+		"UPDATE clients SET wrong_codes = wrong_codes + 1 WHERE id = " + clientByEmail,
+	} {
+		err := s.statements.run(s.App.NonconcurrentDB(), count, params, func(q *dbx.Query) error { _, err := q.Execute(); return err })
+		if err != nil {
+			return Token{}, false, err
+		}
+	}
+	return Token{}, false, nil
 }
 
-// Eligible is who may sign in: a query of the clients allowed to (the
-// clients collection's auth rule, as SQL), which consume narrows to the
-// token's client, and the columns of the clients table to read for the
-// one who does.
+// codesOn is ErrCodesOff when client has had too many wrong codes in a row.
+func (s *Store) codesOn(client string) error {
+	var wrong int
+	err := s.statements.run(s.App.ConcurrentDB(), "SELECT wrong_codes FROM clients WHERE id = {:id}", dbx.Params{"id": client},
+		func(q *dbx.Query) error { return q.Row(&wrong) })
+	if err == nil && wrong >= MaxWrongCodesInARow {
+		return ErrCodesOff
+	}
+	return err
+}
+
+// ResetWrongCodes starts the client's count of wrong codes in a row again,
+// after a sign-in; a count of 0 is not written.
+func (s *Store) ResetWrongCodes(client string) error {
+	return s.statements.run(s.App.NonconcurrentDB(), "UPDATE clients SET wrong_codes = 0 WHERE id = {:id} AND wrong_codes != 0", dbx.Params{"id": client},
+		func(q *dbx.Query) error { _, err := q.Execute(); return err })
+}
+
+// Eligible is who may sign in, as the statement that consumes a token
+// checks it: the query of the clients allowed to (the clients
+// collection's auth rule, as SQL) narrowed to the token's client, and what
+// the statement returns of that client. Built once by NewEligible, it
+// serves any number of sign-ins at once.
 type Eligible struct {
-	Clients *dbx.SelectQuery
-	Columns []string
+	exists    string // SELECT of the token's client if eligible, correlated with login_tokens
+	params    dbx.Params
+	returning string // the client's columns as one JSON object
+}
+
+// NewEligible narrows clients, a query of the clients allowed to sign in,
+// to the token's client, and reads columns of the clients table for the
+// one who does. Correlated, so that SQLite looks up the one client by id
+// rather than listing every eligible client first.
+func NewEligible(clients *dbx.SelectQuery, columns []string) Eligible {
+	allowed := clients.AndWhere(dbx.NewExp("[[clients.id]] = [[login_tokens.client]]")).Build()
+	pairs := make([]string, len(columns))
+	for i, column := range columns {
+		pairs[i] = "'" + column + "', clients.`" + column + "`"
+	}
+	return Eligible{
+		exists:    allowed.SQL(),
+		params:    allowed.Params(),
+		returning: "(SELECT json_object(" + strings.Join(pairs, ", ") + ") FROM clients WHERE clients.id = login_tokens.client)",
+	}
 }
 
 // ClientRow is a clients row as SQLite gives it: each column's text, or
@@ -180,12 +257,13 @@ type ClientRow map[string]any
 
 // ConsumeLink marks the client's token whose link carries raw used; see consume.
 func (s *Store) ConsumeLink(raw string, by Requester, eligible Eligible) (ClientRow, error) {
-	return s.consume("token_hash = {:hash}", dbx.Params{"hash": security.SHA256(raw)}, by, eligible)
+	return s.consume(consumeToken+"token_hash = {:hash}", dbx.Params{"hash": security.SHA256(raw)}, by, eligible)
 }
 
-// ConsumeId marks the client's token with id used; see consume.
-func (s *Store) ConsumeId(id string, by Requester, eligible Eligible) (ClientRow, error) {
-	return s.consume("id = {:id}", dbx.Params{"id": id}, by, eligible)
+// ConsumeCode marks the client's token with id used, if its code is
+// still open; see consume.
+func (s *Store) ConsumeCode(id string, by Requester, eligible Eligible) (ClientRow, error) {
+	return s.consume(consumeToken+"failed_codes < {:max} AND id = {:id}", dbx.Params{"id": id}, by, eligible)
 }
 
 // consumeToken is the conditional UPDATE that spends an open token: of
@@ -221,22 +299,14 @@ func (s *Store) ConsumeStaffInvite(raw string, by Requester) (string, error) {
 // the token unused; a staff invite has no client and is never spent here)
 // and reads the client's row, so that a sign-in is this one statement. It
 // returns nil when this call did not win or the client is not eligible.
-func (s *Store) consume(where string, params dbx.Params, by Requester, eligible Eligible) (ClientRow, error) {
+func (s *Store) consume(update string, params dbx.Params, by Requester, eligible Eligible) (ClientRow, error) {
 	params = s.consumeParams(params, by)
-	// Correlated, so that SQLite looks up the one client by id rather
-	// than listing every eligible client first.
-	allowed := eligible.Clients.AndWhere(dbx.NewExp("[[clients.id]] = [[login_tokens.client]]")).Build()
-	for name, value := range allowed.Params() {
+	for name, value := range eligible.params {
 		params[name] = value
-	}
-	pairs := make([]string, len(eligible.Columns))
-	for i, column := range eligible.Columns {
-		pairs[i] = "'" + column + "', clients.`" + column + "`"
 	}
 	var row string
 	err := s.statements.run(s.App.NonconcurrentDB(),
-		consumeToken+where+" AND EXISTS ("+allowed.SQL()+") "+
-			"RETURNING (SELECT json_object("+strings.Join(pairs, ", ")+") FROM clients WHERE clients.id = login_tokens.client)",
+		update+" AND EXISTS ("+eligible.exists+") RETURNING "+eligible.returning,
 		params, func(q *dbx.Query) error { return q.Row(&row) })
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -244,21 +314,34 @@ func (s *Store) consume(where string, params dbx.Params, by Requester, eligible 
 	if err != nil {
 		return nil, err
 	}
-	decoder := json.NewDecoder(strings.NewReader(row))
-	decoder.UseNumber()
-	var columns map[string]any
-	if err := decoder.Decode(&columns); err != nil {
+	return decodeClientRow(row)
+}
+
+// decodeClientRow reads the JSON object of a client's columns: each
+// column's text (a number's as written), or nil for NULL.
+func decodeClientRow(row string) (ClientRow, error) {
+	decoder := jsontext.NewDecoder(strings.NewReader(row))
+	if _, err := decoder.ReadToken(); err != nil { // the opening brace
 		return nil, err
 	}
 	client := ClientRow{}
-	for name, value := range columns {
-		switch v := value.(type) {
-		case string:
-			client[name] = v
-		case json.Number:
-			client[name] = v.String()
-		default:
+	for decoder.PeekKind() != '}' {
+		key, err := decoder.ReadToken()
+		if err != nil {
+			return nil, err
+		}
+		name := key.String() // before the next read voids key
+		value, err := decoder.ReadToken()
+		if err != nil {
+			return nil, err
+		}
+		switch value.Kind() {
+		case '"', '0':
+			client[name] = value.String()
+		case 'n':
 			client[name] = nil
+		default:
+			return nil, fmt.Errorf("client column %s: unexpected JSON %s", name, value.Kind())
 		}
 	}
 	return client, nil

@@ -93,14 +93,15 @@ func (s *Staff) invite(form *inviteForm, from signin.Requester) (*core.Record, e
 	if err := s.app.Save(member); err != nil {
 		return nil, err
 	}
-	token, _, err := s.tokens.Issue(s.app, member, schema.PurposeStaffInvite, s.inviteTTL, from)
+	id, token, _, err := s.tokens.Issue(s.app, member, schema.PurposeStaffInvite, s.inviteTTL, from)
 	if err != nil {
 		return nil, err
 	}
-	return member, s.mailInvite(member, s.letters.PortalURL(setPasswordPath+token))
+	return member, s.mailInvite(member, id, s.letters.PortalURL(setPasswordPath+token))
 }
 
-func (s *Staff) mailInvite(member *core.Record, link string) error {
+// mailInvite queues the invite carrying token (its id) and its link.
+func (s *Staff) mailInvite(member *core.Record, token, link string) error {
 	name := s.letters.PracticeName()
 	letter := letters.Letter{
 		Greeting: "Hello " + member.GetString("name") + ",",
@@ -114,7 +115,7 @@ func (s *Staff) mailInvite(member *core.Record, link string) error {
 			practice.HumanDuration(s.inviteTTL)),
 	}
 	_, err := s.letters.ToAddress(s.app, schema.PurposeStaffInvite, "Your staff account at "+name, letter, outbox.Message{
-		To: member.Email(), ToName: member.GetString("name"), Sensitive: true,
+		To: member.Email(), ToName: member.GetString("name"), Sensitive: true, Carries: token,
 	})
 	return err
 }

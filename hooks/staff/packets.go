@@ -43,7 +43,7 @@ func (s *Staff) registerPackets() {
 	s.app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		group := se.Router.Group("/api/staff/packets")
 		group.BindFunc(web.NoStore)
-		group.GET("/{id}", handlePacket).BindFunc(RequirePacketReader)
+		group.GET("/{id}", s.handlePacket).BindFunc(RequirePacketReader)
 		group.POST("/{id}/reopen", s.handleReopen).BindFunc(RequirePacketReader)
 		return se.Next()
 	})
@@ -98,9 +98,19 @@ func RequirePacketReader(e *core.RequestEvent) error {
 	return e.NotFoundError("No intake packet has this id.", nil)
 }
 
-// handlePacket gives a packet with its answers to those who may read them.
-func handlePacket(e *core.RequestEvent) error {
+// handlePacket gives a packet with its answers to those who may read
+// them, with what its read view and print page name: the practice, the
+// client and the practice's time zone, where every time is shown.
+func (s *Staff) handlePacket(e *core.RequestEvent) error {
 	packet, _ := e.App.FindRecordById(schema.IntakeAssignments, e.Request.PathValue("id"))
+	settings, err := s.settings.Get()
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	clientName := ""
+	if client, err := e.App.FindRecordById(schema.Clients, packet.GetString("client")); err == nil {
+		clientName = client.GetString("name")
+	}
 	answers := json.RawMessage("{}")
 	state, saved, sent := "", "", ""
 	if response, err := e.App.FindFirstRecordByFilter(schema.IntakeResponses, "assignment = {:id}", dbx.Params{"id": packet.Id}); err == nil {
@@ -114,19 +124,24 @@ func handlePacket(e *core.RequestEvent) error {
 		reopenedBy = later.Id
 	}
 	return e.JSON(http.StatusOK, map[string]any{
-		"id":         packet.Id,
-		"client":     packet.GetString("client"),
-		"title":      packet.GetString("title"),
-		"intro":      packet.GetString("intro"),
-		"questions":  rawJSON(packet, "questions"),
-		"status":     packet.GetString("status"),
-		"due":        packet.GetString("due"),
-		"reopens":    packet.GetString("reopens"),
-		"reopenedBy": reopenedBy,
-		"state":      state,
-		"saved":      saved,
-		"submitted":  sent,
-		"answers":    answers,
+		"id":          packet.Id,
+		"client":      packet.GetString("client"),
+		"clientName":  clientName,
+		"practice":    settings.Name,
+		"timeZone":    settings.TimeZone.String(),
+		"formVersion": packet.GetInt("form_version"),
+		"assigned":    packet.GetDateTime("created").Time(),
+		"title":       packet.GetString("title"),
+		"intro":       packet.GetString("intro"),
+		"questions":   rawJSON(packet, "questions"),
+		"status":      packet.GetString("status"),
+		"due":         packet.GetString("due"),
+		"reopens":     packet.GetString("reopens"),
+		"reopenedBy":  reopenedBy,
+		"state":       state,
+		"saved":       saved,
+		"submitted":   sent,
+		"answers":     answers,
 	})
 }
 

@@ -113,13 +113,25 @@ func RedactTokenPaths(prefix string) func(*core.RequestEvent) error {
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
 
+// framedPreview is the one page another page may frame: the form
+// builder's preview of a form at a phone's width, framed by the builder
+// on the same origin. It holds no data of its own (the builder posts it
+// the questions) and takes no input anywhere.
+const framedPreview = "/staff/preview.html"
+
 // SecurityHeaders applies to everything outside the dashboard, which sets
 // its own policy.
 func SecurityHeaders(e *core.RequestEvent) error {
 	h := e.Response.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	if !strings.HasPrefix(e.Request.URL.Path, "/_/") {
+	switch path := e.Request.URL.Path; {
+	case path == framedPreview:
+		h.Set("X-Frame-Options", "SAMEORIGIN")
+		h.Set("Content-Security-Policy", strings.Replace(contentSecurityPolicy, "frame-ancestors 'none'", "frame-ancestors 'self'", 1))
+	case strings.HasPrefix(path, "/_/"):
+		h.Set("X-Frame-Options", "DENY")
+	default:
+		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
 	}
 	return e.Next()

@@ -11,25 +11,10 @@ import (
 	"portico/internal/testenv"
 )
 
-// desk is a desktop viewport: the workspace is built desktop first.
-var desk = EmulateViewport(1280, 900)
-
-// openAs opens page in a fresh browser signed in with the staff token,
-// as the sign-in page leaves the workspace (hooks/staff tests the sign-in
-// itself), and waits for the page's module to have filled it.
-func openAs(t *testing.T, env *testenv.Env, token, page, ready string) context.Context {
+// openAs opens page signed in with the staff token and waits for ready.
+func openAs(t testing.TB, env *testenv.Env, token, page, ready string) context.Context {
 	t.Helper()
-	tab := testenv.Browser(t)
-	session, _ := json.Marshal(map[string]any{"token": token, "record": map[string]any{}})
-	quoted, _ := json.Marshal(string(session))
-	err := Do(tab, desk, Navigate(env.URL+"/staff/"),
-		Evaluate[Void]("localStorage.setItem('portico.staff', "+string(quoted)+")"),
-		Navigate(env.URL+page), WaitVisible(CSS(ready)))
-	if err != nil {
-		location, _ := Run(tab, Location())
-		t.Fatalf("opening %s: the browser is at %s (%v)", page, location, err)
-	}
-	return tab
+	return env.OpenStaffPage(t, token, page, ready)
 }
 
 func textOf(t *testing.T, tab context.Context, selector string) string {

@@ -94,10 +94,7 @@ func (w *Workspace) handleClient(e *core.RequestEvent) error {
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
-	portal, err := w.portal(e.App, client)
-	if err != nil {
-		return e.InternalServerError("", err)
-	}
+	portal := w.portal(client)
 
 	records, err := e.App.FindRecordsByFilter(schema.Appointments, "client = {:client}", "-starts", 200, 0, dbx.Params{"client": client.Id})
 	if err != nil {
@@ -156,27 +153,14 @@ func (w *Workspace) handleClient(e *core.RequestEvent) error {
 	return e.JSON(http.StatusOK, answer)
 }
 
-// portal reads the client's portal state from their login links: the
-// latest invite, and the latest link or code they used.
-func (w *Workspace) portal(app core.App, client *core.Record) (portalState, error) {
-	state := portalState{State: "off"}
-	var rows []struct {
-		Purpose string `db:"purpose"`
-		Created string `db:"created"`
-		Used    string `db:"used"`
-	}
-	err := app.DB().Select("purpose", "created", "used").From(schema.LoginTokens).
-		Where(dbx.HashExp{"client": client.Id}).All(&rows)
-	if err != nil {
-		return state, err
-	}
-	for _, row := range rows {
-		if created := parseTime(row.Created); row.Purpose == schema.PurposeInvite && created.After(state.Invited) {
-			state.Invited = created
-		}
-		if used := parseTime(row.Used); used.After(state.LastSignedIn) {
-			state.LastSignedIn = used
-		}
+// portal is where the client stands with the portal, from the client's
+// own invited and last_signed_in (login tokens are pruned after a while;
+// these stay).
+func (w *Workspace) portal(client *core.Record) portalState {
+	state := portalState{
+		State:        "off",
+		Invited:      client.GetDateTime("invited").Time(),
+		LastSignedIn: client.GetDateTime("last_signed_in").Time(),
 	}
 	switch {
 	case !client.GetBool("portal_access"):
@@ -187,15 +171,7 @@ func (w *Workspace) portal(app core.App, client *core.Record) (portalState, erro
 	default:
 		state.State = "never-invited"
 	}
-	return state, nil
-}
-
-func parseTime(raw string) time.Time {
-	parsed, err := time.Parse("2006-01-02 15:04:05.000Z", raw)
-	if err != nil {
-		return time.Time{}
-	}
-	return parsed
+	return state
 }
 
 // mailTo is the client's 20 latest mails and their delivery state.

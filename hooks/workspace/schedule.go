@@ -3,6 +3,7 @@ package workspace
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -55,6 +56,11 @@ type appointmentView struct {
 	Client          person     `json:"client"`
 	Clinician       person     `json:"clinician"`
 	Join            *joinState `json:"join,omitzero"`
+	// What the client said, from the reminder links or the portal.
+	Confirmed         bool `json:"confirmed"`
+	CancelledByClient bool `json:"cancelledByClient"`
+	LateCancellation  bool `json:"lateCancellation"` // inside the practice's cancellation policy window
+	TimeRequested     bool `json:"timeRequested"`    // an open request for another time waits on the Requests page
 }
 
 // view is appointment as the workspace shows it, in the practice's zone.
@@ -73,6 +79,10 @@ func (w *Workspace) view(settings practice.Practice, appointment *schema.Appoint
 		Status:          appointment.Status(),
 		Client:          person{Id: appointment.Client.Id, Name: appointment.Client.GetString("name")},
 		Clinician:       person{Id: appointment.Clinician.Id, Name: appointment.Clinician.GetString("name")},
+
+		Confirmed:         appointment.Status() == schema.StatusScheduled && !appointment.GetDateTime("confirmed").IsZero(),
+		CancelledByClient: appointment.Status() == schema.StatusCancelled && appointment.GetString("cancelled_by") == schema.CancelledByClient,
+		LateCancellation:  appointment.GetBool("late_cancellation"),
 	}
 	if !appointment.Telehealth() {
 		v.Place = appointment.Place(settings.Address)
@@ -97,10 +107,18 @@ func (w *Workspace) views(auth *core.Record, settings practice.Practice, records
 	if err != nil {
 		return nil, err
 	}
+	// Open requests are few, and their partial index holds just this column.
+	var open []string
+	if err := w.app.DB().Select("appointment").From(schema.AppointmentRequests).
+		Where(dbx.HashExp{"status": schema.RequestOpen}).Column(&open); err != nil {
+		return nil, err
+	}
 	list := make([]appointmentView, 0, len(loaded))
 	for _, appointment := range loaded {
 		if seesAppointment(auth, appointment) {
-			list = append(list, w.view(settings, appointment))
+			v := w.view(settings, appointment)
+			v.TimeRequested = slices.Contains(open, appointment.Id)
+			list = append(list, v)
 		}
 	}
 	return list, nil

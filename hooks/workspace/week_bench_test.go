@@ -88,7 +88,7 @@ func BenchmarkWeekViewRender500(b *testing.B) {
 	tab := testenv.Browser(b)
 	session, _ := json.Marshal(map[string]any{"token": token, "record": map[string]any{}})
 	quoted, _ := json.Marshal(string(session))
-	if err := Do(tab, desk, Navigate(env.URL+"/staff/"), Evaluate[Void]("localStorage.setItem('portico.staff', "+string(quoted)+")")); err != nil {
+	if err := Do(tab, testenv.Desk, Navigate(env.URL+"/staff/"), Evaluate[Void]("localStorage.setItem('portico.staff', "+string(quoted)+")")); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()

@@ -1,7 +1,9 @@
-// Package workspace is the server side of the staff workspace's Schedule
-// and Clients pages: the day and week schedule, booking, moving and
-// closing appointments, the client list and a client's page, and the
-// invite and portal-access actions. It reads across collections to make
+// Package workspace is the server side of the staff workspace's pages:
+// the day and week schedule, booking, moving and closing appointments,
+// the client list and a client's page, the invite and portal-access
+// actions, clients' requests for another time and cancellations
+// (hooks/actions) with the answers to them, the Packets page's inbox and
+// the form builder's check. It reads across collections to make
 // each page in one answer and checks every request against the staff
 // roles (hooks/staff, docs/staff.md); what an appointment may be (no
 // overlaps, the notices) stays with hooks/appointments' record hooks,
@@ -54,6 +56,11 @@ func (w *Workspace) Register() {
 		group.GET("/clients/{id}", w.handleClient)
 		group.POST("/clients/{id}/invite", w.handleInvite)
 		group.POST("/clients/{id}/portal", w.handlePortal)
+		group.GET("/requests", w.handleRequests)
+		group.POST("/requests/{id}/decline", w.handleDecline)
+		group.GET("/packets", w.handlePackets)
+		// A form's questions fit in the packet body limit intake takes.
+		group.POST("/forms/check", w.handleCheckForm).Bind(apis.BodyLimit(1 << 20))
 		return se.Next()
 	})
 }

@@ -26,7 +26,7 @@ type practice struct {
 	tokens      map[string]string
 }
 
-func newPractice(t *testing.T) *practice {
+func newPractice(t testing.TB) *practice {
 	env := testenv.Start(t)
 	env.Clock.Set(monday)
 	env.SetPractice("timezone", "America/New_York")
@@ -282,4 +282,161 @@ func TestClientPageShowsPortalStateAndMailDelivery(t *testing.T) {
 	if r := env.Do("GET", "/api/portal/appointments", nil, "Authorization", session); r.Status < 400 {
 		t.Errorf("a session from before access was turned off still answers %s", r)
 	}
+}
+
+// TestPortalDatesOutliveTheLoginTokens: "invited on" and "last signed
+// in" stay on the client's page after the retention job has pruned the
+// login tokens they came from, and a stale copy of the client saved
+// later (a dashboard form left open) does not put the old dates back.
+func TestPortalDatesOutliveTheLoginTokens(t *testing.T) {
+	p := newPractice(t)
+	env := p.env
+	cy, invite := env.NewClient("Cy New", "cy@example.com", true)
+	stale, err := env.App.FindRecordById("clients", cy.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token := invite.SignInLink()
+	if r := env.Post("/api/portal/redeem", map[string]string{"token": token}); r.Status != http.StatusOK {
+		t.Fatalf("redeeming the invite answered %s", r)
+	}
+	stale.Set("phone", "+1 555 0199")
+	if err := env.App.Save(stale); err != nil {
+		t.Fatal(err)
+	}
+
+	env.Clock.Advance(40 * 24 * time.Hour)
+	if _, err := env.Portal.Retention.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if n := env.Count("login_tokens", "client = '"+cy.Id+"'"); n != 0 {
+		t.Fatalf("after 40 days %d of Cy's login tokens are kept; want them pruned", n)
+	}
+	_, desk := env.StaffSession("front_desk", nil) // the earlier sessions ended while idle
+	r := env.As(t).Do("GET", "/api/staff/clients/"+cy.Id, nil, "Authorization", desk)
+	portal, _ := r.JSON["portal"].(map[string]any)
+	if r.Status != http.StatusOK || portal["state"] != "signed-in" || portal["invited"] == nil {
+		t.Fatalf("40 days on, with the tokens pruned, Cy's page answers %s; want signed in, with the invite's date", r)
+	}
+	if signedIn, _ := time.Parse(time.RFC3339, portal["lastSignedIn"].(string)); !signedIn.Equal(monday) {
+		t.Errorf("Cy's page says last signed in %v; want %v, when the invite was used", portal["lastSignedIn"], monday)
+	}
+}
+
+// TestEachRoleReachesOnlyItsPartOfFormsAndPackets is the access matrix of
+// the Packets page, the read view and the form builder's check, as each
+// role, a client, another client and nobody: the front desk sees that
+// Ada's packet exists and where it stands, never an answer; a clinician
+// sees only their clients' packets.
+func TestEachRoleReachesOnlyItsPartOfFormsAndPackets(t *testing.T) {
+	p := newPractice(t)
+	env := p.env
+	adas, bens := p.packets(t)
+	answers := []string{"Panic attacks at work"}
+	staffWhoSeeAda := []string{"owner", "clinician", "front desk"}
+	questions := map[string]any{"questions": []map[string]any{{"id": "mood", "kind": "single_choice", "label": "How are you?"}}}
+
+	env.CheckAccess(t, p.callers, []testenv.Access{
+		{Name: "the packets inbox", Method: "GET", Path: "/api/staff/packets", Marker: adas.Id, Allowed: staffWhoSeeAda, Never: answers},
+		{Name: "sent back packets", Method: "GET", Path: "/api/staff/packets?status=submitted", Marker: adas.Id, Allowed: staffWhoSeeAda, Never: answers},
+		{Name: "Ben's packet in the inbox", Method: "GET", Path: "/api/staff/packets?client=" + p.ben.Id, Marker: bens.Id, Allowed: []string{"owner", "front desk"}, Never: answers},
+		{Name: "Ada's answers", Method: "GET", Path: "/api/staff/packets/" + adas.Id, Marker: answers[0], Allowed: []string{"owner", "clinician"}},
+		{Name: "the form builder's check", Method: "POST", Path: "/api/staff/forms/check", Body: questions, Marker: "a choice question needs", Allowed: []string{"owner", "clinician", "other clinician"}},
+	})
+	inbox := p.as(t, "front desk", "GET", "/api/staff/packets", nil)
+	for _, line := range inbox.JSON["packets"].([]any) {
+		if packet := line.(map[string]any); packet["readable"] != false {
+			t.Errorf("the front desk's inbox offers to open %v; want no packet readable", packet["id"])
+		}
+	}
+	if r := p.as(t, "owner", "GET", "/api/staff/packets?status=lost", nil); r.Status != http.StatusBadRequest {
+		t.Errorf("the inbox with an unknown status answered %s; want 400", r)
+	}
+	if r := p.as(t, "owner", "POST", "/api/staff/forms/check", "not a form"); r.Status != http.StatusBadRequest {
+		t.Errorf("checking a body that is not a form answered %s; want 400", r)
+	}
+	r := p.as(t, "clinician", "POST", "/api/staff/forms/check", map[string]any{"questions": []map[string]any{
+		{"id": "a", "kind": "short_text", "label": "Name"}, {"id": "b", "kind": "consent", "label": "Consent"}, {"id": "c", "kind": "heading", "label": ""}}})
+	problems, _ := r.JSON["problems"].([]any)
+	if len(problems) != 2 || problems[0].(map[string]any)["index"] != float64(1) || problems[1].(map[string]any)["index"] != float64(2) {
+		t.Errorf("checking a form with two bad questions answered %s; want both, each with its place", r)
+	}
+}
+
+// TestEditingAFormMakesAVersionAndLeavesSentPacketsAlone: a change to
+// what a client reads is the next version, a save that changes nothing
+// is not, whatever version the request claims; a packet sent before
+// keeps its questions and the version it was sent with.
+func TestEditingAFormMakesAVersionAndLeavesSentPacketsAlone(t *testing.T) {
+	p := newPractice(t)
+	env := p.env
+	form := env.NewForm("First visit", `[{"id":"reason","kind":"long_text","label":"What brings you here?"}]`)
+	sent, _ := env.Assign(p.ada, form)
+	path := "/api/collections/intake_forms/records/" + form.Id
+	for _, c := range []struct {
+		name string
+		body map[string]any
+		want float64
+	}{
+		{"renaming the question", map[string]any{"questions": []map[string]any{{"id": "reason", "kind": "long_text", "label": "What would you like help with?"}}}, 2},
+		{"the same questions again, spaced differently", map[string]any{"questions": []map[string]any{{"label": "What would you like help with?", "kind": "long_text", "id": "reason"}}}, 2},
+		{"claiming version 9", map[string]any{"version": 9}, 2},
+		{"a new title", map[string]any{"title": "Welcome"}, 3},
+	} {
+		if r := p.as(t, "clinician", "PATCH", path, c.body); r.Status != http.StatusOK || r.JSON["version"] != c.want {
+			t.Errorf("%s: %s; want version %v", c.name, r, c.want)
+		}
+	}
+	packet := p.as(t, "clinician", "GET", "/api/staff/packets/"+sent.Id, nil)
+	if !strings.Contains(string(packet.Body), "What brings you here?") || packet.JSON["formVersion"] != float64(1) || packet.JSON["title"] != "First visit" {
+		t.Errorf("the packet sent before the changes reads %s; want its own questions, title and version 1", packet)
+	}
+	inbox := p.as(t, "clinician", "GET", "/api/staff/packets", nil)
+	if line := inbox.JSON["packets"].([]any)[0].(map[string]any); line["formVersion"] != float64(1) || line["formNow"] != float64(3) {
+		t.Errorf("the inbox shows the sent packet as %v; want version 1, with the form at 3 now", line)
+	}
+}
+
+// TestSubmittedPacketIsUnreadUntilStaffOpenIt: the inbox marks a packet
+// sent back that no one has opened since; listing it is not opening it,
+// and one colleague opening it marks it read for the practice.
+func TestSubmittedPacketIsUnreadUntilStaffOpenIt(t *testing.T) {
+	p := newPractice(t)
+	adas, bens := p.packets(t)
+	unread := func(who string) map[string]bool {
+		t.Helper()
+		r := p.as(t, who, "GET", "/api/staff/packets", nil)
+		marks := map[string]bool{}
+		for _, line := range r.JSON["packets"].([]any) {
+			packet := line.(map[string]any)
+			marks[packet["id"].(string)] = packet["unread"] == true
+		}
+		return marks
+	}
+	if marks := unread("owner"); !marks[adas.Id] || marks[bens.Id] {
+		t.Fatalf("before anyone opened it, the owner's inbox marks unread: Ada's %v, Ben's (not sent back) %v; want true, false", marks[adas.Id], marks[bens.Id])
+	}
+	if marks := unread("front desk"); !marks[adas.Id] {
+		t.Fatalf("listing the inbox marked Ada's packet read")
+	}
+	if r := p.as(t, "clinician", "GET", "/api/staff/packets/"+adas.Id, nil); r.Status != http.StatusOK {
+		t.Fatalf("Ada's clinician opening her packet: %s", r)
+	}
+	if marks := unread("owner"); marks[adas.Id] {
+		t.Fatalf("after her clinician opened it, the owner's inbox still marks Ada's packet unread")
+	}
+}
+
+// packets gives Ada and Ben a packet each, and Ada sends hers back with
+// "Panic attacks at work".
+func (p *practice) packets(t *testing.T) (adas, bens *core.Record) {
+	t.Helper()
+	env := p.env
+	form := env.NewForm("First visit", `[{"id":"reason","kind":"long_text","label":"What brings you here?"}]`)
+	adas, _ = env.Assign(p.ada, form)
+	bens, _ = env.Assign(p.ben, form)
+	if r := env.Post("/api/portal/intake/"+adas.Id+"/submit", map[string]any{"answers": map[string]any{"reason": "Panic attacks at work"}}, "Authorization", env.SessionOf(p.ada)); r.Status != http.StatusOK {
+		t.Fatalf("Ada sending her packet answered %s", r)
+	}
+	return adas, bens
 }

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"testing"
@@ -63,6 +64,28 @@ func startBrowser(t testing.TB, limit time.Duration, extra ...chromedp.ExecAlloc
 	})
 	if err := chromedp.Do(tab, Phone); err != nil {
 		t.Fatalf("starting chromium: %v", err)
+	}
+	return tab
+}
+
+// Desk is a desktop viewport: the staff workspace is built desktop first.
+var Desk = chromedp.EmulateViewport(1280, 900)
+
+// OpenStaffPage opens page in a fresh desktop browser signed in with the
+// staff token, as the sign-in page leaves the workspace (hooks/staff
+// tests the sign-in itself), and waits for ready, the element the page's
+// module fills.
+func (env *Env) OpenStaffPage(t testing.TB, token, page, ready string) context.Context {
+	t.Helper()
+	tab := Browser(t)
+	session, _ := json.Marshal(map[string]any{"token": token, "record": map[string]any{}})
+	quoted, _ := json.Marshal(string(session))
+	err := chromedp.Do(tab, Desk, chromedp.Navigate(env.URL+"/staff/"),
+		chromedp.Evaluate[chromedp.Void]("localStorage.setItem('portico.staff', "+string(quoted)+")"),
+		chromedp.Navigate(env.URL+page), chromedp.WaitVisible(chromedp.CSS(ready)))
+	if err != nil {
+		location, _ := chromedp.Run(tab, chromedp.Location())
+		t.Fatalf("opening %s: the browser is at %s (%v)", page, location, err)
 	}
 	return tab
 }

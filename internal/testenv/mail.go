@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -28,6 +30,7 @@ type Mail struct {
 	Attachments map[string][]byte
 	Raw         []byte
 	Received    time.Time // when the server took the message
+	TLS         bool      // whether it came over an encrypted connection
 }
 
 var (
@@ -60,26 +63,53 @@ type MailServer struct {
 	t    TB
 	addr string
 
-	mu       sync.Mutex
-	server   *smtp.Server
-	inbox    []Mail
-	taken    map[int]bool // inbox entries Next has handed to the test
-	arrived  chan struct{}
-	refusal  *smtp.SMTPError
-	sessions int
+	mu             sync.Mutex
+	server         *smtp.Server
+	inbox          []Mail
+	taken          map[int]bool // inbox entries Next has handed to the test
+	arrived        chan struct{}
+	refusal        *smtp.SMTPError
+	sessions       int
+	options        MailServerOptions
+	clearPasswords int // AUTH over a connection that was not encrypted
 }
 
-// StartMailServer listens on a free loopback port until the test ends.
-func StartMailServer(t TB) *MailServer {
+// MailServerOptions make a MailServer like a practice's real one.
+type MailServerOptions struct {
+	// TLS, when set, is offered with STARTTLS.
+	TLS *tls.Config
+	// Username and Password, when set, must sign in (AUTH PLAIN) before mail.
+	Username, Password string
+}
+
+// StartMailServerWith is StartMailServer with options.
+func StartMailServerWith(t TB, options MailServerOptions) *MailServer {
 	t.Helper()
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &MailServer{t: t, addr: listener.Addr().String(), arrived: make(chan struct{}, 1), taken: map[int]bool{}}
+	m := &MailServer{t: t, addr: listener.Addr().String(), arrived: make(chan struct{}, 1), taken: map[int]bool{}, options: options}
 	m.serve(listener)
 	t.Cleanup(m.Down)
 	return m
+}
+
+// Addr is the server's host:port.
+func (m *MailServer) Addr() string { return m.addr }
+
+// PasswordsInClear counts the sign-ins that came over a connection that
+// was not encrypted: anyone on the path read the password.
+func (m *MailServer) PasswordsInClear() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.clearPasswords
+}
+
+// StartMailServer listens on a free loopback port until the test ends.
+func StartMailServer(t TB) *MailServer {
+	t.Helper()
+	return StartMailServerWith(t, MailServerOptions{})
 }
 
 // URL is the server's address in PORTICO_SMTP_URL form.
@@ -90,7 +120,10 @@ func (m *MailServer) URL() string {
 func (m *MailServer) serve(listener net.Listener) {
 	server := smtp.NewServer(backend{m})
 	server.Domain = "mail.test"
+	// Portico is the one to refuse sending a password in clear; the
+	// server takes it, to count it.
 	server.AllowInsecureAuth = true
+	server.TLSConfig = m.options.TLS
 	server.ReadTimeout = 30 * time.Second
 	server.WriteTimeout = 30 * time.Second
 	m.mu.Lock()
@@ -222,12 +255,12 @@ func (m *MailServer) unread(address string) {
 	}
 }
 
-func (m *MailServer) receive(from, to string, raw []byte) error {
+func (m *MailServer) receive(from, to string, raw []byte, encrypted bool) error {
 	parsed, err := parseMail(raw)
 	if err != nil {
 		return err
 	}
-	parsed.From, parsed.To, parsed.Raw, parsed.Received = from, to, raw, time.Now()
+	parsed.From, parsed.To, parsed.Raw, parsed.Received, parsed.TLS = from, to, raw, time.Now(), encrypted
 	m.mu.Lock()
 	m.inbox = append(m.inbox, parsed)
 	m.mu.Unlock()
@@ -240,20 +273,52 @@ func (m *MailServer) receive(from, to string, raw []byte) error {
 
 type backend struct{ m *MailServer }
 
-func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) {
+func (b backend) NewSession(conn *smtp.Conn) (smtp.Session, error) {
 	b.m.mu.Lock()
-	b.m.sessions++
-	b.m.mu.Unlock()
-	return &session{m: b.m}, nil
+	defer b.m.mu.Unlock()
+	if _, upgraded := conn.TLSConnectionState(); !upgraded {
+		b.m.sessions++ // STARTTLS starts a second session on the same connection
+	}
+	return &session{m: b.m, conn: conn}, nil
 }
 
 type session struct {
-	m    *MailServer
-	from string
-	to   []string
+	m        *MailServer
+	conn     *smtp.Conn
+	signedIn bool
+	from     string
+	to       []string
 }
 
-func (s *session) Mail(from string, _ *smtp.MailOptions) error { s.from = from; return nil }
+func (s *session) encrypted() bool {
+	_, ok := s.conn.TLSConnectionState()
+	return ok
+}
+
+func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+func (s *session) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, username, password string) error {
+		s.m.mu.Lock()
+		defer s.m.mu.Unlock()
+		if !s.encrypted() {
+			s.m.clearPasswords++
+		}
+		if username != s.m.options.Username || password != s.m.options.Password {
+			return errors.New("wrong user name or password")
+		}
+		s.signedIn = true
+		return nil
+	}), nil
+}
+
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	if s.m.options.Username != "" && !s.signedIn {
+		return smtp.ErrAuthRequired
+	}
+	s.from = from
+	return nil
+}
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.m.mu.Lock()
@@ -272,7 +337,7 @@ func (s *session) Data(r io.Reader) error {
 		return err
 	}
 	for _, to := range s.to {
-		if err := s.m.receive(s.from, to, raw); err != nil {
+		if err := s.m.receive(s.from, to, raw, s.encrypted()); err != nil {
 			return err
 		}
 	}

@@ -51,7 +51,7 @@ func StartPebble(t *testing.T, httpAddr, httpsAddr string) *ACMEServer {
 	}
 
 	dir := t.TempDir()
-	rootFile, certFile, keyFile := writeServerCertificate(t, dir)
+	rootFile, certFile, keyFile := ServerCertificate(t, dir)
 	dnsAddr, listenAddr, managementAddr := FreeAddr(t), FreeAddr(t), FreeAddr(t)
 	config := map[string]any{"pebble": map[string]any{
 		"listenAddress":           listenAddr,
@@ -144,9 +144,10 @@ func getWhenUp(t *testing.T, client *http.Client, url string) []byte {
 	}
 }
 
-// writeServerCertificate makes a throwaway CA and a certificate for
-// Pebble's own HTTPS on 127.0.0.1: the Debian package ships neither.
-func writeServerCertificate(t *testing.T, dir string) (rootFile, certFile, keyFile string) {
+// ServerCertificate writes a throwaway CA and a certificate for 127.0.0.1
+// and localhost into dir: for Pebble's own HTTPS (the Debian package ships
+// neither) and a mail server's STARTTLS.
+func ServerCertificate(t *testing.T, dir string) (rootFile, certFile, keyFile string) {
 	t.Helper()
 	rootKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	root := &x509.Certificate{

@@ -50,24 +50,32 @@ func (env *Env) NewStaff(role string, clinician *core.Record) Staff {
 // from the email PocketBase's MFA sends, and returns the session's token.
 func (env *Env) SignIn(member Staff) string {
 	env.T.Helper()
-	r := env.Post("/api/collections/staff/auth-with-password", map[string]string{"identity": member.Email, "password": member.Password})
+	return env.SignInTo("staff", member.Email, member.Password)
+}
+
+// SignInTo signs in to an auth collection with a second factor (staff,
+// or the dashboard's _superusers): password, then the emailed code.
+func (env *Env) SignInTo(collection, email, password string) string {
+	env.T.Helper()
+	api := "/api/collections/" + collection
+	r := env.Post(api+"/auth-with-password", map[string]string{"identity": email, "password": password})
 	mfaId, _ := r.JSON["mfaId"].(string)
 	if r.Status != http.StatusUnauthorized || mfaId == "" {
-		env.T.Fatalf("password sign-in for %s: %s; want 401 asking for the emailed code", member.Email, r)
+		env.T.Fatalf("password sign-in for %s: %s; want 401 asking for the emailed code", email, r)
 	}
-	r = env.Post("/api/collections/staff/request-otp", map[string]string{"email": member.Email})
+	r = env.Post(api+"/request-otp", map[string]string{"email": email})
 	otpId, _ := r.JSON["otpId"].(string)
 	if r.Status != http.StatusOK || otpId == "" {
-		env.T.Fatalf("asking for the sign-in code for %s: %s", member.Email, r)
+		env.T.Fatalf("asking for the sign-in code for %s: %s", email, r)
 	}
-	code := env.Mail.Next(member.Email, Wait).StaffCode()
+	code := env.Mail.Next(email, Wait).StaffCode()
 	if code == "" {
-		env.T.Fatalf("the sign-in code mail to %s holds no 6-digit code", member.Email)
+		env.T.Fatalf("the sign-in code mail to %s holds no 6-digit code", email)
 	}
-	r = env.Post("/api/collections/staff/auth-with-otp", map[string]string{"otpId": otpId, "password": code, "mfaId": mfaId})
+	r = env.Post(api+"/auth-with-otp", map[string]string{"otpId": otpId, "password": code, "mfaId": mfaId})
 	token, _ := r.JSON["token"].(string)
 	if r.Status != http.StatusOK || token == "" {
-		env.T.Fatalf("finishing sign-in with the emailed code for %s: %s", member.Email, r)
+		env.T.Fatalf("finishing sign-in with the emailed code for %s: %s", email, r)
 	}
 	return token
 }
@@ -84,7 +92,7 @@ var (
 	staffInvitePattern = regexp.MustCompile(`https?://[^\s"<>]+/staff/set-password\.html#([A-Za-z0-9_-]{43})`)
 )
 
-// StaffCode is the 6-digit code in a staff sign-in code email.
+// StaffCode is the 6-digit code in a staff (or dashboard) sign-in code email.
 func (m Mail) StaffCode() string {
 	match := staffCodePattern.FindStringSubmatch(m.HTML)
 	if match == nil {

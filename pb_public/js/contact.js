@@ -1,15 +1,18 @@
-// The practice's name and ways to reach it, as the join and call pages show them.
+// The practice's name, phone, email and address, on every page that may
+// leave a client needing to get in touch (the join, call and action pages).
+// The page holds an empty, hidden #contact card with a #contact-ways list;
+// showContact fills and shows it.
 
 // fill writes text into every element that selector matches.
 export function fill(selector, text) {
   document.querySelectorAll(selector).forEach((el) => { el.textContent = text; });
 }
 
-// showContact fills the practice's name and the #contact card.
 export function showContact(practice) {
   if (!practice) return;
   if (practice.name) fill("[data-practice-name]", practice.name);
   const ways = document.getElementById("contact-ways");
+  ways.replaceChildren();
   const add = (label, value, href) => {
     if (!value) return;
     const item = document.createElement("li");

@@ -4,8 +4,9 @@ import { fill, showContact } from "./contact.js";
 // The join page explains a telehealth link that does not open a session
 // right now. While the window is open the server serves the call page (or
 // redirects to the clinician's external room), so this page only ever says
-// "soon", "over" or "not taking place".
-const sections = ["loading", "early", "ended", "cancelled", "unknown"];
+// "soon", "over", "not taking place" or, for a fixed room link without a
+// waiting room, that the session cannot open from this link.
+const sections = ["loading", "early", "ended", "cancelled", "shared-room", "unknown"];
 // The last non-empty part: the link works with a trailing slash too.
 const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
 
@@ -45,6 +46,9 @@ async function start() {
       document.getElementById("early-when").textContent = when(data.starts);
       show("early", sections);
       countDown(data.opensInSeconds);
+      return;
+    case "shared_room":
+      show("shared-room", sections);
       return;
     case "cancelled":
       document.getElementById("cancelled-when").textContent = when(data.starts);

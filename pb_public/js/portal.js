@@ -1,4 +1,5 @@
 import { keepAlive, session, showPracticeName, signOut } from "./api.js";
+import { showAppointmentActions } from "./actions.js";
 import { showAppointments } from "./appointments.js";
 import { showFormsSection } from "./forms-section.js";
 
@@ -11,6 +12,7 @@ if (!current) {
   document.getElementById("sign-out").addEventListener("click", () => signOut());
   showPracticeName();
   keepAlive();
-  showAppointments(document.getElementById("portal-sections"));
+  showAppointments(document.getElementById("portal-sections"))
+    .then(() => showAppointmentActions(document.getElementById("appointments")));
   showFormsSection(document.getElementById("portal-sections"));
 }

@@ -12,7 +12,12 @@ const PACKET = { assigned: "Not started", in_progress: "In progress", submitted:
 let zone = "UTC";
 let formsShown = false;
 
-await startPage("clients");
+const { staff } = await startPage("clients");
+if (staff.role === "owner") {
+  $("name").after(element("p", {}, [
+    element("a", { id: "trail", href: "/staff/trail.html?client=" + encodeURIComponent(id), text: "Who has opened or changed this record" }),
+  ]));
+}
 const { data: practice } = await staffRequest("GET", "/api/staff/schedule?days=1");
 if (practice && practice.timeZone) zone = practice.timeZone;
 await load();
@@ -32,7 +37,8 @@ async function load() {
   $("past").replaceChildren(...listOr(data.past.map(appointment), "No past appointments."));
   $("book").href = "/staff/schedule.html?client=" + encodeURIComponent(c.id);
   $("book").hidden = !data.can.book;
-  $("packets").replaceChildren(...listOr(data.packets.map(packet), "No packets yet."));
+  $("packets").replaceChildren(...listOr(data.packets.map((p) => packet(p, data.can.readPackets)), "No packets yet."));
+  $("all-packets").href = "/staff/packets.html?client=" + encodeURIComponent(c.id);
   if (data.can.assign) await showForms();
   $("mail-section").hidden = !data.can.seeMail;
   if (data.can.seeMail) $("mail").replaceChildren(...listOr(data.mail.map(mail), "No mail yet."));
@@ -87,10 +93,13 @@ function appointment(a) {
   ]);
 }
 
-// A packet shows only its title and status here, to every role; its
-// answers are read on the Packets page by those the server lets.
-function packet(p) {
-  return element("li", { "data-packet": p.id }, [element("strong", { text: p.title }),
+// A packet shows only its title and status here, to every role; those
+// the server lets read answers get a link to the packet's read view.
+function packet(p, readable) {
+  const title = readable
+    ? element("a", { href: "/staff/packet.html?id=" + encodeURIComponent(p.id) }, [element("strong", { text: p.title })])
+    : element("strong", { text: p.title });
+  return element("li", { "data-packet": p.id }, [title,
     element("span", { className: "muted", text: " · " + (PACKET[p.status] || p.status) + " · assigned " + dateTime(p.assigned, zone) })]);
 }
 

@@ -68,6 +68,9 @@ function row(a) {
     element("p", { text: details.join(" · ") }),
     element("p", { className: "state" }, [
       element("span", { className: "badge", text: statusLabel(a.status) }),
+      a.confirmed ? element("span", { className: "badge", text: "Confirmed by the client" }) : null,
+      a.timeRequested ? element("a", { className: "badge", href: "/staff/requests.html", text: "Asked for another time" }) : null,
+      a.cancelledByClient ? element("span", { className: "badge", text: a.lateCancellation ? "Late cancellation by the client" : "Cancelled by the client" }) : null,
       a.join ? element("span", { className: "join-state", text: " " + joinLabel(a.join, schedule.timeZone) }) : null,
     ]),
   ]);

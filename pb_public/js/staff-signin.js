@@ -1,5 +1,5 @@
 import { request, show, showPracticeName } from "./api.js";
-import { saveStaffSession, staffSession } from "./staff.js";
+import { returnPath, saveStaffSession, staffSession } from "./staff.js";
 
 // Sign-in: the password, then the code PocketBase emails (its MFA with a
 // one-time password). Nothing here is a client's way in.
@@ -21,7 +21,7 @@ const reasons = {
 };
 
 const params = new URLSearchParams(location.search);
-if (staffSession() && !params.has("signed-out")) location.replace("/staff/home.html");
+if (staffSession() && !params.has("signed-out")) location.replace(returnPath(params));
 showPracticeName();
 const why = params.get("signed-out") || params.get("notice");
 if (why) {
@@ -73,7 +73,7 @@ codeForm.addEventListener("submit", async (event) => {
   button.disabled = false;
   if (status === 200) {
     saveStaffSession(data);
-    location.assign("/staff/home.html");
+    location.assign(returnPath(params));
     return;
   }
   if (status === 429) return fail(code, "code-error", "Too many wrong codes. Please start again with your password.");

@@ -20,13 +20,17 @@ import { request, showPracticeName } from "./api.js";
 import { element } from "./questions.js";
 
 // PAGES is the workspace's navigation, in order. A part still being built
-// shows as "coming soon"; its page is /staff/PAGE.html once ready.
+// shows as "coming soon"; its page is /staff/PAGE.html once ready. A part
+// with roles is shown only to those roles (the server checks again).
 export const PAGES = [
   { page: "home", label: "Home", ready: true },
   { page: "schedule", label: "Schedule", ready: true },
   { page: "clients", label: "Clients", ready: true },
-  { page: "forms", label: "Forms", ready: false },
-  { page: "packets", label: "Packets", ready: false },
+  { page: "requests", label: "Requests", ready: true },
+  { page: "forms", label: "Forms", ready: true },
+  { page: "packets", label: "Packets", ready: true },
+  { page: "team", label: "Team", ready: true, roles: ["owner"] },
+  { page: "trail", label: "Audit trail", ready: true, roles: ["owner"] },
 ];
 
 const SESSION_KEY = "portico.staff";
@@ -57,10 +61,23 @@ export async function staffRequest(method, path, body) {
   return result;
 }
 
-// leave forgets the session here and goes to the sign-in page.
+// leave forgets the session here and goes to the sign-in page, which
+// says why (no reason: nobody was signed in here) and comes back to this
+// page afterwards, so a link in a mail leads to what it names.
 function leave(reason) {
   localStorage.removeItem(SESSION_KEY);
-  location.assign("/staff/?signed-out=" + encodeURIComponent(reason));
+  const query = new URLSearchParams();
+  if (reason) query.set("signed-out", reason);
+  if (location.pathname !== "/staff/" && reason !== "signed-out") query.set("next", location.pathname + location.search);
+  location.assign("/staff/?" + query);
+}
+
+// returnPath is where the sign-in page goes once signed in: the
+// workspace page that sent the person there, or the home page. Only a
+// page of the workspace itself: never another site.
+export function returnPath(params) {
+  const next = params.get("next") || "";
+  return /^\/staff\/[a-z-]+\.html(\?[^#]*)?$/.test(next) ? next : "/staff/home.html";
 }
 
 // signOut ends the session on the server, then here; reason is what the
@@ -76,7 +93,7 @@ export async function signOut(reason = "signed-out") {
 // while the person works. It resolves to {staff, idleMinutes}.
 export async function startPage(current) {
   if (!staffSession()) {
-    leave("ended");
+    leave("");
     return new Promise(() => {});
   }
   const { status, data } = await staffRequest("GET", "/api/staff/session");
@@ -85,7 +102,7 @@ export async function startPage(current) {
     if (status !== 401 && error) error.textContent = data.message || "We could not reach the workspace.";
     return new Promise(() => {});
   }
-  mountHeader(current);
+  mountHeader(current, data.staff);
   showPracticeName();
   document.querySelectorAll("[data-staff-name]").forEach((el) => { el.textContent = data.staff.name; });
   watchIdle(data.idleMinutes);
@@ -93,14 +110,14 @@ export async function startPage(current) {
 }
 
 // mountHeader puts the workspace's header and navigation above <main>.
-function mountHeader(current) {
+function mountHeader(current, staff) {
   const signOutButton = element("button", { id: "sign-out", className: "quiet", type: "button", text: "Sign out" });
   signOutButton.addEventListener("click", () => signOut());
   const practice = element("header", { className: "practice" }, [
     element("span", { className: "name", "data-practice-name": "", text: "Staff workspace" }),
     element("span", { className: "who" }, [element("span", { "data-staff-name": "" }), signOutButton]),
   ]);
-  const links = PAGES.map(({ page, label, ready }) => {
+  const links = PAGES.filter(({ roles }) => !roles || roles.includes(staff.role)).map(({ page, label, ready }) => {
     if (!ready) return element("span", { className: "soon", "data-page": page, text: `${label} (coming soon)` });
     const link = element("a", { href: `/staff/${page}.html`, "data-page": page, text: label });
     if (page === current) link.setAttribute("aria-current", "page");
