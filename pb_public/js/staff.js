@@ -90,7 +90,8 @@ export async function signOut(reason = "signed-out") {
 
 // startPage makes a workspace page: it checks the session with the server
 // (which counts as activity), fills the header and keeps the session alive
-// while the person works. It resolves to {staff, idleMinutes}.
+// while the person works. It resolves to {staff, idleMinutes, ends,
+// timeZone}: timeZone is the practice's, which every page writes times in.
 export async function startPage(current) {
   if (!staffSession()) {
     leave("");
