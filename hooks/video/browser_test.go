@@ -25,8 +25,6 @@ type received struct {
 	ICEUfrag      string  `json:"iceUfrag"`
 }
 
-const statsOf = `import(%q).then((page) => page.stats())`
-
 // browserWait bounds one step of a call page (a redraw after the server
 // answered, a status line): the browsers of a call share two cores with
 // the server, and a step that takes a second alone can take most of a
@@ -38,61 +36,37 @@ const browserWait = time.Minute
 // two looks. It returns the last look.
 func receiving(t *testing.T, tab context.Context, module, who string, want int) []received {
 	t.Helper()
-	var first, last []received
 	// A call of five browsers on two cores decodes slowly: give it time, not
 	// a verdict, but stop before the tab's own limit so that a failure
 	// shows what the page received.
-	deadline := time.Now().Add(time.Duration(60*want) * time.Second)
-	if limit, ok := tab.Deadline(); ok && limit.Add(-10*time.Second).Before(deadline) {
-		deadline = limit.Add(-10 * time.Second)
+	limit := time.Duration(60*want) * time.Second
+	if deadline, ok := tab.Deadline(); ok && time.Until(deadline)-10*time.Second < limit {
+		limit = time.Until(deadline) - 10*time.Second
 	}
-	for time.Now().Before(deadline) {
-		stats, err := Run(tab, Evaluate[[]received](fmt.Sprintf(statsOf, module), EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("%s: reading the call's stats: %v", who, err)
-		}
-		if len(stats) == want && flowing(first, stats) {
-			return stats
-		}
-		if len(stats) == want && first == nil && allSome(stats) {
-			first = stats
-		}
-		last = stats
-		if err := Do(tab, Sleep(500*time.Millisecond)); err != nil { // a poll of the browser's own counters
-			t.Fatal(err)
-		}
+	key := fmt.Sprintf("receiving%d", time.Now().UnixNano()) // this wait's own first look
+	// The page looks at its own counters every half second: getStats has no event to wait on.
+	look := fmt.Sprintf(lookAtStats, module, want, key)
+	flowing, err := Run(tab, Poll[bool](look, WithPollingInterval(500*time.Millisecond), WithPollingTimeout(limit)))
+	last, _ := Run(tab, Evaluate[[]received](fmt.Sprintf("window[%q] || []", key+"last")))
+	if !flowing {
+		t.Fatalf("%s never saw and heard %d other people (%v): last stats %+v", who, want, err, last)
 	}
-	t.Fatalf("%s never saw and heard %d other people: last stats %+v", who, want, last)
-	return nil
+	return last
 }
 
-func allSome(stats []received) bool {
-	for _, s := range stats {
-		if s.FramesDecoded == 0 || s.AudioEnergy == 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// flowing says the counters rose for every peer since the first look.
-func flowing(first, now []received) bool {
-	if first == nil {
-		return false
-	}
-	for _, s := range now {
-		rose := false
-		for _, f := range first {
-			if f.ID == s.ID && s.FramesDecoded > f.FramesDecoded && s.AudioEnergy > f.AudioEnergy {
-				rose = true
-			}
-		}
-		if !rose {
-			return false
-		}
-	}
-	return true
-}
+// lookAtStats is one look of receiving, in the page: true once every one
+// of want people's frames and audio energy rose since the first look that
+// had some of both (kept in window[key]; the last look in window[key+"last"]).
+const lookAtStats = `import(%q).then((page) => page.stats()).then((stats) => {
+  const want = %d, key = %q, first = window[key];
+  window[key + "last"] = stats;
+  if (stats.length !== want || !stats.every((s) => s.framesDecoded > 0 && s.audioEnergy > 0)) return false;
+  if (!first) {
+    window[key] = stats;
+    return false;
+  }
+  return stats.every((s) => first.some((f) => f.id === s.id && s.framesDecoded > f.framesDecoded && s.audioEnergy > f.audioEnergy));
+}).catch(() => false)`
 
 // browser starts a Chromium with a fake camera: testenv.CallBrowser or testenv.SmallCameraBrowser.
 type browser func(testing.TB) context.Context
@@ -287,10 +261,36 @@ func TestFourPeopleInOneCall(t *testing.T) {
 	stage("the clinician sees and hears the three others")
 
 	admit(t, clinician, "Dee")
-	full, _ := Run(clinician, Poll[bool](`document.getElementById("status").textContent.includes("already has 4 people")`, WithPollingTimeout(browserWait)))
-	if !full {
+	const full = `document.getElementById("status").textContent.includes("already has 4 people")`
+	if told, _ := Run(clinician, Poll[bool](full, WithPollingTimeout(browserWait))); !told {
 		t.Errorf("the clinician was not told the call is full")
 	}
+	stage("the clinician is told the call is full")
+
+	// Cleo's phone stops answering, as in a tunnel: the clinician is told
+	// the connection is poor, and told again when it recovers, each on the
+	// quality line: the news that the call is full stays on its own line.
+	thaw := testenv.Freeze(t, family[2])
+	if told, _ := Run(clinician, Poll[bool](`document.getElementById("quality").textContent.includes("The connection is poor")`, WithPollingTimeout(browserWait))); !told {
+		quality, _ := Run(clinician, Text(ID("quality")))
+		t.Errorf("with Cleo's phone silent, the clinician's page says %q about the connection; want that it is poor", quality)
+	}
+	stage("Cleo's phone is silent: the clinician is told the connection is poor")
+	fullStill := func(when string) {
+		t.Helper()
+		if still, _ := Run(clinician, Evaluate[bool](full)); !still {
+			status, _ := Run(clinician, Text(ID("status")))
+			t.Errorf("%s the status line no longer says the call is full: it says %q", when, status)
+		}
+	}
+	fullStill("told the connection is poor,")
+	thaw()
+	if recovered, _ := Run(clinician, Poll[bool](`document.getElementById("quality").textContent === "" && !document.querySelector(".stage figure.poor")`, WithPollingTimeout(browserWait))); !recovered {
+		quality, _ := Run(clinician, Text(ID("quality")))
+		t.Errorf("after Cleo's phone answered again the clinician's page still says %q", quality)
+	}
+	stage("Cleo's phone answers again")
+	fullStill("told the connection recovered,")
 	present := env.Do(http.MethodGet, "/api/video/present/"+appointment.Id, nil, "Authorization", staff)
 	if waiting, _ := present.JSON["waiting"].([]any); len(waiting) != 1 || len(present.JSON["inCall"].([]any)) != 4 {
 		t.Errorf("in a full call a fifth person is not left waiting: %s", present)

@@ -10,7 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -87,6 +90,58 @@ func callBrowser(t testing.TB, camera ...chromedp.ExecAllocatorOption) context.C
 // lets a phone change networks, so a test sees the leave without waiting.
 func DroppedLeaveAtOnce(c *hooks.Config) {
 	c.Video.Grace = time.Millisecond
+}
+
+// Freeze stops every process of tab's browser, as a phone that goes into
+// a tunnel stops answering: the others in the call hear nothing from it,
+// while its signalling stream stays open. The returned thaw (also run when
+// the test ends) lets it go on where it stopped.
+func Freeze(t testing.TB, tab context.Context) (thaw func()) {
+	t.Helper()
+	c := chromedp.FromContext(tab)
+	if c == nil || c.Browser == nil || c.Browser.Process() == nil {
+		t.Fatal("Freeze: the tab has no browser process of its own")
+	}
+	pids := descendants(c.Browser.Process().Pid)
+	signal := func(sig syscall.Signal) {
+		for _, pid := range pids {
+			syscall.Kill(pid, sig) // a process that already ended has nothing to stop
+		}
+	}
+	signal(syscall.SIGSTOP)
+	var once sync.Once
+	thaw = func() { once.Do(func() { signal(syscall.SIGCONT) }) }
+	t.Cleanup(thaw)
+	return thaw
+}
+
+// descendants is pid and every process below it, read from /proc.
+func descendants(pid int) []int {
+	children := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, entry := range entries {
+		child, err := strconv.Atoi(entry.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + entry.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so read after its ")".
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) < 2 {
+			continue
+		}
+		if parent, err := strconv.Atoi(fields[1]); err == nil {
+			children[parent] = append(children[parent], child)
+		}
+	}
+	all := []int{pid}
+	for i := 0; i < len(all); i++ {
+		all = append(all, children[all[i]]...)
+	}
+	return all
 }
 
 // ScannerBrowser is Browser with the camera and microphone refused, as a

@@ -132,7 +132,7 @@ export class Call {
 
   connect(person, offerer) {
     const pc = new RTCPeerConnection(this.rtcConfig);
-    const peer = { ...person, pc, offerer, candidates: [], stream: new MediaStream(), poor: false, lastBytes: 0 };
+    const peer = { ...person, pc, offerer, candidates: [], stream: new MediaStream(), poor: false, lastLost: 0, lastReceived: 0, pairId: null, pairResponses: 0, pairRoundTrips: 0 };
     this.peers.set(person.id, peer);
     for (const track of this.stream.getTracks()) pc.addTrack(track, this.stream);
     pc.ontrack = (event) => {
@@ -145,9 +145,9 @@ export class Call {
     pc.oniceconnectionstatechange = () => {
       const state = pc.iceConnectionState;
       if (state === "failed") this.restart(peer);
-      if (state === "disconnected") this.handlers.onQuality(peer, true);
+      if (state === "disconnected") this.setPoor(peer, true);
       if (state === "connected" || state === "completed") {
-        this.handlers.onQuality(peer, false);
+        this.setPoor(peer, false);
         this.fitUpload();
       }
     };
@@ -195,31 +195,46 @@ export class Call {
   }
 
   // checkQuality calls a connection poor when packets go missing or the
-  // round trip is long; people are told, not left wondering.
+  // round trip is long; people are told, not left wondering. Both are
+  // measured over the last look's window only, so a connection that
+  // recovers is called good again at the next look.
   async checkQuality() {
     for (const peer of this.peers.values()) {
       const stats = await peer.pc.getStats().catch(() => null);
       if (!stats) continue;
       let lost = 0;
       let received = 0;
-      let rtt = 0;
+      let pair = null;
       stats.forEach((report) => {
         if (report.type === "inbound-rtp") {
           lost += report.packetsLost || 0;
           received += report.packetsReceived || 0;
         }
-        if (report.type === "candidate-pair" && report.nominated && report.currentRoundTripTime) rtt = report.currentRoundTripTime;
+        if (report.type === "transport" && report.selectedCandidatePairId) pair = stats.get(report.selectedCandidatePairId) || null;
       });
-      const newLost = lost - (peer.lastLost || 0);
-      const newReceived = received - (peer.lastReceived || 0);
+      const newLost = lost - peer.lastLost;
+      const newReceived = received - peer.lastReceived;
       peer.lastLost = lost;
       peer.lastReceived = received;
-      const poor = rtt > 0.6 || (newReceived + newLost > 0 && newLost / (newReceived + newLost) > 0.08);
-      if (poor !== peer.poor) {
-        peer.poor = poor;
-        this.handlers.onQuality(peer, poor);
+      const lossy = newReceived + newLost > 0 && newLost / (newReceived + newLost) > 0.08;
+      // The mean round trip of the checks answered since the last look, on the same path.
+      let rtt = 0;
+      const responses = pair ? pair.responsesReceived || 0 : 0;
+      const total = pair ? pair.totalRoundTripTime || 0 : 0;
+      if (pair && pair.id === peer.pairId && responses > peer.pairResponses) {
+        rtt = (total - peer.pairRoundTrips) / (responses - peer.pairResponses);
       }
+      Object.assign(peer, { pairId: pair && pair.id, pairResponses: responses, pairRoundTrips: total });
+      // A connection that stopped answering stays poor until it answers again.
+      this.setPoor(peer, peer.pc.iceConnectionState === "disconnected" || rtt > 0.6 || lossy);
     }
+  }
+
+  // setPoor tells the page when a peer's connection turns poor or good again.
+  setPoor(peer, poor) {
+    if (poor === peer.poor) return;
+    peer.poor = poor;
+    this.handlers.onQuality(peer, poor);
   }
 
   // replaceTrack swaps the camera or microphone without a new negotiation.

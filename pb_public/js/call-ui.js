@@ -22,7 +22,8 @@ const cameraCheck = `
 const callStage = `
   <div class="stage" id="stage"></div>
   <video id="self" class="self" autoplay muted playsinline aria-label="Your camera"></video>
-  <p class="call-status" id="status" role="status" aria-live="polite"></p>`;
+  <p class="call-status" id="status" role="status" aria-live="polite"></p>
+  <p class="call-status" id="quality" role="status" aria-live="polite"></p>`;
 const callControls = `
   <button type="button" class="quiet" id="mute" aria-pressed="false">Mute</button>
   <button type="button" class="quiet" id="camera-off" aria-pressed="false">Camera off</button>
@@ -38,6 +39,7 @@ export class CallPage {
     this.sections = sections;
     this.local = new Local();
     this.call = null;
+    this.poor = new Set(); // the people whose connection is poor now
     this.$ = (id) => document.getElementById(id);
     this.$("retry").addEventListener("click", () => this.check());
     this.$("retry-device").addEventListener("click", () => this.check());
@@ -101,8 +103,22 @@ export class CallPage {
     if (this.call) this.call.replaceTrack(track);
   }
 
+  // status is the call's news: who left, a full call, a reconnect. How
+  // good the connection is has its own line (quality), so that a change in
+  // it never wipes the news.
   status(text) {
     this.$("status").textContent = text;
+  }
+
+  // quality marks peer's connection poor or not, and says so while anyone's is.
+  quality(peer, poor) {
+    if (poor) this.poor.add(peer.id);
+    else this.poor.delete(peer.id);
+    const tile = document.querySelector(`[data-peer="${CSS.escape(peer.id)}"]`);
+    if (tile) tile.classList.toggle("poor", poor);
+    this.$("quality").textContent = this.poor.size
+      ? "The connection is poor: the picture may freeze or the sound break up. Moving closer to your Wi-Fi can help."
+      : "";
   }
 
   // handlers are the Call's: people appear and go, and the page says how the connection is.
@@ -123,16 +139,13 @@ export class CallPage {
       onPeerLeft: (peer) => {
         const tile = document.querySelector(`[data-peer="${CSS.escape(peer.id)}"]`);
         if (tile) tile.remove();
+        this.quality(peer, false);
         if (this.call && this.call.peers.size === 0 && !this.call.left) {
           this.status(`${peer.name || "The other person"} left the session. You can wait here in case they come back.`);
         }
       },
       onWaiting: (list) => this.waiting && this.waiting(list),
-      onQuality: (peer, poor) => {
-        const tile = document.querySelector(`[data-peer="${CSS.escape(peer.id)}"]`);
-        if (tile) tile.classList.toggle("poor", poor);
-        this.status(poor ? "The connection is poor: the picture may freeze or the sound break up. Moving closer to your Wi-Fi can help." : "");
-      },
+      onQuality: (peer, poor) => this.quality(peer, poor),
     };
   }
 
