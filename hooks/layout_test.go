@@ -30,6 +30,8 @@ var namedExports = map[[2]string][]string{
 	{"workspace", "clients"}:      {"Clients"},                                                                                   // the client page sends the portal invite
 	{"audit", "video"}:            {"Service", "PresenceEvent", "RoleClinician"},                                                 // joins and leaves of a call are on the trail
 	{"join", "video"}:             {"Calls", "Call", "Host", "Service", "ErrUnknownCall", "ErrNotHost"},                          // a join link opens its appointment's call
+	{"messages", "signin"}:        {"SignIn", "LinkLetter", "Requester"},                                                         // a message notice signs the client in
+	{"messages", "staff"}:         {"CanReadClient", "RoleOwner", "RoleClinician", "RoleFrontDesk"},                              // who reads a thread follows the staff roles
 	{"workspace", "audit"}:        {"LastViewed"},                                                                                // a packet is unread until the trail shows staff opened it
 	{"workspace", "intake"}:       {"CheckQuestions", "Problem"},                                                                 // the form builder checks questions by intake's own rules
 	{"actions", "appointments"}:   {"Appointments", "OfferInMail", "Change", "ChangeMoved", "ChangeCancelled"},                   // mail about an appointment carries the actions; a staff change settles the client's answers
