@@ -2,6 +2,7 @@ package video_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -31,27 +32,79 @@ type received struct {
 // minute then. Only a failing step waits this long.
 const browserWait = time.Minute
 
+// until polls the page until js is true, for at most limit, and says
+// whether it came true, with the poll's error if it did not. A poll cut
+// short by an error is started again: under load a poll can start in the
+// document the tab just left, and that document is destroyed under it.
+func until(tab context.Context, js string, limit time.Duration, options ...PollOption) (bool, error) {
+	deadline := time.Now().Add(limit)
+	for {
+		ok, err := Run(tab, Poll[bool](js, append(options, WithPollingTimeout(time.Until(deadline)))...))
+		if err == nil || errors.Is(err, ErrPollingTimeout) || tab.Err() != nil || time.Until(deadline) <= 0 {
+			return ok, err
+		}
+	}
+}
+
 // receiving waits until the page receives moving video and sound from
 // want other people: frames decoded and audio energy both rising between
 // two looks. It returns the last look.
 func receiving(t *testing.T, tab context.Context, module, who string, want int) []received {
 	t.Helper()
+	stats, err := receive(tab, module, who, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stats
+}
+
+// everyoneReceiving is receiving for several pages at once: each one
+// waits in its own browser, so the wait is the slowest page's, not their sum.
+func everyoneReceiving(t *testing.T, pages []callPage, want int) {
+	t.Helper()
+	failures := make(chan error, len(pages))
+	for _, page := range pages {
+		go func() {
+			_, err := receive(page.tab, page.module, page.who, want)
+			failures <- err
+		}()
+	}
+	failed := false
+	for range pages {
+		if err := <-failures; err != nil {
+			t.Error(err)
+			failed = true
+		}
+	}
+	if failed {
+		t.FailNow()
+	}
+}
+
+// callPage is one person's call page in a test.
+type callPage struct {
+	tab         context.Context
+	module, who string
+}
+
+// receive is receiving's wait, with what went wrong as an error.
+func receive(tab context.Context, module, who string, want int) ([]received, error) {
 	// A call of five browsers on two cores decodes slowly: give it time, not
-	// a verdict, but stop before the tab's own limit so that a failure
-	// shows what the page received.
-	limit := time.Duration(60*want) * time.Second
-	if deadline, ok := tab.Deadline(); ok && time.Until(deadline)-10*time.Second < limit {
-		limit = time.Until(deadline) - 10*time.Second
+	// a verdict, but stop well before the tab's own limit so that a
+	// failure can still read what the page received.
+	limit := time.Duration(90*want) * time.Second
+	if deadline, ok := tab.Deadline(); ok && time.Until(deadline)-30*time.Second < limit {
+		limit = time.Until(deadline) - 30*time.Second
 	}
 	key := fmt.Sprintf("receiving%d", time.Now().UnixNano()) // this wait's own first look
 	// The page looks at its own counters every half second: getStats has no event to wait on.
 	look := fmt.Sprintf(lookAtStats, module, want, key)
-	flowing, err := Run(tab, Poll[bool](look, WithPollingInterval(500*time.Millisecond), WithPollingTimeout(limit)))
+	flowing, err := until(tab, look, limit, WithPollingInterval(500*time.Millisecond))
 	last, _ := Run(tab, Evaluate[[]received](fmt.Sprintf("window[%q] || []", key+"last")))
 	if !flowing {
-		t.Fatalf("%s never saw and heard %d other people (%v): last stats %+v", who, want, err, last)
+		return last, fmt.Errorf("%s never saw and heard %d other people within %s (%v): last stats %+v", who, want, limit.Round(time.Second), err, last)
 	}
-	return last
+	return last, nil
 }
 
 // lookAtStats is one look of receiving, in the page: true once every one
@@ -99,9 +152,9 @@ func openAsClinician(t testing.TB, start browser, env *testenv.Env, appointment 
 	}
 	if waiting != "" {
 		says := waiting + " is waiting to be let in."
-		if shown, _ := Run(tab, Poll[bool](fmt.Sprintf(`document.getElementById("days").textContent.includes(%q)`, says), WithPollingTimeout(browserWait))); !shown {
+		if shown, err := until(tab, fmt.Sprintf(`document.getElementById("days").textContent.includes(%q)`, says), browserWait); !shown {
 			text, _ := Run(tab, Text(ID("days")))
-			t.Fatalf("the schedule does not say %q; it shows %q", says, text)
+			t.Fatalf("the schedule does not say %q; it shows %q (%v)", says, text, err)
 		}
 		testenv.Accessible(t, tab, "schedule with a session open")
 	}
@@ -136,7 +189,7 @@ func admit(t *testing.T, clinician context.Context, name string) {
 	// let in the wrong person), so wait for that redraw: the pressed
 	// button's own disabled state says nothing about the server.
 	settled := fmt.Sprintf(`![...document.querySelectorAll("#waiting-list button")].some((b) => b.textContent === %q) || document.getElementById("status").textContent.includes("already has 4 people")`, label)
-	if done, _ := Run(clinician, Poll[bool](settled, WithPollingTimeout(browserWait))); !done {
+	if done, _ := until(clinician, settled, browserWait); !done {
 		t.Fatalf("after the clinician let %s in, the waiting room still lists them", name)
 	}
 }
@@ -145,7 +198,7 @@ func admit(t *testing.T, clinician context.Context, name string) {
 func waitingListShows(t *testing.T, clinician context.Context, n int) {
 	t.Helper()
 	shows := fmt.Sprintf(`document.querySelectorAll("#waiting-list button").length === %d`, n)
-	if done, _ := Run(clinician, Poll[bool](shows, WithPollingTimeout(browserWait))); !done {
+	if done, _ := until(clinician, shows, browserWait); !done {
 		listed, _ := Run(clinician, Text(ID("waiting-list")))
 		t.Fatalf("the clinician's waiting room never listed %d people: it shows %q", n, listed)
 	}
@@ -203,7 +256,7 @@ func TestClientAndClinicianSeeAndHearEachOther(t *testing.T) {
 			if err := Do(ada, Evaluate[Void](`dispatchEvent(new Event("online"))`)); err != nil {
 				t.Fatal(err)
 			}
-			restarted, _ := Run(ada, Poll[bool](fmt.Sprintf(`import("/js/call.js").then((page) => page.stats()).then((s) => s.length === 1 && s[0].iceUfrag !== "" && s[0].iceUfrag !== %q)`, fromClinician[0].ICEUfrag), WithPollingTimeout(browserWait), WithPollingInterval(100*time.Millisecond)))
+			restarted, _ := until(ada, fmt.Sprintf(`import("/js/call.js").then((page) => page.stats()).then((s) => s.length === 1 && s[0].iceUfrag !== "" && s[0].iceUfrag !== %q)`, fromClinician[0].ICEUfrag), browserWait, WithPollingInterval(100*time.Millisecond))
 			if !restarted {
 				t.Errorf("after a network change the client's connection kept its old ICE credentials: no ICE restart")
 			}
@@ -213,7 +266,7 @@ func TestClientAndClinicianSeeAndHearEachOther(t *testing.T) {
 			if err := Do(ada, Click(ID("leave")), WaitVisible(ID("over"))); err != nil {
 				t.Fatalf("leaving: %v", err)
 			}
-			told, _ := Run(clinician, Poll[bool](`document.getElementById("status").textContent.includes("Ada left the session")`, WithPollingTimeout(browserWait)))
+			told, _ := until(clinician, `document.getElementById("status").textContent.includes("Ada left the session")`, browserWait)
 			if !told {
 				status, _ := Run(clinician, Text(ID("status")))
 				t.Errorf("after the client left the clinician's page says %q", status)
@@ -253,16 +306,16 @@ func TestFourPeopleInOneCall(t *testing.T) {
 		}
 	}
 	stage("all four are in the call")
+	pages := []callPage{{clinician, "/staff/call.js", "the clinician"}}
 	for i, tab := range family {
-		receiving(t, tab, "/js/call.js", names[i], 3)
-		stage(names[i] + " sees and hears the three others")
+		pages = append(pages, callPage{tab, "/js/call.js", names[i]})
 	}
-	receiving(t, clinician, "/staff/call.js", "the clinician", 3)
-	stage("the clinician sees and hears the three others")
+	everyoneReceiving(t, pages, 3)
+	stage("each of the four sees and hears the three others")
 
 	admit(t, clinician, "Dee")
 	const full = `document.getElementById("status").textContent.includes("already has 4 people")`
-	if told, _ := Run(clinician, Poll[bool](full, WithPollingTimeout(browserWait))); !told {
+	if told, _ := until(clinician, full, browserWait); !told {
 		t.Errorf("the clinician was not told the call is full")
 	}
 	stage("the clinician is told the call is full")
@@ -271,7 +324,7 @@ func TestFourPeopleInOneCall(t *testing.T) {
 	// the connection is poor, and told again when it recovers, each on the
 	// quality line: the news that the call is full stays on its own line.
 	thaw := testenv.Freeze(t, family[2])
-	if told, _ := Run(clinician, Poll[bool](`document.getElementById("quality").textContent.includes("The connection is poor")`, WithPollingTimeout(browserWait))); !told {
+	if told, _ := until(clinician, `document.getElementById("quality").textContent.includes("The connection is poor")`, browserWait); !told {
 		quality, _ := Run(clinician, Text(ID("quality")))
 		t.Errorf("with Cleo's phone silent, the clinician's page says %q about the connection; want that it is poor", quality)
 	}
@@ -285,7 +338,7 @@ func TestFourPeopleInOneCall(t *testing.T) {
 	}
 	fullStill("told the connection is poor,")
 	thaw()
-	if recovered, _ := Run(clinician, Poll[bool](`document.getElementById("quality").textContent === "" && !document.querySelector(".stage figure.poor")`, WithPollingTimeout(browserWait))); !recovered {
+	if recovered, _ := until(clinician, `document.getElementById("quality").textContent === "" && !document.querySelector(".stage figure.poor")`, browserWait); !recovered {
 		quality, _ := Run(clinician, Text(ID("quality")))
 		t.Errorf("after Cleo's phone answered again the clinician's page still says %q", quality)
 	}
@@ -308,6 +361,7 @@ func TestFourPeopleInOneCall(t *testing.T) {
 	if _, told := fifth.Next("ended", wait); !told {
 		t.Errorf("the person in the waiting room was not told the session ended")
 	}
+	stage("the session ended for everyone")
 	if title, _ := Run(family[0], Text(ID("over-title"))); title != "The session has ended" {
 		t.Errorf("after the clinician ended it the client reads %q", title)
 	}
@@ -354,7 +408,7 @@ func TestBlockedCameraExplainsHowToAllowIt(t *testing.T) {
 	if err := Do(tab, Navigate(link)); err != nil {
 		t.Fatal(err)
 	}
-	explained, _ := Run(tab, Poll[bool](`!document.getElementById("blocked").hidden || !document.getElementById("nodevice").hidden`, WithPollingTimeout(browserWait)))
+	explained, _ := until(tab, `!document.getElementById("blocked").hidden || !document.getElementById("nodevice").hidden`, browserWait)
 	if !explained {
 		t.Fatalf("with the camera refused the page explained nothing")
 	}
