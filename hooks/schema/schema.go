@@ -26,6 +26,9 @@ const (
 	IntakeResponses   = "intake_responses"
 	Staff             = "staff"
 	StaffSessions     = "staff_sessions"
+	// SignInRequests are the sign-in link requests answered 202, kept
+	// until processed and then for the retention period.
+	SignInRequests = "signin_requests"
 	// AppointmentRequests are clients' requests for another time.
 	AppointmentRequests = "appointment_requests"
 )
