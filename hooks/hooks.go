@@ -25,6 +25,7 @@ import (
 	"portico/hooks/intake"
 	"portico/hooks/join"
 	"portico/hooks/letters"
+	"portico/hooks/messages"
 	"portico/hooks/outbox"
 	"portico/hooks/pages"
 	"portico/hooks/practice"
@@ -45,6 +46,7 @@ type Portal struct {
 	Practice  *practice.Settings
 	Reminders *reminders.Reminders
 	Audit     *audit.Trail
+	Messages  *messages.Messages
 	Retention *retention.Retention
 }
 
@@ -125,6 +127,13 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// Workspace: the Schedule and Clients pages' routes, /api/staff/{schedule,appointments,clients}.
 	workspace.New(app, config.Now, settings, people).Register()
 
+	// Messages: threads between a client and the practice with protected
+	// attachments, unread marks and content-free notices; /api/messages/...
+	// and the portico_message_notices cron job. After the audit trail,
+	// whose route table records its reads, sends and downloads.
+	talk := messages.New(app, config.Now, settings, mail, signIn, ratelimit.New(config.Now), config.InviteTTL)
+	talk.Register()
+
 	// Retention: deletes used and expired tokens and delivered mail after
 	// config.Retention, in small batches; the portico_retention cron job
 	// and `portico retention run`. Its own package, since it prunes the
@@ -140,5 +149,5 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// data-dir errors, certificates kept out of backups.
 	serve.Register(app)
 
-	return &Portal{Outbox: queue, Requests: signIn.Requests(), Practice: settings, Reminders: remind, Audit: trail, Retention: prune}
+	return &Portal{Outbox: queue, Requests: signIn.Requests(), Practice: settings, Reminders: remind, Audit: trail, Messages: talk, Retention: prune}
 }

@@ -36,6 +36,8 @@ var clientOf = map[string]string{
 	schema.Appointments:      "client",
 	schema.IntakeAssignments: "client",
 	schema.IntakeResponses:   "client",
+	schema.MessageThreads:    "client",
+	schema.Messages:          "client",
 	// A request for another time holds what the client wrote.
 	schema.AppointmentRequests: "client",
 }
@@ -81,6 +83,7 @@ func (t *Trail) Register() {
 	}
 	t.guardAppendOnly()
 	t.recordReads()
+	t.recordDownloads()
 	t.recordChanges()
 	t.recordSignIns()
 	t.recordSystem()

@@ -26,11 +26,22 @@ const (
 	IntakeResponses   = "intake_responses"
 	Staff             = "staff"
 	StaffSessions     = "staff_sessions"
+	MessageThreads    = "message_threads"
+	Messages          = "messages"
 	// SignInRequests are the sign-in link requests answered 202, kept
 	// until processed and then for the retention period.
 	SignInRequests = "signin_requests"
 	// AppointmentRequests are clients' requests for another time.
 	AppointmentRequests = "appointment_requests"
+)
+
+// Message thread kinds and the sides of a thread, as the select fields name them.
+const (
+	ThreadClinical = "clinical"
+	ThreadAdmin    = "admin"
+
+	SideClient   = "client"
+	SidePractice = "practice"
 )
 
 // What a client may do with an appointment, as action links, routes and
@@ -78,6 +89,8 @@ const (
 	PurposeIntake = "intake"
 	// PurposeStaffInvite is the link that lets a new staff member set a password.
 	PurposeStaffInvite = "staff_invite"
+	// PurposeMessage is the link in a new-message notice.
+	PurposeMessage = "message"
 )
 
 // DateTime is t as PocketBase stores dates, so SQL compares them as text.
