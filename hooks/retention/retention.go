@@ -49,6 +49,11 @@ var prunable = []struct{ table, where string }{
 	// and mailed; one still waiting is never prunable. The retention
 	// period is far longer than the rate window the rows also count for.
 	{schema.SignInRequests, "processed > '' AND processed < {:cutoff}"},
+	// An address's count of wrong codes goes a retention period after the
+	// last wrong code (no token lives that long), unless codes stopped for
+	// it after 100 in a row (signin.MaxWrongCodesInARow): only a sign-in
+	// starts those again.
+	{schema.CodeTries, "updated < {:cutoff} AND in_a_row < 100"},
 }
 
 // Retention is the pruning job.
