@@ -21,6 +21,7 @@ import (
 	"portico/hooks/actions"
 	"portico/hooks/appointments"
 	"portico/hooks/audit"
+	"portico/hooks/backup"
 	"portico/hooks/clients"
 	"portico/hooks/intake"
 	"portico/hooks/join"
@@ -48,6 +49,7 @@ type Portal struct {
 	Audit     *audit.Trail
 	Messages  *messages.Messages
 	Retention *retention.Retention
+	Backup    *backup.Service
 }
 
 // Register hangs every Portico capability on app and returns the portal.
@@ -127,10 +129,12 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// Workspace: the Schedule and Clients pages' routes, /api/staff/{schedule,appointments,clients}.
 	workspace.New(app, config.Now, settings, people).Register()
 
-	// Messages: threads between a client and the practice with protected
-	// attachments, unread marks and content-free notices; /api/messages/...
-	// and the portico_message_notices cron job. After the audit trail,
-	// whose route table records its reads, sends and downloads.
+	// Messages and documents: threads between a client and the practice
+	// with protected attachments, unread marks and content-free notices;
+	// documents to read, acknowledge or sign, and clients' uploads;
+	// /api/messages/..., /api/documents/... and the portico_message_notices
+	// cron job. After the audit trail, whose route table records its reads,
+	// sends, signatures and downloads.
 	talk := messages.New(app, config.Now, settings, mail, signIn, ratelimit.New(config.Now), config.InviteTTL)
 	talk.Register()
 
@@ -145,9 +149,13 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// Pages: the portal from pb_public, /s/{token}, security headers on every response.
 	pages.Register(app)
 
+	// Backups: continuous, encrypted replication to PORTICO_REPLICA_URL and
+	// the weekly restore drill inside serve; `portico backup`, `portico restore`.
+	backups := backup.Register(app, config.Backup, queue)
+
 	// Serve: Portico's serve command with --domain (automatic HTTPS), HSTS,
 	// data-dir errors, certificates kept out of backups.
 	serve.Register(app)
 
-	return &Portal{Outbox: queue, Requests: signIn.Requests(), Practice: settings, Reminders: remind, Audit: trail, Messages: talk, Retention: prune}
+	return &Portal{Outbox: queue, Requests: signIn.Requests(), Practice: settings, Reminders: remind, Audit: trail, Messages: talk, Retention: prune, Backup: backups}
 }

@@ -28,6 +28,8 @@ const (
 	StaffSessions     = "staff_sessions"
 	MessageThreads    = "message_threads"
 	Messages          = "messages"
+	// Documents are files shared with a client or uploaded by one.
+	Documents = "documents"
 	// SignInRequests are the sign-in link requests answered 202, kept
 	// until processed and then for the retention period.
 	SignInRequests = "signin_requests"
@@ -44,6 +46,13 @@ const (
 
 	SideClient   = "client"
 	SidePractice = "practice"
+)
+
+// What a document the practice shares asks of the client.
+const (
+	AsksRead        = "read"
+	AsksAcknowledge = "acknowledge"
+	AsksSign        = "sign"
 )
 
 // What a client may do with an appointment, as action links, routes and
@@ -93,6 +102,8 @@ const (
 	PurposeStaffInvite = "staff_invite"
 	// PurposeMessage is the link in a new-message notice.
 	PurposeMessage = "message"
+	// PurposeDocument is the link in the mail about a shared document.
+	PurposeDocument = "document"
 )
 
 // DateTime is t as PocketBase stores dates, so SQL compares them as text.

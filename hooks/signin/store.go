@@ -68,6 +68,7 @@ type Token struct {
 	CodeHMAC    string `db:"code_hmac"`
 	Expires     string `db:"expires"`
 	Used        string `db:"used"`
+	Superseded  string `db:"superseded"`
 	FailedCodes int    `db:"failed_codes"`
 }
 
@@ -76,6 +77,9 @@ const (
 	StateValid   = "valid"
 	StateUsed    = "used"
 	StateExpired = "expired"
+	// StateSuperseded is an unused link the client's sign-in with another
+	// link or code has voided (migration 1764_000038).
+	StateSuperseded = "superseded"
 )
 
 // State says what a token's link can still do.
@@ -83,6 +87,8 @@ func (t Token) State(now time.Time) string {
 	switch {
 	case t.Used != "":
 		return StateUsed
+	case t.Superseded != "":
+		return StateSuperseded
 	case t.Expires <= schema.DateTime(now).String():
 		return StateExpired
 	default:
@@ -160,7 +166,7 @@ func ownerField(owner *core.Record) string {
 	return "client"
 }
 
-const tokenColumns = "SELECT id, client, staff, purpose, token_hash, code_hmac, expires, used, " + failedCodes + " AS failed_codes FROM login_tokens "
+const tokenColumns = "SELECT id, client, staff, purpose, token_hash, code_hmac, expires, used, superseded, " + failedCodes + " AS failed_codes FROM login_tokens "
 
 // wrongOfAddress is every wrong code typed for the address {:email}.
 const wrongOfAddress = "SELECT COALESCE((SELECT wrong FROM code_tries WHERE address = {:email}), 0)"

@@ -17,6 +17,9 @@ type Access struct {
 	// Body is the request body: a value sent as JSON, or a func() any
 	// called for each caller (for rows that create, so each gets its own).
 	Body any
+	// ContentType replaces JSON's for a Body of bytes: a multipart form
+	// with its boundary (Multipart), for rows that upload files.
+	ContentType string
 	// Marker is text in an answer that shows the caller reached the
 	// record (its id, a note). Empty: any 2xx answer counts as reaching.
 	Marker string
@@ -80,6 +83,9 @@ func (env *Env) tryAccess(t *testing.T, row Access, caller, token string, allowe
 	var headers []string
 	if token != "" {
 		headers = []string{"Authorization", token}
+	}
+	if row.ContentType != "" {
+		headers = append(headers, "Content-Type", row.ContentType)
 	}
 	r := env.As(t).Do(row.Method, row.Path, body, headers...)
 	if row.After != nil {
