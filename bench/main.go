@@ -121,7 +121,7 @@ func main() {
 	}
 	b.portico.load = newLoader(url)
 	if *baseline != "" {
-		b.baseline = b.serve(*baseline, practice.env.Dir, "baseline/")
+		b.baseline = b.serve(*baseline, b.baselineDir(practice.env.Dir), "baseline/")
 	}
 	limitAddr, err := freeAddr()
 	must(tb, err)
@@ -219,8 +219,8 @@ func (b *bench) releaseEnv() []string {
 // fresh link and code to every client, so each sign-in uses a new token.
 // Portico, the bare limit and the baseline build, if any, take turns, the
 // one going first rotating from run to run, so that all see the same
-// machine. This tree's Portico issues every link, on the data dir they
-// share.
+// machine. This tree's Portico issues the links of the data dir it shares
+// with the bare limit; the baseline issues its own, on its own copy.
 func (b *bench) signInRun(practice *practice, run int) {
 	b.loadPeak = 0
 	b.floor()
@@ -234,10 +234,10 @@ func (b *bench) signInRun(practice *practice, run int) {
 	}
 	for _, concurrency := range concurrencies {
 		for _, t := range turns {
-			b.redeem(t, concurrency, b.loginLinks(b.portico, practice.clients))
+			b.redeem(t, concurrency, b.loginLinks(b.issuer(t), practice.clients))
 		}
 		for _, t := range turns {
-			b.loginCodes(t, concurrency, b.loginLinks(b.portico, practice.clients))
+			b.loginCodes(t, concurrency, b.loginLinks(b.issuer(t), practice.clients))
 		}
 		if !b.signInOnly {
 			b.authWithOTPs(concurrency, b.requestOTPs(practice.otpUsers))
