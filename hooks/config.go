@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"portico/hooks/backup"
 	"portico/hooks/outbox"
 )
 
@@ -41,6 +42,8 @@ type Config struct {
 	// nightly prune removes them (leaving a checkpoint); six years by
 	// default, HIPAA's retention for documentation.
 	AuditRetentionDays int
+	// Backup is where and how the data is replicated off the machine.
+	Backup backup.Config
 }
 
 // DefaultConfig is what Portico runs with when the environment says nothing.
@@ -68,6 +71,10 @@ func ConfigFromEnv() (Config, error) {
 		if _, err := outbox.ParseSMTPURL(config.SMTPURL); err != nil {
 			return config, err
 		}
+	}
+	var err error
+	if config.Backup, err = backup.ConfigFromEnv(); err != nil {
+		return config, err
 	}
 
 	durations := map[string]*time.Duration{

@@ -20,10 +20,12 @@ import (
 	"portico/hooks/actions"
 	"portico/hooks/appointments"
 	"portico/hooks/audit"
+	"portico/hooks/backup"
 	"portico/hooks/clients"
 	"portico/hooks/intake"
 	"portico/hooks/join"
 	"portico/hooks/letters"
+	"portico/hooks/messages"
 	"portico/hooks/outbox"
 	"portico/hooks/pages"
 	"portico/hooks/practice"
@@ -44,7 +46,9 @@ type Portal struct {
 	Practice   *practice.Settings
 	Reminders  *reminders.Reminders
 	Audit      *audit.Trail
+	Messages   *messages.Messages
 	Retention  *retention.Retention
+	Backup     *backup.Service
 }
 
 // Register hangs every Portico capability on app and returns the portal.
@@ -123,6 +127,13 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// Workspace: the Schedule and Clients pages' routes, /api/staff/{schedule,appointments,clients}.
 	workspace.New(app, config.Now, settings, people).Register()
 
+	// Messages: threads between a client and the practice with protected
+	// attachments, unread marks and content-free notices; /api/messages/...
+	// and the portico_message_notices cron job. After the audit trail,
+	// whose route table records its reads, sends and downloads.
+	talk := messages.New(app, config.Now, settings, mail, signIn, ratelimit.New(config.Now), config.InviteTTL)
+	talk.Register()
+
 	// Retention: deletes used and expired tokens and delivered mail after
 	// config.Retention, in small batches; the portico_retention cron job
 	// and `portico retention run`. Its own package, since it prunes the
@@ -134,9 +145,13 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// Pages: the portal from pb_public, /s/{token}, security headers on every response.
 	pages.Register(app)
 
+	// Backups: continuous, encrypted replication to PORTICO_REPLICA_URL and
+	// the weekly restore drill inside serve; `portico backup`, `portico restore`.
+	backups := backup.Register(app, config.Backup, queue)
+
 	// Serve: Portico's serve command with --domain (automatic HTTPS), HSTS,
 	// data-dir errors, certificates kept out of backups.
 	serve.Register(app)
 
-	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Audit: trail, Retention: prune}
+	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Audit: trail, Messages: talk, Retention: prune, Backup: backups}
 }

@@ -36,6 +36,8 @@ var clientOf = map[string]string{
 	schema.Appointments:      "client",
 	schema.IntakeAssignments: "client",
 	schema.IntakeResponses:   "client",
+	schema.MessageThreads:    "client",
+	schema.Messages:          "client",
 	// A request for another time holds what the client wrote.
 	schema.AppointmentRequests: "client",
 }
@@ -82,6 +84,7 @@ func (t *Trail) Register() {
 	recordingHere.Store(true)
 	t.guardAppendOnly()
 	t.recordReads()
+	t.recordDownloads()
 	t.recordChanges()
 	t.recordSignIns()
 	t.recordSystem()

@@ -10,6 +10,7 @@ import (
 
 	. "github.com/chromedp/chromedp" // the browser steps read as a script
 
+	"portico/hooks/audit"
 	"portico/internal/testenv"
 )
 
@@ -69,10 +70,21 @@ func TestBrowserOwnerReadsTheTrail(t *testing.T) {
 	admin, token := env.NewSuperuser("lee@harbor.test", "a long dashboard password")
 	viewClient(t, env, token, ada.Id)
 	viewClient(t, env, token, bob.Id)
-	_, owner := env.StaffSession("owner", nil)
+	member, owner := env.StaffSession("owner", nil)
 
 	// From Ada's page to her trail.
 	tab := env.OpenStaffPage(t, owner, "/staff/client.html?id="+ada.Id, "#trail")
+	// Her page is one view of her record, not also a read of the day's
+	// schedule: the page has the practice's zone from the session.
+	loaded := `document.querySelector("#mail li") !== null`
+	if ok, _ := Run(tab, Poll[bool](loaded, WithPollingTimeout(testenv.Wait))); !ok {
+		t.Fatal("Ada's page never showed her mail")
+	}
+	var lists int
+	if err := env.App.DB().NewQuery("SELECT count(*) FROM audit_log WHERE actor_id = {:id} AND action = {:list}").
+		Bind(map[string]any{"id": member.Id, "list": audit.ActionList}).Row(&lists); err != nil || lists != 0 {
+		t.Errorf("opening Ada's page wrote %d list entries (%v); want none", lists, err)
+	}
 	if err := Do(tab, Click(ID("trail")), WaitVisible(CSS("#entries li"))); err != nil {
 		t.Fatalf("following Ada's page's link to her trail: %v", err)
 	}

@@ -10,7 +10,18 @@ import (
 
 // Command is `portico audit verify|export|prune`.
 func (t *Trail) Command() *cobra.Command {
-	root := &cobra.Command{Use: "audit", Short: "Verify, export and prune the audit trail"}
+	root := &cobra.Command{
+		Use:   "audit",
+		Short: "Verify, export and prune the audit trail",
+		// A data dir serve never opened has no trail yet: making it first
+		// gives an empty trail's answer instead of "no such table".
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			if err := t.app.RunAllMigrations(); err != nil {
+				return fmt.Errorf("preparing the data dir: %w", err)
+			}
+			return nil
+		},
+	}
 
 	var file, fileFormat string
 	verify := &cobra.Command{
@@ -28,6 +39,10 @@ func (t *Trail) Command() *cobra.Command {
 			}
 			if err := t.append(t.app, Entry{ActorType: ActorSystem, Action: ActionTrailVerified, Detail: "intact (portico audit verify)"}); err != nil {
 				return err
+			}
+			if summary.Entries == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "audit log intact: no entries yet")
+				return nil
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "audit log intact: %d entries (#%d to #%d), tip hash %s\n",
 				summary.Entries, summary.FirstSeq, summary.TipSeq, summary.TipHash)

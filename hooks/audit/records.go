@@ -38,6 +38,8 @@ const (
 	ActionPacketSubmit  = "packet_submitted"
 	ActionTrailViewed   = "audit_view"
 	ActionTrailVerified = "audit_verify"
+	ActionMessageSent   = "message_sent"
+	ActionDownload      = "download"
 	// A client's answers to an appointment (hooks/actions), and the
 	// practice's to a request for another time.
 	ActionConfirmed       = "appointment_confirmed"
@@ -100,6 +102,28 @@ func (t *Trail) recordReads() {
 		}
 		entry := request(e.RequestEvent, ActionList).listing(e.Records)
 		entry.RecordCollection = e.Collection.Name
+		if err := t.append(e.App, entry); err != nil {
+			return e.InternalServerError("", err)
+		}
+		return e.Next()
+	})
+}
+
+// recordDownloads records every download of a protected file of client
+// data (a message's attachment) by someone other than the client. The
+// file route reads its person from the short-lived file token in the
+// address, not from the Authorization header.
+func (t *Trail) recordDownloads() {
+	t.app.OnFileDownloadRequest(slices.Sorted(maps.Keys(clientOf))...).BindFunc(func(e *core.FileDownloadRequestEvent) error {
+		auth := e.Auth
+		if e.FileField.Protected {
+			auth, _ = e.App.FindAuthRecordByToken(e.Request.URL.Query().Get("token"), core.TokenTypeFile)
+		}
+		if auth == nil || isClient(auth) {
+			return e.Next()
+		}
+		entry := requestBy(e.RequestEvent, actorOf(auth), ActionDownload).about(e.Record)
+		entry.Detail = e.ServedName
 		if err := t.append(e.App, entry); err != nil {
 			return e.InternalServerError("", err)
 		}

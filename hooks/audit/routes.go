@@ -22,8 +22,10 @@ type watchedRoute struct {
 	// the entry concerns; "" for a route that names no record.
 	collection string
 	// byClient routes are the client's own actions; the others are reads
-	// by staff, recorded for anyone but a client.
+	// by staff, recorded for anyone but a client. byAnyone routes are
+	// actions either side takes (writing a message), recorded for both.
 	byClient bool
+	byAnyone bool
 	// byLink routes are the client's own actions that a link from their
 	// mail also reaches, with no session. The entry is about the record
 	// the route noted (web.Concerns), by the person signed in or else by
@@ -73,6 +75,11 @@ var watchedRoutes = map[string]watchedRoute{
 	"GET /api/staff/requests":               {action: ActionList, listed: true},
 	"POST /api/staff/requests/{id}/decline": {action: ActionRequestDeclined, collection: schema.AppointmentRequests, fields: []string{"status", "answer"}},
 
+	"GET /api/messages/threads":                {action: ActionList, shown: "threads.[].client"},
+	"GET /api/messages/threads/{id}":           {action: ActionView, collection: schema.MessageThreads},
+	"POST /api/messages/threads":               {action: ActionMessageSent, collection: schema.MessageThreads, byAnyone: true, recordIn: "id", fields: []string{"body", "attachments"}},
+	"POST /api/messages/threads/{id}/messages": {action: ActionMessageSent, collection: schema.MessageThreads, byAnyone: true, fields: []string{"body", "attachments"}},
+
 	"POST /api/portal/login-code": {failedWith: []int{http.StatusBadRequest}, reason: "wrong code"},
 	"POST /api/portal/redeem":     {failedWith: []int{http.StatusGone}, reason: "used or expired link"},
 	"POST /api/collections/{collection}/auth-with-otp": {failedWith: []int{http.StatusBadRequest, http.StatusTooManyRequests},
@@ -106,7 +113,7 @@ func (t *Trail) recordRoutes(e *core.RequestEvent) error {
 		return t.hold(e, e.Next, func(held *heldResponse, err error) (Entry, bool) {
 			return linkEntry(e, route, held.Status(), err)
 		}, true)
-	case e.Auth == nil || isClient(e.Auth) != route.byClient:
+	case e.Auth == nil || !route.byAnyone && isClient(e.Auth) != route.byClient:
 		return e.Next()
 	}
 	return t.hold(e, e.Next, func(held *heldResponse, err error) (Entry, bool) {

@@ -91,6 +91,7 @@ var roleWords = map[string]string{
 var subjects = map[string]string{
 	schema.Clients: "your details", schema.Appointments: "your appointments",
 	schema.IntakeAssignments: "your intake form", schema.IntakeResponses: "your intake answers",
+	schema.MessageThreads: "your messages", schema.Messages: "an attachment to your messages",
 	schema.AppointmentRequests: "your request for another time",
 }
 
@@ -101,6 +102,7 @@ var verbs = map[string]string{
 	ActionDraftSaved: "saved a draft of", ActionPacketSubmit: "sent",
 	ActionSignIn: "signed in", ActionSignInFailed: "could not sign in", ActionExport: "exported the audit trail of",
 	ActionTrailViewed: "looked at the audit trail of", ActionPacketReopen: "reopened",
+	ActionMessageSent: "wrote in", ActionDownload: "downloaded",
 	ActionInvite:    "sent you an invite to the portal",
 	ActionConfirmed: "confirmed an appointment", ActionCancelled: "cancelled an appointment",
 	ActionTimeRequested: "asked for another time for an appointment", ActionRequestDeclined: "answered your request for another time",

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -100,6 +101,9 @@ func (c *Clients) Register() {
 		return se.Next()
 	})
 
+	c.app.OnRecordCreateRequest(schema.Clients).BindFunc(onlyWhatTheCallerMaySet)
+	c.app.OnRecordUpdateRequest(schema.Clients).BindFunc(onlyWhatTheCallerMaySet)
+
 	// PocketBase's own verification mail would reach clients as a second,
 	// confusing kind of email that anyone can trigger. It answers 204 as
 	// PocketBase does for any address, so nobody learns who is a client.
@@ -110,6 +114,39 @@ func (c *Clients) Register() {
 	c.app.OnRecordRequestEmailChangeRequest(schema.Clients).BindFunc(func(e *core.RecordRequestEmailChangeRequestEvent) error {
 		return e.ForbiddenError("Your practice keeps your email address. Please ask them to change it.", nil)
 	})
+}
+
+// selfService is all a client may change of their own record: a field
+// added later is the practice's until it is named here. The update rule
+// refuses what it names (email, access, clinicians); this refuses the rest.
+var selfService = []string{"name", "phone", "timezone"}
+
+// keptByPortico are set by Portico itself, from the sign-in tokens
+// (migration 49's triggers): the workspace's "invited" and "last signed
+// in" are true only if no one but a superuser can write them.
+var keptByPortico = []string{"invited", "last_signed_in"}
+
+// onlyWhatTheCallerMaySet refuses, in one line, a records API body that
+// sets a field its caller may not: for a client anything but selfService,
+// for staff what Portico keeps. Superusers may set anything.
+func onlyWhatTheCallerMaySet(e *core.RecordRequestEvent) error {
+	info, err := e.RequestInfo()
+	if err != nil {
+		return e.BadRequestError("The request body is not valid.", err)
+	}
+	if info.HasSuperuserAuth() {
+		return e.Next()
+	}
+	byClient := e.Auth != nil && e.Auth.Collection().Name == schema.Clients
+	for field := range info.Body {
+		switch {
+		case slices.Contains(keptByPortico, field):
+			return e.BadRequestError(fmt.Sprintf("%s is kept by Portico and cannot be set.", field), nil)
+		case byClient && !slices.Contains(selfService, field):
+			return e.BadRequestError(fmt.Sprintf("You can change your %s here; %s is kept by your practice.", strings.Join(selfService, ", "), field), nil)
+		}
+	}
+	return e.Next()
 }
 
 // inviteWithAccess saves the client and, when the save turns portal

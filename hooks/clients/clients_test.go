@@ -49,6 +49,8 @@ func TestClientReachesOnlyItsOwnRecord(t *testing.T) {
 		{Name: "ada changes her email", Method: http.MethodPatch, Path: records + "/" + ada.Id, Body: map[string]string{"email": "evil@example.com"}, Status: map[string]int{"ada": http.StatusNotFound}},
 		{Name: "ada turns off her own access flag", Method: http.MethodPatch, Path: records + "/" + ada.Id, Body: map[string]bool{"portal_access": false}, Status: map[string]int{"ada": http.StatusNotFound}},
 		{Name: "ada sets a password", Method: http.MethodPatch, Path: records + "/" + ada.Id, Body: map[string]string{"password": "12345678", "passwordConfirm": "12345678"}, Status: map[string]int{"ada": http.StatusNotFound}},
+		{Name: "ada sets when she last signed in", Method: http.MethodPatch, Path: records + "/" + ada.Id, Body: map[string]string{"last_signed_in": "2020-01-01 00:00:00.000Z"}, Status: map[string]int{"ada": http.StatusBadRequest}},
+		{Name: "ada sets a field the rule does not name", Method: http.MethodPatch, Path: records + "/" + ada.Id, Body: map[string]string{"created": "2020-01-01 00:00:00.000Z"}, Status: map[string]int{"ada": http.StatusBadRequest}},
 		{Name: "ada updates her phone", Method: http.MethodPatch, Path: records + "/" + ada.Id, Body: map[string]string{"phone": "555-0100"}, Allowed: []string{"ada"}, Status: map[string]int{"ada": http.StatusOK}},
 		{Name: "nobody views ada", Method: http.MethodGet, Path: records + "/" + ada.Id, Marker: "ada@example.com", Allowed: []string{"ada"}, Status: map[string]int{"nobody": http.StatusNotFound}},
 		{Name: "ada reads login tokens", Method: http.MethodGet, Path: "/api/collections/login_tokens/records", Status: map[string]int{"ada": http.StatusForbidden}},

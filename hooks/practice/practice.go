@@ -33,6 +33,9 @@ type Practice struct {
 	// without a request, and this long after signing in.
 	StaffIdle         time.Duration
 	StaffSessionLimit time.Duration
+	// MessagesNotice is the practice's "not for emergencies" text above
+	// the message box; "" for Portico's own words.
+	MessagesNotice string
 	// CancellationPolicy is how long before the start a client may cancel
 	// without it counting as late; 0 means no policy.
 	CancellationPolicy time.Duration
@@ -185,6 +188,7 @@ func (s *Settings) load() (Practice, error) {
 	if hours := record.GetInt("staff_session_hours"); hours > 0 {
 		practice.StaffSessionLimit = time.Duration(hours) * time.Hour
 	}
+	practice.MessagesNotice = strings.TrimSpace(record.GetString("messages_notice"))
 	practice.CancellationPolicy = time.Duration(record.GetInt("cancellation_policy_hours")) * time.Hour
 	practice.ClientActionsOff = record.GetStringSlice("client_actions_off")
 	return practice, nil

@@ -26,8 +26,19 @@ const (
 	IntakeResponses   = "intake_responses"
 	Staff             = "staff"
 	StaffSessions     = "staff_sessions"
+	MessageThreads    = "message_threads"
+	Messages          = "messages"
 	// AppointmentRequests are clients' requests for another time.
 	AppointmentRequests = "appointment_requests"
+)
+
+// Message thread kinds and the sides of a thread, as the select fields name them.
+const (
+	ThreadClinical = "clinical"
+	ThreadAdmin    = "admin"
+
+	SideClient   = "client"
+	SidePractice = "practice"
 )
 
 // What a client may do with an appointment, as action links, routes and
@@ -75,6 +86,8 @@ const (
 	PurposeIntake = "intake"
 	// PurposeStaffInvite is the link that lets a new staff member set a password.
 	PurposeStaffInvite = "staff_invite"
+	// PurposeMessage is the link in a new-message notice.
+	PurposeMessage = "message"
 )
 
 // LoginTokenAuth is the auth method of a client's sign-in with a login

@@ -215,6 +215,7 @@ func TestEachRoleReachesOnlyWhatItsWorkNeeds(t *testing.T) {
 		{Name: "change a client's phone", Method: "PATCH", Path: one("clients", p.ada.Id), Body: map[string]any{"phone": "+1 555 010 0100"}, Marker: p.ada.Id, Allowed: []string{"owner", "clinician", "front desk", "client"}},
 		{Name: "reassign a client", Method: "PATCH", Path: one("clients", p.ada.Id), Body: map[string]any{"clinicians": []string{p.lee.Id, kim.Id}}, Marker: kim.Id, Allowed: []string{"owner", "front desk"},
 			After: func() { p.ada.Set("clinicians", []string{p.lee.Id}); save(t, env, p.ada) }},
+		{Name: "backdate when a client was invited", Method: "PATCH", Path: one("clients", p.ada.Id), Body: map[string]any{"invited": "2020-01-01 00:00:00.000Z"}},
 		{Name: "delete a client", Method: "DELETE", Path: one("clients", doomedClient), Allowed: []string{"owner"}, Before: restoreClient},
 		{Name: "find clients by their appointments' notes", Method: "GET", Path: filter("clients", "appointments_via_client.notes ~ 'F41'"), Marker: p.ada.Id},
 		{Name: "find clients by their answers", Method: "GET", Path: filter("clients", "intake_responses_via_client.answers ~ 'sleeping'"), Marker: p.ada.Id},

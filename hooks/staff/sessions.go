@@ -228,9 +228,10 @@ func sessionEnded(e *core.RequestEvent, why string) error {
 }
 
 // handleSession tells a workspace page who is signed in and how long the
-// session may sit idle. Asking counts as activity.
+// session may sit idle, and the practice's zone every page writes times
+// in. Asking counts as activity.
 func (s *Staff) handleSession(e *core.RequestEvent) error {
-	idle, limit, err := s.sessionLimits()
+	practice, err := s.settings.Get()
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
@@ -241,8 +242,9 @@ func (s *Staff) handleSession(e *core.RequestEvent) error {
 	e.Auth.IgnoreEmailVisibility(true)
 	return e.JSON(http.StatusOK, map[string]any{
 		"staff":       e.Auth,
-		"idleMinutes": int(idle.Minutes()),
-		"ends":        session.GetDateTime("started").Add(limit),
+		"idleMinutes": int(practice.StaffIdle.Minutes()),
+		"ends":        session.GetDateTime("started").Add(practice.StaffSessionLimit),
+		"timeZone":    practice.TimeZone.String(),
 	})
 }
 

@@ -30,17 +30,7 @@ func textOf(t *testing.T, tab context.Context, selector string) string {
 // what the person saw instead.
 func waitFor(t *testing.T, tab context.Context, selector, want string) {
 	t.Helper()
-	js := `(() => { const el = document.querySelector(` + jsString(selector) + `); return !!el && el.offsetParent !== null && el.textContent.includes(` + jsString(want) + `); })()`
-	if ok, _ := Run(tab, Poll[bool](js, WithPollingTimeout(testenv.Wait))); !ok {
-		seen, _ := Run(tab, Evaluate[string](`(document.querySelector(`+jsString(selector)+`) || {}).textContent || "nothing"`))
-		page, _ := Run(tab, Evaluate[string](`document.body.innerText`))
-		t.Fatalf("%s says %q; want it to say %q. The page reads:\n%s", selector, strings.TrimSpace(seen), want, page)
-	}
-}
-
-func jsString(s string) string {
-	quoted, _ := json.Marshal(s)
-	return string(quoted)
+	testenv.WaitForText(t, tab, selector, want)
 }
 
 // TestBrowserFrontDeskBooksTelehealthAndInvites: the front desk finds Ada
@@ -145,4 +135,9 @@ func TestBrowserSchedulePagesOnAPhone(t *testing.T) {
 		t.Errorf("on a phone the schedule is wider than the screen (%v)", err)
 	}
 	testenv.Screenshot(t, tab, "staff-schedule-phone")
+}
+
+func jsString(s string) string {
+	quoted, _ := json.Marshal(s)
+	return string(quoted)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +109,18 @@ func AssertNoPasswordField(t testing.TB, tab context.Context) {
 	if err != nil || count != 0 {
 		location, _ := chromedp.Run(tab, chromedp.Location())
 		t.Fatalf("%s shows %d password fields (%v); clients have no password", location, count, err)
+	}
+}
+
+// WaitForText waits until the visible element selector says want, and
+// fails with what the person saw instead.
+func WaitForText(t testing.TB, tab context.Context, selector, want string) {
+	t.Helper()
+	quote := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	js := `(() => { const el = document.querySelector(` + quote(selector) + `); return !!el && el.offsetParent !== null && el.textContent.includes(` + quote(want) + `); })()`
+	if ok, _ := chromedp.Run(tab, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(Wait))); !ok {
+		seen, _ := chromedp.Run(tab, chromedp.Evaluate[string](`(document.querySelector(`+quote(selector)+`) || {}).textContent || "nothing"`))
+		page, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.body.innerText`))
+		t.Fatalf("%s says %q; want it to say %q. The page reads:\n%s", selector, strings.TrimSpace(seen), want, page)
 	}
 }

@@ -63,9 +63,15 @@ type Env struct {
 // configuration before the app starts.
 func Start(t TB, configure ...func(*hooks.Config)) *Env {
 	t.Helper()
+	return StartOn(t, t.TempDir(), configure...)
+}
+
+// StartOn runs Portico on the data dir dir, such as one just restored.
+func StartOn(t TB, dir string, configure ...func(*hooks.Config)) *Env {
+	t.Helper()
 	env := &Env{
 		T:     t,
-		Dir:   t.TempDir(),
+		Dir:   dir,
 		Clock: NewClock(time.Now().UTC().Truncate(time.Second)),
 		Mail:  StartMailServer(t),
 	}
@@ -93,7 +99,7 @@ func (env *Env) boot(listener net.Listener) {
 	t := env.T
 	t.Helper()
 
-	app := pocketbase.NewWithConfig(hooks.PocketBaseConfig(pocketbase.Config{DefaultDataDir: env.Dir, HideStartBanner: true}))
+	app := pocketbase.NewWithConfig(hooks.PocketBaseConfig(pocketbase.Config{DefaultDataDir: env.Dir, HideStartBanner: true}, env.Config))
 	portal := hooks.Register(app, env.Config)
 	if err := app.Bootstrap(); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ import { keepAlive, session, showPracticeName, signOut } from "./api.js";
 import { showAppointmentActions } from "./actions.js";
 import { showAppointments } from "./appointments.js";
 import { showFormsSection } from "./forms-section.js";
+import { showMessagesSection } from "./messages-section.js";
 
 const current = session();
 if (!current) {
@@ -15,4 +16,5 @@ if (!current) {
   showAppointments(document.getElementById("portal-sections"))
     .then(() => showAppointmentActions(document.getElementById("appointments")));
   showFormsSection(document.getElementById("portal-sections"));
+  showMessagesSection(document.getElementById("portal-sections"));
 }

@@ -9,17 +9,14 @@ import { dateTime, outcome, statusLabel, joinLabel } from "./staff-common.js";
 const $ = (id) => document.getElementById(id);
 const id = new URLSearchParams(location.search).get("id") || "";
 const PACKET = { assigned: "Not started", in_progress: "In progress", submitted: "Submitted" };
-let zone = "UTC";
 let formsShown = false;
 
-const { staff } = await startPage("clients");
+const { staff, timeZone: zone } = await startPage("clients");
 if (staff.role === "owner") {
   $("name").after(element("p", {}, [
     element("a", { id: "trail", href: "/staff/trail.html?client=" + encodeURIComponent(id), text: "Who has opened or changed this record" }),
   ]));
 }
-const { data: practice } = await staffRequest("GET", "/api/staff/schedule?days=1");
-if (practice && practice.timeZone) zone = practice.timeZone;
 await load();
 
 async function load() {

@@ -42,20 +42,15 @@ addEventListener("message", (event) => {
   }
 });
 
-const { staff } = await startPage("forms");
+const { staff, timeZone: zone } = await startPage("forms");
 const canWrite = staff.role === "owner" || staff.role === "clinician";
 const id = new URLSearchParams(location.search).get("id");
-let zone = "UTC";
 
 if (id) await openBuilder(id);
 else await showList();
 
 async function showList() {
-  const [{ status, data }, schedule] = await Promise.all([
-    staffRequest("GET", RECORDS + "?fields=id,title,version,updated&sort=title&perPage=200"),
-    staffRequest("GET", "/api/staff/schedule?days=1"),
-  ]);
-  if (schedule.status === 200) zone = schedule.data.timeZone;
+  const { status, data } = await staffRequest("GET", RECORDS + "?fields=id,title,version,updated&sort=title&perPage=200");
   if (status !== 200) {
     $("staff-error").textContent = data.message || "We could not load the forms.";
     return;

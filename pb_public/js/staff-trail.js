@@ -16,6 +16,7 @@ const ACTIONS = {
   client_invited: "Invited a client", staff_invited: "Invited staff", staff_unlocked: "Unlocked staff",
   packet_reopened: "Reopened a packet", appointment_confirmed: "Confirmed an appointment",
   appointment_cancelled: "Cancelled an appointment", time_requested: "Asked for another time", request_declined: "Declined a request", draft_saved: "Saved a draft", packet_submitted: "Sent a packet",
+  message_sent: "Sent a message", download: "Downloaded a file",
   settings_update: "Changed settings", backup_create: "Backup made", backup_restore: "Backup restored",
   audit_view: "Read the trail", audit_export: "Exported the trail", audit_verify: "Checked the trail",
   command: "Ran a command", job: "Scheduled job", checkpoint: "Old entries pruned",

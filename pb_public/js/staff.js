@@ -26,6 +26,7 @@ export const PAGES = [
   { page: "home", label: "Home", ready: true },
   { page: "schedule", label: "Schedule", ready: true },
   { page: "clients", label: "Clients", ready: true },
+  { page: "messages", label: "Messages", ready: true },
   { page: "requests", label: "Requests", ready: true },
   { page: "forms", label: "Forms", ready: true },
   { page: "packets", label: "Packets", ready: true },
@@ -90,7 +91,8 @@ export async function signOut(reason = "signed-out") {
 
 // startPage makes a workspace page: it checks the session with the server
 // (which counts as activity), fills the header and keeps the session alive
-// while the person works. It resolves to {staff, idleMinutes}.
+// while the person works. It resolves to {staff, idleMinutes, ends,
+// timeZone}: timeZone is the practice's, which every page writes times in.
 export async function startPage(current) {
   if (!staffSession()) {
     leave("");
