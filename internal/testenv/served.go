@@ -42,7 +42,13 @@ type Served struct {
 // until it answers.
 func Serve(t testing.TB, binary string, env ...string) *Served {
 	t.Helper()
-	dir, addr := t.TempDir(), FreeAddr(t)
+	return ServeDir(t, binary, t.TempDir(), env...)
+}
+
+// ServeDir is Serve on dir, which may hold another Portico's data.
+func ServeDir(t testing.TB, binary, dir string, env ...string) *Served {
+	t.Helper()
+	addr := FreeAddr(t)
 	served := &Served{
 		Process: StartPorticoWith(t, binary, env, "serve", "--dir", dir, "--http", addr),
 		Binary:  binary,
