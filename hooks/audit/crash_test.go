@@ -1,76 +1,31 @@
 package audit_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/pocketbase/dbx"
-
-	"portico/hooks"
 	"portico/hooks/audit"
 	"portico/internal/testenv"
 )
 
-// post sends body as JSON to the built binary at url, with a staff
-// session when session is not "", and returns the status.
-func post(t *testing.T, url, session string, body any) int {
+// lastOnDisk opens the data dir a killed Portico left, as its next start
+// would find it, and returns the trail's last entry and one value of a row.
+func lastOnDisk(t *testing.T, dir, query string) (audit.Entry, string) {
 	t.Helper()
-	raw, _ := json.Marshal(body)
-	request, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(raw))
-	if err != nil {
+	app := testenv.OpenDir(t, dir)
+	defer testenv.Close(app)
+	var last audit.Entry
+	if err := app.DB().NewQuery("SELECT * FROM " + audit.Collection + " ORDER BY seq DESC LIMIT 1").One(&last); err != nil {
 		t.Fatal(err)
 	}
-	request.Header.Set("Content-Type", "application/json")
-	if session != "" {
-		request.Header.Set("Authorization", session)
-	}
-	response, err := http.DefaultClient.Do(request)
-	if err != nil {
-		t.Fatal(err)
-	}
-	response.Body.Close()
-	return response.StatusCode
-}
-
-// onDisk reads the data dir a killed Portico left, as the next start
-// would find it: the entries in chain order, and one value of a row.
-type onDisk struct {
-	t  *testing.T
-	db *dbx.DB
-}
-
-func openOnDisk(t *testing.T, dir string) onDisk {
-	t.Helper()
-	db, err := hooks.DBConnect(filepath.Join(dir, "data.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return onDisk{t: t, db: db}
-}
-
-func (d onDisk) entries() []audit.Entry {
-	d.t.Helper()
-	entries := []audit.Entry{}
-	if err := d.db.NewQuery("SELECT * FROM " + audit.Collection + " ORDER BY seq").All(&entries); err != nil {
-		d.t.Fatal(err)
-	}
-	return entries
-}
-
-func (d onDisk) value(query string) string {
-	d.t.Helper()
 	var value string
-	if err := d.db.NewQuery(query).Row(&value); err != nil {
-		d.t.Fatalf("%s: %v", query, err)
+	if err := app.DB().NewQuery(query).Row(&value); err != nil {
+		t.Fatalf("%s: %v", query, err)
 	}
-	return value
+	return last, value
 }
 
 // TestEntryOutlivesAKillRightAfterTheAnswer kills the built binary with
@@ -86,32 +41,31 @@ func TestEntryOutlivesAKillRightAfterTheAnswer(t *testing.T) {
 	desk, session := env.StaffSession("front_desk", nil)
 	env.Stop()
 
-	answered := func(what, path, session string, body any) {
+	answered := func(what, path string, body any, headers ...string) {
 		t.Helper()
 		served := testenv.ServeDir(t, binary, env.Dir)
-		if status := post(t, served.URL+path, session, body); status != http.StatusOK {
-			t.Fatalf("%s: %d; want 200", what, status)
+		env.URL = served.URL // env's requests go to the built binary now
+		if r := env.Post(path, body, headers...); r.Status != http.StatusOK {
+			t.Fatalf("%s: %s; want 200", what, r)
 		}
 		served.Kill()
 	}
 
-	answered("Ada pressing her invite's button", "/api/portal/redeem", "", map[string]string{"token": token})
-	disk := openOnDisk(t, env.Dir)
-	if used := disk.value("SELECT used FROM login_tokens WHERE client = '" + ada.Id + "'"); used == "" {
+	answered("Ada pressing her invite's button", "/api/portal/redeem", map[string]string{"token": token})
+	last, used := lastOnDisk(t, env.Dir, "SELECT used FROM login_tokens WHERE client = '"+ada.Id+"'")
+	if used == "" {
 		t.Fatal("after a 200 and a kill, Ada's invite is not spent")
 	}
-	entries := disk.entries()
-	last := entries[len(entries)-1]
 	if last.Action != audit.ActionSignIn || last.ActorId != ada.Id || last.Client != ada.Id || last.IP != "127.0.0.1" {
 		t.Fatalf("after Ada signed in and Portico was killed, the trail ends with %+v; want her sign-in, from 127.0.0.1", last)
 	}
 
-	answered("the front desk turning Bob's portal off", "/api/staff/clients/"+bob.Id+"/portal", session, map[string]bool{"access": false})
-	if access := disk.value("SELECT portal_access FROM clients WHERE id = '" + bob.Id + "'"); access != "0" {
+	answered("the front desk turning Bob's portal off", "/api/staff/clients/"+bob.Id+"/portal", map[string]bool{"access": false},
+		"Authorization", session)
+	last, access := lastOnDisk(t, env.Dir, "SELECT portal_access FROM clients WHERE id = '"+bob.Id+"'")
+	if access != "0" {
 		t.Fatalf("after a 200 and a kill, Bob's portal access is %s; want 0 (off)", access)
 	}
-	entries = disk.entries()
-	last = entries[len(entries)-1]
 	if last.Action != audit.ActionUpdate || last.ActorId != desk.Id || last.Client != bob.Id || last.Fields != `["portal_access"]` {
 		t.Fatalf("after Bob's access was turned off and Portico was killed, the trail ends with %+v; want that change by the front desk", last)
 	}
