@@ -338,7 +338,7 @@ func (a *Actions) act(e *core.RequestEvent, action string, form *targetForm,
 	var ap *schema.Appointment
 	var request *core.Record
 	err = schema.RetryWhenLocked(func() error {
-		return a.app.RunInTransaction(func(tx core.App) error {
+		return e.App.RunInTransaction(func(tx core.App) error {
 			record, err := tx.FindRecordById(schema.Appointments, found.Id)
 			if err != nil {
 				return err

@@ -106,6 +106,12 @@ const (
 	PurposeDocument = "document"
 )
 
+// LoginTokenAuth is the auth method of a client's sign-in with a login
+// token's link or code, as PocketBase's auth hooks see it. Its audit
+// entry is appended by the statement that spends the token (migration
+// 1764_000051), not by an auth hook.
+const LoginTokenAuth = "portico"
+
 // DateTime is t as PocketBase stores dates, so SQL compares them as text.
 func DateTime(t time.Time) types.DateTime {
 	d, _ := types.ParseDateTime(t) // a time.Time always parses

@@ -354,7 +354,7 @@ func (s *SignIn) signIn(e *core.RequestEvent, eligible eligibility, row ClientRo
 	if err := client.PostScan(); err != nil {
 		return e.InternalServerError("", err)
 	}
-	return apis.RecordAuthResponse(e, client, "portico", nil)
+	return apis.RecordAuthResponse(e, client, schema.LoginTokenAuth, nil)
 }
 
 // handleResend mails a fresh link to the owner of a used or expired one:
