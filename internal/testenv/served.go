@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -20,11 +21,24 @@ func FreeAddr(t TB) string {
 	return listener.Addr().String()
 }
 
+// Environ is the environment of a portico the tests or the benchmark
+// start: the test's own, then the video relay on loopback and on a free
+// port (a practice's default, every address on 3478, is neither for a
+// test nor free when two packages serve at once), then env over both.
+func Environ(env ...string) []string {
+	base := append(os.Environ(), "PORTICO_TURN_LISTEN_IP=127.0.0.1")
+	if listener, err := net.Listen("tcp", "127.0.0.1:0"); err == nil {
+		base = append(base, fmt.Sprintf("PORTICO_TURN_PORT=%d", listener.Addr().(*net.TCPAddr).Port))
+		listener.Close()
+	}
+	return append(base, env...)
+}
+
 // Command runs the binary with args to its end, with environment variables
 // (NAME=value) over the test's own, and returns what it printed.
 func Command(binary string, env []string, args ...string) (string, error) {
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = Environ(env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
