@@ -1,6 +1,8 @@
 package signin
 
 import (
+	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -114,6 +116,19 @@ func (s *Store) requestDone(app core.App, id string) error {
 	return err
 }
 
+// busy tells whether err is SQLite's database busy or locked (SQLITE_BUSY,
+// SQLITE_LOCKED and their extended codes): the request is tried again.
+func busy(err error) bool {
+	var coded interface{ Code() int }
+	if errors.As(err, &coded) {
+		switch coded.Code() & 0xff {
+		case 5, 6:
+			return true
+		}
+	}
+	return strings.Contains(err.Error(), "database is locked") || strings.Contains(err.Error(), "database table is locked")
+}
+
 // requestBatch is how many requests the worker reads at a time.
 const requestBatch = 100
 
@@ -208,8 +223,8 @@ func (r *Requests) stopped() bool {
 // Drain processes every recorded request now, oldest first. A request
 // whose mail cannot be made (its client's record is broken, say) is
 // marked processed with the error logged, so that it cannot hold up the
-// ones behind it; a full disk, or a database that takes no writes, stops
-// the pass, and the request waits for the next.
+// ones behind it; a full disk or a database lock held too long stops the
+// pass, and the request waits for the next.
 func (r *Requests) Drain() error {
 	r.drainMu.Lock()
 	defer r.drainMu.Unlock()
@@ -223,7 +238,10 @@ func (r *Requests) Drain() error {
 			if r.stopped() {
 				return nil
 			}
-			err := r.app.RunInTransaction(func(tx core.App) error {
+			// Write-locked from its first statement: a lookup that read first
+			// would fail its write at once (SQLITE_BUSY_SNAPSHOT) whenever
+			// another connection or process committed in between.
+			err := schema.WriteLocked(r.app, func(tx core.App) error {
 				if err := r.answer(tx, request); err != nil {
 					return err
 				}
@@ -232,8 +250,8 @@ func (r *Requests) Drain() error {
 			if err == nil {
 				continue
 			}
-			if web.DiskFull(err) {
-				return err // waits, recorded, for the space to come back
+			if web.DiskFull(err) || busy(err) {
+				return err // waits, recorded, for space or for the lock
 			}
 			if doneErr := r.store.requestDone(r.app, request.Id); doneErr != nil {
 				return doneErr
