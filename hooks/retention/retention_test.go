@@ -1,6 +1,7 @@
 package retention_test
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -179,10 +180,13 @@ func TestPruningUnderLoadKeepsSignInsAndMail(t *testing.T) {
 	env := testenv.Start(t, func(c *hooks.Config) { c.LinksPerAddress, c.LinksPerIP = 1000, 1000 })
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
 
+	// One client each: a sign-in voids the client's older links.
 	const signIns = 30
 	tokens := make([]string, signIns)
 	for i := range tokens {
-		_, tokens[i] = env.RequestLink("ada@example.com").SignInLink()
+		email := fmt.Sprintf("client%d@example.com", i)
+		env.NewClient(fmt.Sprintf("Client %d", i), email, true)
+		_, tokens[i] = env.RequestLink(email).SignInLink()
 	}
 	old := "strftime('%Y-%m-%d %H:%M:%fZ', 'now', '-40 days')"
 	env.Fill(schema.LoginTokens, 20_000, map[string]string{

@@ -227,8 +227,11 @@ func notSignedIn(e *core.RequestEvent, state string) error {
 // only the sign-in routes' failures, records it.
 func linkGone(e *core.RequestEvent, state string) error {
 	message := "This sign-in link has expired."
-	if state == StateUsed {
+	switch state {
+	case StateUsed:
 		message = "This sign-in link was already used."
+	case StateSuperseded:
+		message = "You have signed in since this link was sent, so it no longer works."
 	}
 	if err := e.JSON(http.StatusGone, map[string]any{
 		"status":  http.StatusGone,

@@ -61,6 +61,7 @@ type Token struct {
 	CodeHMAC    string `db:"code_hmac"`
 	Expires     string `db:"expires"`
 	Used        string `db:"used"`
+	Superseded  string `db:"superseded"`
 	FailedCodes int    `db:"failed_codes"`
 }
 
@@ -69,6 +70,9 @@ const (
 	StateValid   = "valid"
 	StateUsed    = "used"
 	StateExpired = "expired"
+	// StateSuperseded is an unused link the client's sign-in with another
+	// link or code has voided (migration 1764_000038).
+	StateSuperseded = "superseded"
 )
 
 // State says what a token's link can still do.
@@ -76,6 +80,8 @@ func (t Token) State(now time.Time) string {
 	switch {
 	case t.Used != "":
 		return StateUsed
+	case t.Superseded != "":
+		return StateSuperseded
 	case t.Expires <= schema.DateTime(now).String():
 		return StateExpired
 	default:
@@ -146,7 +152,7 @@ func ownerField(owner *core.Record) string {
 	return "client"
 }
 
-const tokenColumns = "SELECT id, client, staff, purpose, token_hash, code_hmac, expires, used, failed_codes FROM login_tokens "
+const tokenColumns = "SELECT id, client, staff, purpose, token_hash, code_hmac, expires, used, superseded, failed_codes FROM login_tokens "
 
 // Find returns the token whose link carries raw; sql.ErrNoRows when none does.
 func (s *Store) Find(raw string) (Token, error) {

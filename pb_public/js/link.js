@@ -6,11 +6,19 @@ const sections = ["ready", "gone", "sent", "unknown"];
 // The last non-empty part: the link works with a trailing slash too.
 const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
 
+// Why a link no longer works, by the reason the server gives; "used" is
+// what the page says before any script runs.
+const reasons = {
+  expired: ["This link has expired", "Sign-in links work for a short time only. That keeps your portal safe."],
+  superseded: ["You have already signed in",
+    "You signed in with another link or code after this one was sent, so this one no longer works. That keeps your portal safe."],
+};
+
 function explain(reason) {
-  if (reason === "expired") {
-    document.getElementById("gone-title").textContent = "This link has expired";
-    document.getElementById("gone-why").textContent =
-      "Sign-in links work for a short time only. That keeps your portal safe.";
+  if (reasons[reason]) {
+    const [title, why] = reasons[reason];
+    document.getElementById("gone-title").textContent = title;
+    document.getElementById("gone-why").textContent = why;
   }
   show("gone", sections);
 }
