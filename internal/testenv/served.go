@@ -45,10 +45,14 @@ func Serve(t testing.TB, binary string, env ...string) *Served {
 	return ServeDir(t, binary, t.TempDir(), env...)
 }
 
-// ServeDir is Serve on dir, which may hold another Portico's data.
+// ServeDir is Serve on dir, which may hold another Portico's data. Its
+// video relay listens on a free port too, unless env names one: the
+// default, 3478, is taken by any other Portico on the machine.
 func ServeDir(t testing.TB, binary, dir string, env ...string) *Served {
 	t.Helper()
 	addr := FreeAddr(t)
+	_, turnPort, _ := net.SplitHostPort(FreeAddr(t))
+	env = append([]string{"PORTICO_TURN_PORT=" + turnPort}, env...)
 	served := &Served{
 		Process: StartPorticoWith(t, binary, env, "serve", "--dir", dir, "--http", addr),
 		Binary:  binary,
