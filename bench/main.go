@@ -173,6 +173,11 @@ func main() {
 	if len(grown) > 0 {
 		b.practiceSizes(practice, grown)
 	}
+	if !*trailOnly {
+		// After the sign-in and size rounds: a wrong code on a client's
+		// address makes that client's next sign-in reset the count.
+		b.addressTimings(practice.clients)
+	}
 	if !b.inProcess && !*trailOnly && !*signInOnly {
 		b.dataDirGrowth(practice, binary)
 	}

@@ -8,10 +8,11 @@
 //   - schema: collection and status names, typed records
 //   - practice: the practice's settings, cached; time and wording helpers
 //   - letters: mail content and the bridge for PocketBase's own mail
-//   - outbox, ratelimit: the durable mail queue, in-memory rate limits
+//   - outbox, ratelimit: the durable mail queue, in-memory rate limits and networks
 package hooks
 
 import (
+	"os"
 	"time"
 
 	"github.com/pocketbase/pocketbase"
@@ -35,20 +36,22 @@ import (
 	"portico/hooks/serve"
 	"portico/hooks/signin"
 	"portico/hooks/staff"
+	"portico/hooks/video"
 	"portico/hooks/web"
 	"portico/hooks/workspace"
 )
 
 // Portal is the running application, as tests and the benchmark reach it.
 type Portal struct {
-	Outbox     *outbox.Outbox
-	Background *web.Background
-	Practice   *practice.Settings
-	Reminders  *reminders.Reminders
-	Audit      *audit.Trail
-	Messages   *messages.Messages
-	Retention  *retention.Retention
-	Backup     *backup.Service
+	Outbox    *outbox.Outbox
+	Requests  *signin.Requests // the recorded sign-in requests' worker
+	Practice  *practice.Settings
+	Reminders *reminders.Reminders
+	Audit     *audit.Trail
+	Messages  *messages.Messages
+	Retention *retention.Retention
+	Video     *video.Service
+	Backup    *backup.Service
 }
 
 // Register hangs every Portico capability on app and returns the portal.
@@ -62,11 +65,11 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	settings := practice.New(app)
 	mail := &letters.Letters{App: app, Outbox: queue}
 
-	// Work a request leaves for after its response (sign-in mail) finishes
-	// before the outbox stops on shutdown.
-	background := web.NewBackground()
-	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
-		background.Wait()
+	// A write the disk has no room for answers 503 saying so, and the
+	// console says so too: the log lives on the same disk.
+	space := web.NewDiskSpace(os.Stderr)
+	app.OnServe().BindFunc(func(e *core.ServeEvent) error {
+		e.Router.BindFunc(space.Refuse)
 		return e.Next()
 	})
 
@@ -75,14 +78,15 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	queue.RunWithServe()
 	mail.BridgePocketBaseMail()
 
-	// Sign-in: POST /api/portal/{login-link,link-status,redeem,resend,login-code}, GET /api/portal/practice.
+	// Sign-in: POST /api/portal/{login-link,link-status,redeem,resend,login-code}, GET /api/portal/practice;
+	// the worker that looks up and mails each recorded sign-in request.
 	signIn := signin.New(app, signin.Config{
 		Now:             config.Now,
 		SignInTTL:       config.SignInTTL,
 		LinksPerAddress: config.LinksPerAddress,
 		LinksPerIP:      config.LinksPerIP,
 		RateWindow:      config.RateWindow,
-	}, mail, ratelimit.New(config.Now), background)
+	}, mail, ratelimit.New(config.Now))
 	signIn.Register()
 
 	// Clients: invites on create, no passwords, PocketBase's verification
@@ -97,6 +101,13 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// Join links: GET /join/{token}, POST /api/portal/join-status.
 	links := join.New(app, config.Now, settings, mail)
 	links.Register()
+
+	// Video: calls of clinicians without an external room: POST /api/video/...,
+	// the TURN relay (UDP and TCP) inside serve; a call ends with its appointment.
+	videoConfig := config.Video
+	videoConfig.Now = config.Now
+	calls := video.Register(app, videoConfig, links.Calls())
+	links.EndCallsWhenClosed(calls)
 
 	// Appointments: booking checks, change notices; /api/portal/appointments/...
 	booked := appointments.New(app, config.Now, settings, mail, links)
@@ -123,6 +134,7 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// nightly prune and `portico audit verify|export|prune`.
 	trail := audit.New(app, audit.Config{Now: config.Now, Practice: settings, Commands: app.RootCmd, Retention: time.Duration(config.AuditRetentionDays) * 24 * time.Hour})
 	trail.Register()
+	trail.RecordCalls(calls) // who joined and left each call, and when
 	app.RootCmd.AddCommand(trail.Command())
 	// Workspace: the Schedule and Clients pages' routes, /api/staff/{schedule,appointments,clients}.
 	workspace.New(app, config.Now, settings, people).Register()
@@ -155,5 +167,5 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// data-dir errors, certificates kept out of backups.
 	serve.Register(app)
 
-	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Audit: trail, Messages: talk, Retention: prune, Backup: backups}
+	return &Portal{Outbox: queue, Requests: signIn.Requests(), Practice: settings, Reminders: remind, Audit: trail, Messages: talk, Retention: prune, Video: calls, Backup: backups}
 }

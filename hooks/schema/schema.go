@@ -30,6 +30,11 @@ const (
 	Messages          = "messages"
 	// Documents are files shared with a client or uploaded by one.
 	Documents = "documents"
+	// SignInRequests are the sign-in link requests answered 202, kept
+	// until processed and then for the retention period.
+	SignInRequests = "signin_requests"
+	// CodeTries count wrong sign-in codes per address, any address.
+	CodeTries = "code_tries"
 	// AppointmentRequests are clients' requests for another time.
 	AppointmentRequests = "appointment_requests"
 )

@@ -33,8 +33,9 @@ func Command(binary string, env []string, args ...string) (string, error) {
 type Served struct {
 	*Process
 	Binary string
-	Dir    string // the data dir
-	URL    string // where it answers, http://127.0.0.1:port
+	Dir    string   // the data dir
+	URL    string   // where it answers, http://127.0.0.1:port
+	Env    []string // the environment variables it was started with
 }
 
 // Serve runs `portico serve` on a data dir no Portico has opened, on a free
@@ -42,15 +43,38 @@ type Served struct {
 // until it answers.
 func Serve(t testing.TB, binary string, env ...string) *Served {
 	t.Helper()
-	dir, addr := t.TempDir(), FreeAddr(t)
+	return ServeDir(t, binary, t.TempDir(), env...)
+}
+
+// ServeDir is Serve on the data dir dir, which may hold a practice
+// already or be empty.
+func ServeDir(t TB, binary, dir string, env ...string) *Served {
+	t.Helper()
+	addr := FreeAddr(t)
 	served := &Served{
 		Process: StartPorticoWith(t, binary, env, "serve", "--dir", dir, "--http", addr),
 		Binary:  binary,
 		Dir:     dir,
 		URL:     "http://" + addr,
+		Env:     env,
 	}
 	served.WaitHealthy()
 	return served
+}
+
+// Restart starts the served data dir again, with the same environment,
+// once the process has exited (stopped, killed or crashed).
+func (s *Served) Restart() *Served {
+	s.T.Helper()
+	<-s.Exited
+	return ServeDir(s.T, s.Binary, s.Dir, s.Env...)
+}
+
+// Remote is an Env for requests to the served process from the test:
+// Do, Post and SignInTo work on it, with mail, the process's mail
+// server; it has no App or Portal.
+func (s *Served) Remote(mail *MailServer) *Env {
+	return &Env{T: s.T, URL: s.URL, Mail: mail}
 }
 
 // WaitHealthy waits until the server answers GET /api/health.
