@@ -240,7 +240,7 @@ func TestClientAndClinicianSeeAndHearEachOther(t *testing.T) {
 			}
 
 			fromClinician := receiving(t, ada, "/js/call.js", "the client", 1)
-			fromClient := receiving(t, clinician, "/staff/call.js", "the clinician", 1)
+			fromClient := receiving(t, clinician, "/js/staff-call.js", "the clinician", 1)
 			testenv.Screenshot(t, ada, "call-in-call")
 			if relayOnly {
 				if !fromClinician[0].Relayed || !fromClient[0].Relayed {
@@ -306,7 +306,7 @@ func TestFourPeopleInOneCall(t *testing.T) {
 		}
 	}
 	stage("all four are in the call")
-	pages := []callPage{{clinician, "/staff/call.js", "the clinician"}}
+	pages := []callPage{{clinician, "/js/staff-call.js", "the clinician"}}
 	for i, tab := range family {
 		pages = append(pages, callPage{tab, "/js/call.js", names[i]})
 	}
