@@ -8,6 +8,7 @@ import (
 
 	"portico/hooks/backup"
 	"portico/hooks/outbox"
+	"portico/hooks/video"
 )
 
 // Config holds what an operator sets at deploy time. What a clinician
@@ -38,6 +39,8 @@ type Config struct {
 	// did not take; each further attempt doubles it.
 	MailRetryBase time.Duration
 
+	// Video is how telehealth calls held on Portico run: the TURN relay's ports and address.
+	Video video.Config
 	// AuditRetentionDays is how long audit entries are kept before the
 	// nightly prune removes them (leaving a checkpoint); six years by
 	// default, HIPAA's retention for documentation.
@@ -57,6 +60,7 @@ func DefaultConfig() Config {
 		RateWindow:      15 * time.Minute,
 		Retention:       30 * 24 * time.Hour,
 		MailRetryBase:   30 * time.Second,
+		Video:           video.DefaultConfig(),
 
 		AuditRetentionDays: 6 * 365,
 	}
@@ -108,5 +112,5 @@ func ConfigFromEnv() (Config, error) {
 		}
 	}
 
-	return config, nil
+	return config, video.ConfigFromEnv(&config.Video)
 }

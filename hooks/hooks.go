@@ -35,6 +35,7 @@ import (
 	"portico/hooks/serve"
 	"portico/hooks/signin"
 	"portico/hooks/staff"
+	"portico/hooks/video"
 	"portico/hooks/web"
 	"portico/hooks/workspace"
 )
@@ -48,6 +49,7 @@ type Portal struct {
 	Audit      *audit.Trail
 	Messages   *messages.Messages
 	Retention  *retention.Retention
+	Video      *video.Service
 	Backup     *backup.Service
 }
 
@@ -98,6 +100,13 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	links := join.New(app, config.Now, settings, mail)
 	links.Register()
 
+	// Video: calls of clinicians without an external room: POST /api/video/...,
+	// the TURN relay (UDP and TCP) inside serve; a call ends with its appointment.
+	videoConfig := config.Video
+	videoConfig.Now = config.Now
+	calls := video.Register(app, videoConfig, links.Calls())
+	links.EndCallsWhenClosed(calls)
+
 	// Appointments: booking checks, change notices; /api/portal/appointments/...
 	booked := appointments.New(app, config.Now, settings, mail, links)
 	booked.Register()
@@ -123,6 +132,7 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// nightly prune and `portico audit verify|export|prune`.
 	trail := audit.New(app, audit.Config{Now: config.Now, Practice: settings, Commands: app.RootCmd, Retention: time.Duration(config.AuditRetentionDays) * 24 * time.Hour})
 	trail.Register()
+	trail.RecordCalls(calls) // who joined and left each call, and when
 	app.RootCmd.AddCommand(trail.Command())
 	// Workspace: the Schedule and Clients pages' routes, /api/staff/{schedule,appointments,clients}.
 	workspace.New(app, config.Now, settings, people).Register()
@@ -155,5 +165,5 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// data-dir errors, certificates kept out of backups.
 	serve.Register(app)
 
-	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Audit: trail, Messages: talk, Retention: prune, Backup: backups}
+	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Audit: trail, Messages: talk, Retention: prune, Video: calls, Backup: backups}
 }

@@ -103,6 +103,7 @@ var verbs = map[string]string{
 	ActionDraftSaved: "saved a draft of", ActionPacketSubmit: "sent",
 	ActionSignIn: "signed in", ActionSignInFailed: "could not sign in", ActionExport: "exported the audit trail of",
 	ActionTrailViewed: "looked at the audit trail of", ActionPacketReopen: "reopened",
+	ActionCallJoined: "joined your video session", ActionCallLeft: "left your video session",
 	ActionMessageSent: "wrote in", ActionDownload: "downloaded",
 	ActionDocumentAdded: "added a document to", ActionDocumentAcknowledged: "acknowledged a document in", ActionDocumentSigned: "signed a document in",
 	ActionInvite:    "sent you an invite to the portal",
@@ -117,7 +118,8 @@ func describe(entry Entry) string {
 		verb = strings.ReplaceAll(entry.Action, "_", " ")
 	}
 	switch entry.Action {
-	case ActionList, ActionSignIn, ActionInvite, ActionConfirmed, ActionCancelled, ActionTimeRequested, ActionRequestDeclined:
+	case ActionList, ActionSignIn, ActionInvite, ActionConfirmed, ActionCancelled, ActionTimeRequested, ActionRequestDeclined,
+		ActionCallJoined, ActionCallLeft:
 		return verb
 	case ActionSignInFailed:
 		return verb + " (" + entry.Detail + ")"

@@ -1,10 +1,12 @@
 package backup_test
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	. "github.com/chromedp/chromedp" // the browser steps read as a script
 
@@ -52,5 +54,32 @@ func TestOwnerSeesTheCopyInTheWorkspace(t *testing.T) {
 	}
 	if _, shown := home(desk); shown {
 		t.Error("the front desk's home page shows the off-site copy section; only the owner's should")
+	}
+}
+
+// TestUnreachableBucketNeverStopsThePortal starts a portal whose bucket
+// does not answer (nothing listens at its endpoint): clients are still
+// added and invited, and the owner's home page says why no copy is being
+// made.
+func TestUnreachableBucketNeverStopsThePortal(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "portico-test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "portico-test-secret-key")
+	t.Setenv("AWS_CA_BUNDLE", "")
+	env := testenv.Start(t, replicatingTo("s3://practice/portico?endpoint=http://"+testenv.FreeAddr(t)+"&region=us-east-1&forcePathStyle=true"))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := env.Portal.Backup.Sync(ctx); err == nil {
+		t.Fatal("a sync to a bucket nobody answers for succeeded")
+	}
+
+	_, invite := env.NewClient("Ada Client", "ada@example.com", true)
+	if _, token := invite.SignInLink(); env.Post("/api/portal/redeem", map[string]string{"token": token}).Status != 200 {
+		t.Errorf("Ada's invite did not sign her in while the bucket was unreachable")
+	}
+	_, owner := env.StaffSession("owner", nil)
+	r := env.Do("GET", "/api/staff/backup", nil, "Authorization", owner)
+	summary, _ := r.JSON["summary"].(string)
+	if r.Status != 200 || !strings.Contains(summary, "Off-site copies are not being made: ") || !strings.Contains(summary, "tries again every minute") {
+		t.Errorf("the owner read %q about the off-site copy of an unreachable bucket; want that no copy is being made, why, and that Portico tries again", summary)
 	}
 }

@@ -39,6 +39,11 @@ type Access struct {
 	// each, so that later rows find the state they expect.
 	Before func()
 	After  func()
+	// Stream is for a POST answered with a stream of server-sent events
+	// (a call's signalling): a caller reaches it when the stream opens
+	// and its first event arrives, which Marker is looked for in; the
+	// stream is dropped then.
+	Stream bool
 }
 
 // Callers maps each caller's name to the Authorization header it sends;
@@ -87,7 +92,12 @@ func (env *Env) tryAccess(t *testing.T, row Access, caller, token string, allowe
 	if row.ContentType != "" {
 		headers = append(headers, "Content-Type", row.ContentType)
 	}
-	r := env.As(t).Do(row.Method, row.Path, body, headers...)
+	var r Response
+	if row.Stream {
+		r = env.As(t).firstEvent(row.Path, body, headers...)
+	} else {
+		r = env.As(t).Do(row.Method, row.Path, body, headers...)
+	}
 	if row.After != nil {
 		row.After()
 	}

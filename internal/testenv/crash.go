@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,29 +19,58 @@ import (
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
 	_ "modernc.org/sqlite" // reads a restored data.db as a file
 )
 
 // ClientLoad adds clients through the records API of a running portal, as
 // the dashboard does, from several workers at once, and remembers which
-// additions the portal acknowledged and when. Each addition also queues an
-// invite and stores its sign-in token, in the same request.
+// additions the portal acknowledged and when. Each addition is three
+// requests: the client (with its invite and sign-in token queued in the
+// same request), an appointment for them (its confirmation queued with
+// it) and an intake packet (its mail and link just after).
 type ClientLoad struct {
 	URL   string // the portal
 	Token string // a superuser's auth token
 
-	mu     sync.Mutex
-	writes []ClientWrite
+	// AtCheckpoint makes the next KillRound kill the portal when Litestream
+	// begins a checkpoint of data.db, rather than after a count.
+	AtCheckpoint bool
+
+	clinician, form string // the ids every appointment and packet use
+
+	mu      sync.Mutex
+	writes  []ClientWrite
+	stopped error // why the load's first worker stopped
 }
 
 // ClientWrite is one client addition.
 type ClientWrite struct {
-	Seq   int
-	Email string
-	Name  string
-	Sent  time.Time
-	Acked time.Time // zero unless the portal answered 200
+	Seq    int
+	Email  string
+	Name   string
+	Starts time.Time // the appointment's start
+	Sent   time.Time // when the client was sent
+	Acked  time.Time // zero unless the portal answered 200 to all three
 }
+
+// Each addition's appointment starts an hour after the one before, far
+// enough ahead that no reminder falls due during a test.
+var loadFirstAppointment = time.Date(2031, time.January, 6, 9, 0, 0, 0, time.UTC)
+
+// The form every packet of the load sends.
+const (
+	loadFormTitle     = "Before we meet"
+	loadFormQuestions = `[{"id": "reason", "kind": "long_text", "label": "What brings you here?", "required": true}]`
+)
+
+// perAddition is what one fully acknowledged addition leaves in the
+// database for its client: the invite's and the packet's sign-in tokens,
+// and the invite, the confirmation and the packet's mail queued.
+const (
+	tokensPerAddition = 2
+	mailPerAddition   = 3
+)
 
 // superuserToken is an auth token of the superuser on the stopped data
 // dir at dataDir, made as PocketBase makes one at sign-in. The dashboard's
@@ -74,11 +105,21 @@ func (l *ClientLoad) Run(workers int, acked func()) {
 func (l *ClientLoad) addOne(acked func()) bool {
 	l.mu.Lock()
 	seq := len(l.writes)
-	w := ClientWrite{Seq: seq, Email: fmt.Sprintf("load-%06d@example.com", seq), Name: fmt.Sprintf("Load Client %06d", seq), Sent: time.Now()}
+	w := ClientWrite{Seq: seq, Email: fmt.Sprintf("load-%06d@example.com", seq), Name: fmt.Sprintf("Load Client %06d", seq),
+		Starts: loadFirstAppointment.Add(time.Duration(seq) * time.Hour), Sent: time.Now()}
 	l.writes = append(l.writes, w)
 	l.mu.Unlock()
 
-	if l.AddClient(w.Name, w.Email) != nil {
+	client, err := l.AddClient(w.Name, w.Email)
+	if err == nil {
+		_, err = l.add("appointments", map[string]any{"client": client, "clinician": l.clinician,
+			"starts": w.Starts.Format(time.RFC3339), "duration_minutes": 50, "kind": "in person"})
+	}
+	if err == nil {
+		_, err = l.add("intake_assignments", map[string]any{"client": client, "form": l.form})
+	}
+	if err != nil {
+		l.stop(err)
 		return false
 	}
 	l.mu.Lock()
@@ -88,21 +129,51 @@ func (l *ClientLoad) addOne(acked func()) bool {
 	return true
 }
 
-// AddClient adds one client with portal access, outside the load's count.
-func (l *ClientLoad) AddClient(name, email string) error {
-	body, _ := json.Marshal(map[string]any{"name": name, "email": email, "portal_access": true, "timezone": "America/New_York"})
-	req, _ := http.NewRequest(http.MethodPost, l.URL+"/api/collections/clients/records", bytes.NewReader(body))
+// stop keeps the first reason a worker stopped.
+func (l *ClientLoad) stop(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stopped == nil {
+		l.stopped = err
+	}
+}
+
+// AddClient adds one client with portal access, outside the load's count,
+// and returns its id.
+func (l *ClientLoad) AddClient(name, email string) (string, error) {
+	return l.add("clients", map[string]any{"name": name, "email": email, "portal_access": true, "timezone": "America/New_York"})
+}
+
+// prepare adds the clinician and the form the load books and sends, once.
+func (l *ClientLoad) prepare() error {
+	if l.form != "" {
+		return nil
+	}
+	var err error
+	if l.clinician, err = l.add("clinicians", map[string]any{"name": "Dr. Maya Lin", "email": "maya@harbor.test", "video_room": "https://video.example/{room}"}); err != nil {
+		return err
+	}
+	l.form, err = l.add("intake_forms", map[string]any{"title": loadFormTitle, "questions": loadFormQuestions})
+	return err
+}
+
+// add creates a record in collection through the records API and returns
+// its id.
+func (l *ClientLoad) add(collection string, fields map[string]any) (string, error) {
+	body, _ := json.Marshal(fields)
+	req, _ := http.NewRequest(http.MethodPost, l.URL+"/api/collections/"+collection+"/records", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", l.Token)
 	resp, err := loadClient.Do(req)
 	if err != nil {
-		return err
+		return "", err
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("adding client %s answered %d", email, resp.StatusCode)
+	defer resp.Body.Close()
+	var record struct{ Id string }
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&record) != nil {
+		return "", fmt.Errorf("adding to %s answered %d", collection, resp.StatusCode)
 	}
-	return nil
+	return record.Id, nil
 }
 
 // loadClient bounds each addition, so a load whose portal was killed mid
@@ -114,16 +185,20 @@ type CrashCheck struct {
 	Acked    int           // additions the portal acknowledged
 	Restored int           // additions found in the restored database
 	Lost     int           // acknowledged, and not restored
-	Invited  int           // restored clients with their invite queued
+	Queued   int           // mail queued for the restored clients
 	RPO      time.Duration // last acknowledgement - acknowledgement of the newest restored addition
 	Problems []string      // what breaks the promise; empty when it holds
+	// Checkpoint, with AtCheckpoint: whether the kill came "during" the
+	// checkpoint's copying or "after" it
+	Checkpoint string
 }
 
 // Check compares the restored database at dataDir with the load: every
-// addition acknowledged before a restored one was sent must be there too
-// with its token and queued invite (the restore is a consistent moment,
-// not a sample), nothing unsent appears, and the restored rows hash the
-// same as the rows sent.
+// addition acknowledged before a restored one was sent must be there in
+// full, its client with both tokens, its appointment, its packet and its
+// three queued mails (the restore is a consistent moment, not a sample);
+// nothing unsent appears, and the restored rows hash the same as the
+// values sent.
 func (l *ClientLoad) Check(dataDir string) (CrashCheck, error) {
 	var check CrashCheck
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dataDir, "data.db")+"?mode=ro")
@@ -140,7 +215,11 @@ func (l *ClientLoad) Check(dataDir string) (CrashCheck, error) {
 	}
 	rows, err := db.Query(`SELECT c.email, c.name,
 		(SELECT count(*) FROM login_tokens t WHERE t.client = c.id),
-		(SELECT count(*) FROM mail_outbox m WHERE m.recipient = c.email)
+		(SELECT count(*) FROM mail_outbox m WHERE m.recipient = c.email),
+		(SELECT count(*) FROM appointments a WHERE a.client = c.id),
+		(SELECT coalesce(min(a.starts), '') FROM appointments a WHERE a.client = c.id),
+		(SELECT count(*) FROM intake_assignments p WHERE p.client = c.id),
+		(SELECT coalesce(min(p.title), '') FROM intake_assignments p WHERE p.client = c.id)
 		FROM clients c WHERE c.email LIKE 'load-%' ORDER BY c.email`)
 	if err != nil {
 		return check, err
@@ -154,16 +233,16 @@ func (l *ClientLoad) Check(dataDir string) (CrashCheck, error) {
 		bySeq[w.Email] = w
 	}
 	type restoredClient struct {
-		write           ClientWrite
-		tokens, invites int
+		write                                ClientWrite
+		tokens, mails, appointments, packets int
 	}
 	var clients []restoredClient
 	restored := map[int]bool{}
 	got, want := sha256.New(), sha256.New()
 	for rows.Next() {
-		var email, name string
+		var email, name, starts, title string
 		var c restoredClient
-		if err := rows.Scan(&email, &name, &c.tokens, &c.invites); err != nil {
+		if err := rows.Scan(&email, &name, &c.tokens, &c.mails, &c.appointments, &starts, &c.packets, &title); err != nil {
 			return check, err
 		}
 		w, ok := bySeq[email]
@@ -174,20 +253,30 @@ func (l *ClientLoad) Check(dataDir string) (CrashCheck, error) {
 		c.write = w
 		clients = append(clients, c)
 		restored[w.Seq] = true
+		check.Queued += c.mails
 		fmt.Fprintf(got, "%s\x00%s\n", email, name)
 		fmt.Fprintf(want, "%s\x00%s\n", w.Email, w.Name)
+		if c.appointments > 0 {
+			fmt.Fprintf(got, "%s\n", starts)
+			fmt.Fprintf(want, "%s\n", w.Starts.UTC().Format(types.DefaultDateLayout))
+		}
+		if c.packets > 0 {
+			fmt.Fprintf(got, "%s\n", title)
+			fmt.Fprintf(want, "%s\n", loadFormTitle)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return check, err
 	}
 	if !bytes.Equal(got.Sum(nil), want.Sum(nil)) {
-		check.Problems = append(check.Problems, "the restored clients' content hash "+hex.EncodeToString(got.Sum(nil))[:16]+" differs from what was sent")
+		check.Problems = append(check.Problems, "the restored rows' content hash "+hex.EncodeToString(got.Sum(nil))[:16]+" differs from what was sent")
 	}
 
 	// The restore is a moment between two transactions: it must hold all
 	// of every addition acknowledged before a restored one was sent. An
-	// addition acknowledged later may come back as its client without the
-	// invite, which commits in a second transaction.
+	// addition acknowledged later may come back in part: its client
+	// without the appointment, or the packet without its mail, which
+	// commits in a transaction after it.
 	var latestRestoredSend time.Time
 	for _, c := range clients {
 		if c.write.Sent.After(latestRestoredSend) {
@@ -195,11 +284,10 @@ func (l *ClientLoad) Check(dataDir string) (CrashCheck, error) {
 		}
 	}
 	for _, c := range clients {
-		if c.invites > 0 {
-			check.Invited++
-		}
-		if !c.write.Acked.IsZero() && c.write.Acked.Before(latestRestoredSend) && (c.tokens != 1 || c.invites != 1) {
-			check.Problems = append(check.Problems, fmt.Sprintf("%s came back with %d tokens and %d queued invites; want 1 and 1", c.write.Email, c.tokens, c.invites))
+		complete := c.tokens == tokensPerAddition && c.mails == mailPerAddition && c.appointments == 1 && c.packets == 1
+		if !c.write.Acked.IsZero() && c.write.Acked.Before(latestRestoredSend) && !complete {
+			check.Problems = append(check.Problems, fmt.Sprintf("%s came back with %d tokens, %d queued mails, %d appointments and %d packets; want %d, %d, 1 and 1",
+				c.write.Email, c.tokens, c.mails, c.appointments, c.packets, tokensPerAddition, mailPerAddition))
 		}
 	}
 
@@ -279,6 +367,11 @@ const (
 // (5 to 24) of acknowledged additions, restores the replica alone into
 // restoreDir with `portico restore`, and checks what came back. before,
 // if not nil, runs once the portal answers, with the load signed in.
+//
+// With load.AtCheckpoint the kill comes instead at the first checkpoint of
+// data.db Litestream begins after five additions, while a fifth worker
+// saves long forms so that the WAL soon reaches Litestream's threshold
+// (1,000 pages).
 func KillRound(t TB, binary string, env []string, dataDir, restoreDir string, load *ClientLoad, before func()) (CrashCheck, error) {
 	t.Helper()
 	if load.Token == "" {
@@ -294,6 +387,9 @@ func KillRound(t TB, binary string, env []string, dataDir, restoreDir string, lo
 	if err := serve.healthy(load.URL); err != nil {
 		return CrashCheck{}, err
 	}
+	if err := load.prepare(); err != nil {
+		return CrashCheck{}, err
+	}
 	if err := waitFirstCopy(binary, env, dataDir); err != nil {
 		return CrashCheck{}, err
 	}
@@ -301,21 +397,108 @@ func KillRound(t TB, binary string, env []string, dataDir, restoreDir string, lo
 		before()
 	}
 
-	killAt := int64(load.Acked() + 5 + rand.IntN(20))
+	start := int64(load.Acked())
+	killAt := start + 5 + rand.Int64N(20)
+	checkpoint := make(chan string, 1)
+	var watch sync.Once
+	if load.AtCheckpoint {
+		killAt += checkpointPatience
+		go load.fillWAL()
+	}
 	var acked atomic.Int64
-	acked.Store(int64(load.Acked()))
+	acked.Store(start)
 	var kill sync.Once
 	load.Run(4, func() {
-		if acked.Add(1) >= killAt {
+		n := acked.Add(1)
+		if load.AtCheckpoint && n >= start+5 {
+			// After a few additions of this round, the next checkpoint.
+			watch.Do(func() {
+				go func() {
+					if moment := waitCheckpoint(filepath.Join(dataDir, "data.db-shm"), serve.Exited); moment != "" {
+						checkpoint <- moment
+						kill.Do(serve.Kill)
+					}
+				}()
+			})
+		}
+		if n >= killAt {
 			kill.Do(serve.Kill)
 		}
 	})
 	serve.Kill()
+	var moment string
+	if load.AtCheckpoint {
+		select {
+		case moment = <-checkpoint:
+		default:
+			return CrashCheck{}, fmt.Errorf("Litestream began no checkpoint of data.db before the load stopped (%v)", load.stopped)
+		}
+	}
 
 	if out, err := Command(binary, env, "restore", "--to", restoreDir, "--dir", filepath.Join(t.TempDir(), "scratch")); err != nil {
 		return CrashCheck{}, fmt.Errorf("portico restore: %v\n%s", err, out)
 	}
-	return load.Check(restoreDir)
+	check, err := load.Check(restoreDir)
+	check.Checkpoint = moment
+	return check, err
+}
+
+// checkpointPatience bounds a round waiting for a checkpoint, in additions.
+const checkpointPatience = 500
+
+// waitCheckpoint watches the WAL index of a database (its -shm file) until
+// a checkpoint begins, and says whether the kill that follows lands while
+// it copies pages ("during") or once it has copied them ("after"); it
+// returns "" if the process exits first. SQLite's checkpoint info follows
+// the two copies of the WAL index header: nBackfill (frames copied) at
+// byte 96 and nBackfillAttempted (frames being copied) at 128, which runs
+// ahead of nBackfill while a checkpoint writes. A process that recovered
+// the WAL after a kill starts with nBackfillAttempted at the WAL's end and
+// nothing copied, so only a change from the first reading counts.
+func waitCheckpoint(shm string, exited <-chan struct{}) string {
+	read := func() (backfill, attempted uint32, ok bool) {
+		raw, err := os.ReadFile(shm)
+		if err != nil || len(raw) < 132 {
+			return 0, 0, false
+		}
+		return binary.LittleEndian.Uint32(raw[96:]), binary.LittleEndian.Uint32(raw[128:]), true
+	}
+	backfill0, attempted0, _ := read()
+	for {
+		select {
+		case <-exited:
+			return ""
+		default:
+		}
+		if backfill, attempted, ok := read(); ok {
+			switch {
+			case backfill == 0 && attempted == 0:
+				backfill0, attempted0 = 0, 0 // the WAL started over after a checkpoint before the first reading
+			case attempted != attempted0 && attempted > backfill:
+				return "during"
+			case attempted != attempted0 || backfill != backfill0:
+				return "after"
+			}
+		}
+		time.Sleep(200 * time.Microsecond) // the next look at the shared memory
+	}
+}
+
+// fillWAL saves long forms (40 questions with 10,000 characters of help,
+// about 100 pages each) until the portal stops answering.
+func (l *ClientLoad) fillWAL() {
+	help := strings.Repeat("Tell us as much or as little as you like. ", 10_000/42)
+	questions := make([]map[string]any, 40)
+	for i := range questions {
+		questions[i] = map[string]any{"id": fmt.Sprintf("q%d", i), "kind": "long_text", "label": fmt.Sprintf("Question %d", i+1), "help": help}
+	}
+	raw, _ := json.Marshal(questions)
+	for n := 0; ; n++ {
+		if _, err := l.add("intake_forms", map[string]any{"title": fmt.Sprintf("Long form %d", n), "questions": string(raw)}); err != nil {
+			l.stop(err)
+			return
+		}
+	}
 }
 
 // waitFirstCopy returns once `portico backup status` finds a copy in the

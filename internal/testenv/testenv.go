@@ -79,6 +79,8 @@ func StartOn(t TB, dir string, configure ...func(*hooks.Config)) *Env {
 	env.Config.Now = env.Clock.Now
 	env.Config.SMTPURL = env.Mail.URL()
 	env.Config.MailRetryBase = time.Second
+	env.Config.Video.TURNListen = "127.0.0.1:0"
+	env.Config.Video.RelayMinPort, env.Config.Video.RelayMaxPort = 0, 0
 	for _, c := range configure {
 		c(&env.Config)
 	}
