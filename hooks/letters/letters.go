@@ -23,10 +23,12 @@ type Letters struct {
 	Outbox *outbox.Outbox
 }
 
-// BridgePocketBaseMail sends PocketBase's own mail (staff password resets
-// and the like) through the outbox too, instead of its silent sendmail
-// fallback.
+// BridgePocketBaseMail sends PocketBase's own mail (staff password resets,
+// sign-in codes and the like) through the outbox too, instead of its
+// silent sendmail fallback; a sign-in code's mail is queued with the code
+// (codes.go).
 func (l *Letters) BridgePocketBaseMail() {
+	l.queueCodesWithTheirMail()
 	l.App.OnMailerSend().BindFunc(func(e *core.MailerEvent) error {
 		for _, to := range e.Message.To {
 			msg := outbox.Message{

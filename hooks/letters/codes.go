@@ -1,0 +1,114 @@
+package letters
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/mails"
+	"github.com/pocketbase/pocketbase/tools/hook"
+
+	"portico/hooks/schema"
+)
+
+// PocketBase's request-otp (the code staff and the dashboard's superusers
+// get by mail, on its own or as the second factor after the password)
+// saves the code, answers, and only then mails it from a goroutine: a
+// restart or a crash right after the answer loses the mail, and the person
+// waits for a code that never comes. Portico ends the route itself: the
+// code and its mail in the outbox commit in one transaction before the
+// answer, and the outbox sends what was committed, after a restart too.
+
+// codeRequestPriority runs queueCode after every other handler of the
+// request (the staff's caps on code mail among them): it answers, and
+// PocketBase's own ending, which would mail the code a second time, never
+// runs.
+const codeRequestPriority = 1 << 20
+
+// maxOpenCodes is PocketBase's cap on the codes one account can have
+// open: past it, a request answers the newest again and mails nothing.
+const maxOpenCodes = 9
+
+// errNoAccount rolls back what queueCode did for an address that is no
+// account's.
+var errNoAccount = errors.New("no account has this address")
+
+// queueCodesWithTheirMail binds queueCode to every auth collection's
+// request-otp (staff and _superusers have codes on).
+func (l *Letters) queueCodesWithTheirMail() {
+	l.App.OnRecordRequestOTPRequest().Bind(&hook.Handler[*core.RecordCreateOTPRequestEvent]{
+		Id:       "portico.queueCode",
+		Func:     l.queueCode,
+		Priority: codeRequestPriority,
+	})
+}
+
+// queueCode is PocketBase's request-otp after its hooks, with the mail
+// queued (through the bridge, so in PocketBase's template for the
+// collection) in the transaction that saves the code, before the answer.
+// An address that is no account's does the same work in a transaction
+// that is rolled back, and gets the same answer: an otpId, made as any
+// otpId is, that no code was ever saved for.
+func (l *Letters) queueCode(e *core.RecordCreateOTPRequestEvent) error {
+	account := e.Record
+	if account == nil {
+		info, err := e.RequestInfo()
+		if err != nil {
+			return err
+		}
+		email, _ := info.Body["email"].(string)
+		account = core.NewRecord(e.Collection)
+		account.Id = core.GenerateDefaultRandomId()
+		account.SetEmail(email)
+	}
+
+	var otp *core.OTP
+	err := schema.WriteLocked(e.App, func(tx core.App) error {
+		open, err := tx.FindAllOTPsByRecord(account)
+		if err != nil {
+			return err
+		}
+		if newest := reusable(tx, e.Collection, open); newest != nil {
+			otp = newest
+			tx.Logger().Warn("Too many OTP requests - reusing the last issued", "recordId", account.Id, "otpId", otp.Id)
+			return nil
+		}
+		otp = core.NewOTP(tx)
+		otp.SetCollectionRef(e.Collection.Id)
+		otp.SetRecordRef(account.Id)
+		otp.SetPassword(e.Password)
+		if err := tx.Save(otp); err != nil {
+			return err
+		}
+		// The bridge queues it in tx; PocketBase notes where it went.
+		if err := mails.SendRecordOTP(tx, account, otp.Id, e.Password); err != nil {
+			return err
+		}
+		if e.Record == nil {
+			return errNoAccount
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errNoAccount) {
+		return err
+	}
+	return e.JSON(http.StatusOK, map[string]string{"otpId": otp.Id})
+}
+
+// reusable is the newest of open once more than maxOpenCodes of them are
+// unexpired, as PocketBase decides (never in dev mode), or nil.
+func reusable(app core.App, collection *core.Collection, open []*core.OTP) *core.OTP {
+	if app.IsDev() {
+		return nil
+	}
+	unexpired := 0
+	for _, otp := range open {
+		if !otp.HasExpired(collection.OTP.DurationTime()) {
+			unexpired++
+		}
+		if unexpired > maxOpenCodes {
+			return open[0] // newest first
+		}
+	}
+	return nil
+}
