@@ -77,10 +77,14 @@ func (l *Letters) queueCode(e *core.RecordCreateOTPRequestEvent) error {
 		otp.SetCollectionRef(e.Collection.Id)
 		otp.SetRecordRef(account.Id)
 		otp.SetPassword(e.Password)
-		if err := tx.Save(otp); err != nil {
+		// Where it goes, as PocketBase notes once it has sent it: the mail
+		// commits with the code or neither does. Unvalidated, as the
+		// stand-in account is not there to find; account was just found.
+		otp.SetSentTo(account.Email())
+		if err := tx.SaveNoValidate(otp); err != nil {
 			return err
 		}
-		// The bridge queues it in tx; PocketBase notes where it went.
+		// The bridge queues it in tx.
 		if err := mails.SendRecordOTP(tx, account, otp.Id, e.Password); err != nil {
 			return err
 		}

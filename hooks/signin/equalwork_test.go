@@ -1,7 +1,6 @@
 package signin_test
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -35,20 +34,13 @@ func TestSignInDoesTheSameWorkForAnyAddress(t *testing.T) {
 		env.Drain()
 		return steps
 	}
-	describe := func(steps []testenv.Step) string {
-		lines := make([]string, len(steps))
-		for i, step := range steps {
-			lines[i] = fmt.Sprintf("  %d row(s): %s", step.Changed, step.Shape)
-		}
-		return strings.Join(lines, "\n")
-	}
 
 	for _, wrong := range []int{1, 2} { // a first wrong code creates the stranger's count, a second adds to it
 		client := work("/api/portal/login-code", map[string]string{"email": "ada@example.com", "code": "000000"}, http.StatusBadRequest)
 		stranger := work("/api/portal/login-code", map[string]string{"email": "stranger@example.com", "code": "000000"}, http.StatusBadRequest)
 		if !slices.Equal(client, stranger) || len(client) == 0 {
 			t.Errorf("wrong code %d: login-code for a client's address ran\n%s\nand for a stranger's\n%s\nwant the same statements writing the same rows",
-				wrong, describe(client), describe(stranger))
+				wrong, testenv.Describe(client), testenv.Describe(stranger))
 		}
 	}
 
@@ -63,7 +55,7 @@ func TestSignInDoesTheSameWorkForAnyAddress(t *testing.T) {
 		steps := sql.Since(mark, "clients", "INSERT INTO signin_requests")
 		recorded := slices.IndexFunc(steps, func(s testenv.Step) bool { return strings.HasPrefix(s.Shape, "INSERT INTO signin_requests") })
 		if recorded != 0 || steps[0].Changed != 1 || len(steps) < 2 {
-			t.Errorf("login-link for %s ran\n%s\nwant first the one statement that records the request (one row), then the lookup", email, describe(steps))
+			t.Errorf("login-link for %s ran\n%s\nwant first the one statement that records the request (one row), then the lookup", email, testenv.Describe(steps))
 		}
 	}
 }
