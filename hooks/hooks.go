@@ -73,13 +73,15 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	queue.RunWithServe()
 	mail.BridgePocketBaseMail()
 
-	// Sign-in: POST /api/portal/{login-link,link-status,redeem,resend,login-code}, GET /api/portal/practice.
+	// Sign-in: POST /api/portal/{login-link,link-status,redeem,resend,login-code,sign-out},
+	// GET /api/portal/practice; client sessions checked on every request.
 	signIn := signin.New(app, signin.Config{
 		Now:             config.Now,
 		SignInTTL:       config.SignInTTL,
 		LinksPerAddress: config.LinksPerAddress,
 		LinksPerIP:      config.LinksPerIP,
 		RateWindow:      config.RateWindow,
+		SessionLifetime: config.SessionLifetime,
 	}, mail, ratelimit.New(config.Now), background)
 	signIn.Register()
 
