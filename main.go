@@ -14,18 +14,19 @@ import (
 )
 
 func main() {
+	// The environment first: whether data.db is replicated decides how its
+	// connections checkpoint (hooks.ReplicatedDSN).
+	config, err := hooks.ConfigFromEnv()
+	if err != nil {
+		log.Fatal(err)
+	}
 	// Dev mode prints every SQL statement: opt in with --dev, even under go run.
-	app := pocketbase.NewWithConfig(hooks.PocketBaseConfig(pocketbase.Config{DefaultDev: false}))
+	app := pocketbase.NewWithConfig(hooks.PocketBaseConfig(pocketbase.Config{DefaultDev: false}, config))
 
 	// Portico's schema lives in Go migrations that ship inside the binary;
 	// automigrate stays off so dashboard edits never write migration files
 	// into a practice's working directory.
 	migratecmd.MustRegister(app, app.RootCmd, migratecmd.Config{Dir: "pb_migrations"})
-
-	config, err := hooks.ConfigFromEnv()
-	if err != nil {
-		log.Fatal(err)
-	}
 	hooks.Register(app, config)
 
 	// PocketBase's own superuser command; serve is Portico's (hooks/tls.go),

@@ -40,6 +40,7 @@ type sizes struct {
 	practices       []int // the larger practices code sign-in is measured in, clients
 	sizeRuns        int   // rounds of code sign-ins at every practice size, alternating
 	retentionRounds int   // rounds of sign-ins, each followed by pruning
+	kills           int   // kill -9 rounds of the replicating portal
 }
 
 func main() {
@@ -49,6 +50,8 @@ func main() {
 	inProcess := flag.Bool("inprocess", false, "run Portico inside the benchmark instead of as the release binary (no footprint figures)")
 	trailOnly := flag.Bool("trail", false, "measure only the audit trail rows (five runs of each build, side by side)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the sign-in load to this file (implies -inprocess)")
+	restoreGB := flag.Bool("restore-gb", false, "also time the restore of a 1 GB database (several minutes)")
+	recoveryOnly := flag.Bool("recovery", false, "measure only the data lost on kill -9 (RPO) and the restore time (RTO)")
 	limitDir := flag.String("limit-dir", "", "serve the bare limit on this data dir (the benchmark starts it so)")
 	limitHTTP := flag.String("limit-http", "", "the bare limit's address, with -limit-dir")
 	baseline := flag.String("baseline", "", "a second Portico binary (main's release build, say) served beside this tree's on the same data dir; "+
@@ -62,9 +65,9 @@ func main() {
 		log.Fatal(serveLimit(*limitDir, *limitHTTP))
 	}
 
-	s := sizes{runs: *runs, clients: 1000, otpUsers: 100, startups: 5, practices: []int{10_000, 50_000}, sizeRuns: *sizeRuns, retentionRounds: 5}
+	s := sizes{runs: *runs, clients: 1000, otpUsers: 100, startups: 5, practices: []int{10_000, 50_000}, sizeRuns: *sizeRuns, retentionRounds: 5, kills: 20}
 	if *quick {
-		s = sizes{runs: 1, clients: 50, otpUsers: 5, startups: 1, practices: []int{200}, sizeRuns: 1, retentionRounds: 2}
+		s = sizes{runs: 1, clients: 50, otpUsers: 5, startups: 1, practices: []int{200}, sizeRuns: 1, retentionRounds: 2, kills: 2}
 	}
 	if *cpuProfile != "" {
 		*inProcess = true
@@ -73,10 +76,18 @@ func main() {
 	tb := &benchTB{}
 	defer tb.close()
 	var err error
-	b := &bench{tb: tb, sizes: s, figures: figures{}, inProcess: *inProcess, quick: *quick, signInOnly: *signInOnly}
+	b := &bench{tb: tb, sizes: s, figures: figures{}, inProcess: *inProcess, quick: *quick, signInOnly: *signInOnly, restoreGB: *restoreGB}
 	b.command = strings.Join(append([]string{"go run ./bench"}, os.Args[1:]...), " ")
 
 	module := moduleDir(tb)
+	if *recoveryOnly {
+		b.recovery(module)
+		return
+	}
+	// The replicated sign-in runs stop and restart the release binary with
+	// replication on its data dir, which must then be its own: a second
+	// build serving it (-baseline) would checkpoint behind Litestream.
+	b.replication = !b.inProcess && !*trailOnly && !*signInOnly && *baseline == ""
 	if !*quick && !*trailOnly && !*skipReminders && !*signInOnly {
 		log.Printf("running the reminder benchmarks in hooks/reminders (%d runs)", s.runs)
 		b.remindersMeasured, err = b.reminders(module, s.runs)
@@ -105,15 +116,14 @@ func main() {
 	url := practice.env.URL
 	b.portico = target{pid: os.Getpid()}
 	trail := prepareTrail(tb, practice)
-	var release *process
 	var grown []*sizedPractice
 	if !b.inProcess {
 		practice.env.Stop()
 		if !*trailOnly {
 			grown = b.growPractices(practice.env.Dir)
 		}
-		release = b.startRelease(binary, practice.env.Dir, addr)
-		url, b.portico.pid = release.url, release.pid()
+		b.release = b.startRelease(binary, practice.env.Dir, addr)
+		url, b.portico.pid = b.release.url, b.release.pid()
 		for _, g := range grown {
 			g.portico = b.serve(binary, g.dir, "size/")
 			b.sized = append(b.sized, g.portico)
@@ -149,7 +159,16 @@ func main() {
 			break
 		}
 		log.Printf("run %d of %d", run+1, s.runs)
-		b.signInRun(practice, run)
+		b.signInRun(practice, run, b.signInTargets())
+		if b.replication {
+			b.replicatedSignInRun(practice, binary, addr, run)
+		}
+	}
+	if b.replication {
+		b.killRuns(binary, s.kills)
+		for _, size := range b.rtoSizes() {
+			b.restoreTime(binary, size)
+		}
 	}
 	if len(grown) > 0 {
 		b.practiceSizes(practice, grown)
@@ -159,7 +178,7 @@ func main() {
 	}
 	if !b.inProcess && !*signInOnly {
 		// The trail rows start each build in turn on the same data dir.
-		release.stop()
+		b.release.stop()
 		log.Print("building the release without the audit trail")
 		baseline, err := buildWithoutTrail(module, tb.TempDir())
 		must(tb, err)
@@ -188,8 +207,8 @@ func (b *bench) startRelease(binary, dataDir, addr string) *process {
 
 	portico, _, err := startPortico(binary, dataDir, addr, env)
 	must(b.tb, err)
-	b.tb.Cleanup(portico.stop)
-	time.Sleep(2 * time.Second) // past start-up's one-off work
+	b.tb.Cleanup(func() { b.release.stop() }) // the one running at the end
+	time.Sleep(2 * time.Second)               // past start-up's one-off work
 	idle, err := residentBytes(portico.pid())
 	must(b.tb, err)
 	b.figures.add("rss/idle", float64(idle)/(1<<20))
@@ -215,19 +234,26 @@ func (b *bench) releaseEnv() []string {
 	}
 }
 
+// rtoSizes are the database sizes, in MB, whose restore is timed.
+func (b *bench) rtoSizes() []int {
+	switch {
+	case b.quick:
+		return []int{10}
+	case b.restoreGB:
+		return []int{100, 1024}
+	}
+	return []int{100}
+}
+
 // signInRun measures one run of every sign-in figure. Each round mails a
 // fresh link and code to every client, so each sign-in uses a new token.
 // Portico, the bare limit and the baseline build, if any, take turns, the
 // one going first rotating from run to run, so that all see the same
 // machine. This tree's Portico issues every link, on the data dir they
 // share.
-func (b *bench) signInRun(practice *practice, run int) {
+func (b *bench) signInRun(practice *practice, run int, targets []target) {
 	b.loadPeak = 0
 	b.floor()
-	targets := []target{b.portico, b.limit}
-	if b.baseline.load != nil {
-		targets = append(targets, b.baseline)
-	}
 	turns := make([]target, len(targets))
 	for i := range targets {
 		turns[i] = targets[(i+run)%len(targets)]
@@ -243,7 +269,17 @@ func (b *bench) signInRun(practice *practice, run int) {
 			b.authWithOTPs(concurrency, b.requestOTPs(practice.otpUsers))
 		}
 	}
-	b.figures.add("rss/load", float64(b.loadPeak)/(1<<20))
+	b.figures.add(b.portico.name+"rss/load", float64(b.loadPeak)/(1<<20))
+}
+
+// signInTargets are the servers a sign-in run alternates: Portico, the
+// bare limit and the baseline build, if any.
+func (b *bench) signInTargets() []target {
+	targets := []target{b.portico, b.limit}
+	if b.baseline.load != nil {
+		targets = append(targets, b.baseline)
+	}
+	return targets
 }
 
 // floor measures, at 32 concurrent, a request Portico refuses before any
@@ -278,10 +314,11 @@ type target struct {
 // memory.
 func (b *bench) measure(t target, name string, concurrency int, calls []call, want int) {
 	peak := peakRSS(b.portico.pid)
-	cpu := cpuTime(t.pid)
+	cpu, written := cpuTime(t.pid), writtenBytes(t.pid)
 	r := t.load.send(concurrency, calls, want, nil)
 	if !b.inProcess || t.pid != os.Getpid() {
 		b.figures.add(t.name+name+"/cpu", ms(cpuTime(t.pid)-cpu)/float64(r.requests))
+		b.figures.add(t.name+name+"/written", float64(writtenBytes(t.pid)-written)/float64(r.requests))
 	}
 	b.loadPeak = max(b.loadPeak, peak())
 	b.record(t.name+name, r)
@@ -295,6 +332,10 @@ type bench struct {
 	inProcess  bool
 	quick      bool
 	signInOnly bool
+	restoreGB  bool
+	// replication: the sign-in runs are repeated replicating, and the
+	// kill -9 and restore rows measured
+	replication bool
 
 	remindersMeasured bool // the tree has the reminder benchmarks
 	weekMeasured      bool // the tree has the week view benchmarks
@@ -302,6 +343,7 @@ type bench struct {
 	mail     *testenv.MailServer
 	portico  target
 	limit    target
+	release  *process // Portico's release binary, when not in process
 	baseline target   // another build on the same data dir, with -baseline
 	sized    []target // Portico on each larger practice's copy
 	loadPeak int64    // highest memory reading during this run's sign-ins

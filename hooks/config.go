@@ -6,7 +6,9 @@ import (
 	"strconv"
 	"time"
 
+	"portico/hooks/backup"
 	"portico/hooks/outbox"
+	"portico/hooks/video"
 )
 
 // Config holds what an operator sets at deploy time. What a clinician
@@ -41,10 +43,14 @@ type Config struct {
 	// did not take; each further attempt doubles it.
 	MailRetryBase time.Duration
 
+	// Video is how telehealth calls held on Portico run: the TURN relay's ports and address.
+	Video video.Config
 	// AuditRetentionDays is how long audit entries are kept before the
 	// nightly prune removes them (leaving a checkpoint); six years by
 	// default, HIPAA's retention for documentation.
 	AuditRetentionDays int
+	// Backup is where and how the data is replicated off the machine.
+	Backup backup.Config
 }
 
 // DefaultConfig is what Portico runs with when the environment says nothing.
@@ -59,6 +65,7 @@ func DefaultConfig() Config {
 		SessionLifetime: 12 * time.Hour,
 		Retention:       30 * 24 * time.Hour,
 		MailRetryBase:   30 * time.Second,
+		Video:           video.DefaultConfig(),
 
 		AuditRetentionDays: 6 * 365,
 	}
@@ -73,6 +80,10 @@ func ConfigFromEnv() (Config, error) {
 		if _, err := outbox.ParseSMTPURL(config.SMTPURL); err != nil {
 			return config, err
 		}
+	}
+	var err error
+	if config.Backup, err = backup.ConfigFromEnv(); err != nil {
+		return config, err
 	}
 
 	durations := map[string]*time.Duration{
@@ -107,5 +118,5 @@ func ConfigFromEnv() (Config, error) {
 		}
 	}
 
-	return config, nil
+	return config, video.ConfigFromEnv(&config.Video)
 }

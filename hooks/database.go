@@ -3,6 +3,7 @@ package hooks
 import (
 	"database/sql"
 	"os"
+	"path/filepath"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase"
@@ -57,10 +58,44 @@ func createIncremental(path string) error {
 	return err
 }
 
-// PocketBaseConfig is base with Portico's database settings, for main
-// and for everything that runs Portico as main does.
-func PocketBaseConfig(base pocketbase.Config) pocketbase.Config {
+// ReplicatedDSN is how data.db at path is opened while Litestream
+// replicates it (PORTICO_REPLICA_URL set): Pragmas with SQLite's
+// automatic checkpoint off, so that only Litestream checkpoints data.db.
+//
+// A checkpoint by anyone else at a moment Litestream holds no read
+// transaction (after a restart, before Litestream's first sync) copies
+// frames Litestream never read into the file and lets the next write
+// start the WAL over them in place. Litestream v0.5.18 then resumes from
+// the new WAL without noticing the gap, and the replica restores a
+// database that fails its integrity check ("Page N: never used", "row N
+// missing from index") with the missed transactions gone. Any commit
+// with the WAL past 1,000 pages sets the automatic checkpoint off, as the
+// first writes after a kill often do (and, while Pragmas held auto_vacuum,
+// merely opening a connection did). See docs/backups.md.
+func ReplicatedDSN(path string) string {
+	return path + Pragmas + "&_pragma=wal_autocheckpoint(0)"
+}
+
+// replicatedConnect is DBConnect for a data dir whose data.db Litestream
+// replicates; auxiliary.db (logs) is not replicated and keeps SQLite's
+// automatic checkpoint.
+func replicatedConnect(path string) (*dbx.DB, error) {
+	if filepath.Base(path) != "data.db" {
+		return DBConnect(path)
+	}
+	if err := createIncremental(path); err != nil {
+		return nil, err
+	}
+	return dbx.Open("sqlite", ReplicatedDSN(path))
+}
+
+// PocketBaseConfig is base with Portico's database settings for config,
+// for main and for everything that runs Portico as main does.
+func PocketBaseConfig(base pocketbase.Config, config Config) pocketbase.Config {
 	base.DBConnect = DBConnect
+	if config.Backup.ReplicaURL != "" {
+		base.DBConnect = replicatedConnect
+	}
 	base.DataMaxOpenConns = Readers
 	base.DataMaxIdleConns = Readers
 	return base

@@ -20,6 +20,7 @@ import (
 	"portico/hooks/actions"
 	"portico/hooks/appointments"
 	"portico/hooks/audit"
+	"portico/hooks/backup"
 	"portico/hooks/clients"
 	"portico/hooks/intake"
 	"portico/hooks/join"
@@ -34,6 +35,7 @@ import (
 	"portico/hooks/serve"
 	"portico/hooks/signin"
 	"portico/hooks/staff"
+	"portico/hooks/video"
 	"portico/hooks/web"
 	"portico/hooks/workspace"
 )
@@ -47,6 +49,8 @@ type Portal struct {
 	Audit      *audit.Trail
 	Messages   *messages.Messages
 	Retention  *retention.Retention
+	Video      *video.Service
+	Backup     *backup.Service
 }
 
 // Register hangs every Portico capability on app and returns the portal.
@@ -98,6 +102,13 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	links := join.New(app, config.Now, settings, mail)
 	links.Register()
 
+	// Video: calls of clinicians without an external room: POST /api/video/...,
+	// the TURN relay (UDP and TCP) inside serve; a call ends with its appointment.
+	videoConfig := config.Video
+	videoConfig.Now = config.Now
+	calls := video.Register(app, videoConfig, links.Calls())
+	links.EndCallsWhenClosed(calls)
+
 	// Appointments: booking checks, change notices; /api/portal/appointments/...
 	booked := appointments.New(app, config.Now, settings, mail, links)
 	booked.Register()
@@ -123,14 +134,17 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// nightly prune and `portico audit verify|export|prune`.
 	trail := audit.New(app, audit.Config{Now: config.Now, Practice: settings, Commands: app.RootCmd, Retention: time.Duration(config.AuditRetentionDays) * 24 * time.Hour})
 	trail.Register()
+	trail.RecordCalls(calls) // who joined and left each call, and when
 	app.RootCmd.AddCommand(trail.Command())
 	// Workspace: the Schedule and Clients pages' routes, /api/staff/{schedule,appointments,clients}.
 	workspace.New(app, config.Now, settings, people).Register()
 
-	// Messages: threads between a client and the practice with protected
-	// attachments, unread marks and content-free notices; /api/messages/...
-	// and the portico_message_notices cron job. After the audit trail,
-	// whose route table records its reads, sends and downloads.
+	// Messages and documents: threads between a client and the practice
+	// with protected attachments, unread marks and content-free notices;
+	// documents to read, acknowledge or sign, and clients' uploads;
+	// /api/messages/..., /api/documents/... and the portico_message_notices
+	// cron job. After the audit trail, whose route table records its reads,
+	// sends, signatures and downloads.
 	talk := messages.New(app, config.Now, settings, mail, signIn, ratelimit.New(config.Now), config.InviteTTL)
 	talk.Register()
 
@@ -145,9 +159,13 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// Pages: the portal from pb_public, /s/{token}, security headers on every response.
 	pages.Register(app)
 
+	// Backups: continuous, encrypted replication to PORTICO_REPLICA_URL and
+	// the weekly restore drill inside serve; `portico backup`, `portico restore`.
+	backups := backup.Register(app, config.Backup, queue)
+
 	// Serve: Portico's serve command with --domain (automatic HTTPS), HSTS,
 	// data-dir errors, certificates kept out of backups.
 	serve.Register(app)
 
-	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Audit: trail, Messages: talk, Retention: prune}
+	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Audit: trail, Messages: talk, Retention: prune, Video: calls, Backup: backups}
 }

@@ -26,8 +26,11 @@ var namedExports = map[[2]string][]string{
 	{"pages", "signin"}:           {"LinkPath"},                                                                                  // the landing page of a sign-in link
 	{"staff", "signin"}:           {"Store", "Requester", "StateUsed", "StateExpired"},                                           // staff invites are login tokens too
 	{"intake", "staff"}:           {"RequirePacketReader"},                                                                       // who may print a packet is a staff role
+	{"backup", "staff"}:           {"RoleOwner"},                                                                                 // the drill mails, and the home page shows, the copy to the owner
 	{"workspace", "staff"}:        {"CanReadClient", "RoleOwner", "RoleClinician", "RoleFrontDesk"},                              // the workspace's pages follow the staff roles
 	{"workspace", "clients"}:      {"Clients"},                                                                                   // the client page sends the portal invite
+	{"audit", "video"}:            {"Service", "PresenceEvent", "RoleClinician"},                                                 // joins and leaves of a call are on the trail
+	{"join", "video"}:             {"Calls", "Call", "Host", "Service", "ErrUnknownCall", "ErrNotHost"},                          // a join link opens its appointment's call
 	{"messages", "signin"}:        {"SignIn", "LinkLetter", "Requester"},                                                         // a message notice signs the client in
 	{"messages", "staff"}:         {"CanReadClient", "RoleOwner", "RoleClinician", "RoleFrontDesk"},                              // who reads a thread follows the staff roles
 	{"workspace", "audit"}:        {"LastViewed"},                                                                                // a packet is unread until the trail shows staff opened it

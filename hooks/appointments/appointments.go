@@ -186,11 +186,9 @@ func (a *Appointments) prepare(app core.App, record *core.Record) error {
 
 	if record.GetString("kind") == schema.KindTelehealth && record.GetString("status") == schema.StatusScheduled {
 		// Only a session still to happen needs a room: cancelling must always work.
+		// A clinician who keeps no external room holds the session on Portico itself;
+		// one who keeps a fixed link for every client needs a waiting room on it.
 		clinician, err := app.FindRecordById(schema.Clinicians, record.GetString("clinician"))
-		if err == nil && clinician.GetString("video_room") == "" {
-			return validation.Errors{"clinician": validation.NewError("validation_no_video_room",
-				"This clinician has no video room yet: add one to the clinician before booking telehealth.")}
-		}
 		if err == nil && schema.SharedRoom(clinician) {
 			return validation.Errors{"clinician": validation.NewError("validation_shared_video_room",
 				"This clinician's video room is one fixed link for every client: use a link with {room} in it, or, if the room has a waiting room where the clinician admits each client, tick waiting room on the clinician.")}

@@ -38,6 +38,7 @@ var clientOf = map[string]string{
 	schema.IntakeResponses:   "client",
 	schema.MessageThreads:    "client",
 	schema.Messages:          "client",
+	schema.Documents:         "client",
 	// A request for another time holds what the client wrote.
 	schema.AppointmentRequests: "client",
 }

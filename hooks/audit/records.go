@@ -40,6 +40,10 @@ const (
 	ActionTrailVerified = "audit_verify"
 	ActionMessageSent   = "message_sent"
 	ActionDownload      = "download"
+	// Documents between a client and the practice (hooks/messages).
+	ActionDocumentAdded        = "document_added"
+	ActionDocumentAcknowledged = "document_acknowledged"
+	ActionDocumentSigned       = "document_signed"
 	// A client's answers to an appointment (hooks/actions), and the
 	// practice's to a request for another time.
 	ActionConfirmed       = "appointment_confirmed"

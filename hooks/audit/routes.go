@@ -80,6 +80,11 @@ var watchedRoutes = map[string]watchedRoute{
 	"POST /api/messages/threads":               {action: ActionMessageSent, collection: schema.MessageThreads, byAnyone: true, recordIn: "id", fields: []string{"body", "attachments"}},
 	"POST /api/messages/threads/{id}/messages": {action: ActionMessageSent, collection: schema.MessageThreads, byAnyone: true, fields: []string{"body", "attachments"}},
 
+	"GET /api/documents":                   {action: ActionList, shown: "documents.[].client"},
+	"POST /api/documents":                  {action: ActionDocumentAdded, collection: schema.Documents, byAnyone: true, recordIn: "id", fields: []string{"title", "file"}},
+	"POST /api/documents/{id}/acknowledge": {action: ActionDocumentAcknowledged, collection: schema.Documents, byClient: true, fields: []string{"acknowledged"}},
+	"POST /api/documents/{id}/sign":        {action: ActionDocumentSigned, collection: schema.Documents, byClient: true, fields: []string{"signed", "signed_name"}},
+
 	"POST /api/portal/login-code": {failedWith: []int{http.StatusBadRequest}, reason: "wrong code"},
 	"POST /api/portal/redeem":     {failedWith: []int{http.StatusGone}, reason: "used or expired link"},
 	"POST /api/collections/{collection}/auth-with-otp": {failedWith: []int{http.StatusBadRequest, http.StatusTooManyRequests},

@@ -92,6 +92,7 @@ var subjects = map[string]string{
 	schema.Clients: "your details", schema.Appointments: "your appointments",
 	schema.IntakeAssignments: "your intake form", schema.IntakeResponses: "your intake answers",
 	schema.MessageThreads: "your messages", schema.Messages: "an attachment to your messages",
+	schema.Documents:           "your documents",
 	schema.AppointmentRequests: "your request for another time",
 }
 
@@ -102,7 +103,9 @@ var verbs = map[string]string{
 	ActionDraftSaved: "saved a draft of", ActionPacketSubmit: "sent",
 	ActionSignIn: "signed in", ActionSignInFailed: "could not sign in", ActionExport: "exported the audit trail of",
 	ActionTrailViewed: "looked at the audit trail of", ActionPacketReopen: "reopened",
+	ActionCallJoined: "joined your video session", ActionCallLeft: "left your video session",
 	ActionMessageSent: "wrote in", ActionDownload: "downloaded",
+	ActionDocumentAdded: "added a document to", ActionDocumentAcknowledged: "acknowledged a document in", ActionDocumentSigned: "signed a document in",
 	ActionInvite:    "sent you an invite to the portal",
 	ActionConfirmed: "confirmed an appointment", ActionCancelled: "cancelled an appointment",
 	ActionTimeRequested: "asked for another time for an appointment", ActionRequestDeclined: "answered your request for another time",
@@ -115,7 +118,8 @@ func describe(entry Entry) string {
 		verb = strings.ReplaceAll(entry.Action, "_", " ")
 	}
 	switch entry.Action {
-	case ActionList, ActionSignIn, ActionInvite, ActionConfirmed, ActionCancelled, ActionTimeRequested, ActionRequestDeclined:
+	case ActionList, ActionSignIn, ActionInvite, ActionConfirmed, ActionCancelled, ActionTimeRequested, ActionRequestDeclined,
+		ActionCallJoined, ActionCallLeft:
 		return verb
 	case ActionSignInFailed:
 		return verb + " (" + entry.Detail + ")"

@@ -129,15 +129,16 @@ func State(a *schema.Appointment, now time.Time, opensBefore time.Duration) stri
 	}
 }
 
-// videoRoom is the clinician's room for this appointment: a fixed link, or
-// the clinician's template with a room name that only this appointment's
-// salt yields, so rooms cannot be guessed from one another.
+// videoRoom is the clinician's external room for this appointment: a
+// fixed link, or the clinician's template with a room name that only this
+// appointment's salt yields, so rooms cannot be guessed from one another.
+// Empty when the clinician holds sessions on Portico itself.
 func videoRoom(a *schema.Appointment) string {
 	sum := security.SHA256("portico video room:" + a.GetString("join_salt"))
 	return strings.ReplaceAll(a.Clinician.GetString("video_room"), "{room}", "portico-"+sum[:20])
 }
 
-// handleJoin sends the client into the session while the window is open,
+// handleJoin opens the session while the window is open,
 // and otherwise serves the page that explains when it opens or why not.
 func (l *Links) handleJoin(e *core.RequestEvent) error {
 	a, err := l.find(e.Request.PathValue("token"))
@@ -156,7 +157,10 @@ func (l *Links) handleJoin(e *core.RequestEvent) error {
 		return e.InternalServerError("", err)
 	}
 	if State(a, l.now(), settings.JoinOpensBefore) == StateOpen {
-		return e.Redirect(http.StatusFound, videoRoom(a))
+		if room := videoRoom(a); room != "" {
+			return e.Redirect(http.StatusFound, room)
+		}
+		return e.FileFS(pbpublic.FS, "call.html") // held on Portico: the camera check, then the waiting room
 	}
 	return e.FileFS(pbpublic.FS, "join.html")
 }

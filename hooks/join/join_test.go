@@ -92,14 +92,7 @@ func TestJoinLinkBeforeInAndAfterTheWindow(t *testing.T) {
 func TestJoinLinkOfCancelledAppointmentExplainsAndGivesContact(t *testing.T) {
 	env := testenv.Start(t)
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
-	practice, err := env.App.FindFirstRecordByFilter("practice", "id != ''")
-	if err != nil {
-		t.Fatal(err)
-	}
-	practice.Set("phone", "+1 212 555 0100")
-	if err := env.App.Save(practice); err != nil {
-		t.Fatal(err)
-	}
+	env.SetPractice("phone", "+1 212 555 0100")
 	starts := env.Clock.Now().Add(time.Hour)
 	appointment := env.Book(client, env.NewClinician(), starts, "telehealth")
 	env.Sweep()

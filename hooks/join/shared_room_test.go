@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	. "github.com/chromedp/chromedp" // the browser steps read as a script
+
 	"github.com/pocketbase/pocketbase/core"
 
 	"portico/internal/testenv"
@@ -17,6 +19,7 @@ import (
 // the clinician's record says the room has a waiting room.
 func TestFixedRoomLinkNeedsAWaitingRoom(t *testing.T) {
 	env := testenv.Start(t)
+	env.SetPractice("phone", "+1 212 555 0100")
 	client, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	clinician := env.NewClinician()
 	starts := env.Clock.Now().Add(90 * time.Minute).Truncate(time.Minute)
@@ -46,6 +49,21 @@ func TestFixedRoomLinkNeedsAWaitingRoom(t *testing.T) {
 	if status := env.Post("/api/portal/join-status", map[string]string{"token": token}); status.JSON["state"] != "shared_room" {
 		t.Errorf("join-status with a fixed room and no waiting room: %s; want state shared_room", status)
 	}
+	// On the phone: the page says why the link does not open the room,
+	// and how to reach the practice instead.
+	tab := testenv.Browser(t)
+	if err := Do(tab, Navigate(link), WaitVisible(ID("shared-room")), WaitVisible(ID("contact"))); err != nil {
+		text, _ := Run(tab, Text(CSS("main")))
+		t.Fatalf("opening the join link of a fixed room without a waiting room: the page shows %q (%v)", text, err)
+	}
+	text, _ := Run(tab, Text(ID("shared-room")))
+	if name := clinician.GetString("name"); !strings.Contains(text, "is not set up for private sessions") || !strings.Contains(text, name) {
+		t.Errorf("the join page of a fixed room says %q; want that %s's room is not set up for private sessions", text, name)
+	}
+	if ways, _ := Run(tab, Text(ID("contact-ways"))); !strings.Contains(ways, "Phone") {
+		t.Errorf("the join page of a fixed room gives no way to reach the practice: %q", ways)
+	}
+	testenv.Accessible(t, tab, "join link of a fixed room without a waiting room")
 
 	clinician.Set("waiting_room", true)
 	if err := env.App.Save(clinician); err != nil {

@@ -3,9 +3,12 @@
 // workspace, with protected attachments, unread marks, realtime updates
 // and notices by email that carry no content. A thread is clinical (the
 // client's clinicians and the owner read it) or administrative (the front
-// desk too). The collections and their API rules are in pb_migrations
-// (1764_00007x); the audit trail records every read, send and download
-// through its own tables (hooks/audit), never through calls from here.
+// desk too). Documents have the same parties: staff share a PDF to read,
+// acknowledge or sign, clients upload into their own record, and a signed
+// document is frozen. The collections and their API rules are in
+// pb_migrations (1764_00007x); the audit trail records every read, send,
+// signature and download through its own tables (hooks/audit), never
+// through calls from here.
 package messages
 
 import (
@@ -70,7 +73,8 @@ func New(app core.App, now func() time.Time, settings *practice.Settings, mail *
 	return &Messages{app: app, now: now, settings: settings, letters: mail, signIn: signIn, limits: limits, linkTTL: linkTTL, store: &Store{App: app}}
 }
 
-// Register binds the /api/messages routes and the notice job.
+// Register binds the /api/messages and /api/documents routes, the
+// document hooks and the notice job.
 func (m *Messages) Register() {
 	m.app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		group := se.Router.Group("/api/messages")
@@ -81,8 +85,10 @@ func (m *Messages) Register() {
 		group.GET("/threads/{id}", m.handleThread)
 		group.POST("/threads/{id}/messages", m.handleWrite).Bind(bodyLimit)
 		group.POST("/threads/{id}/read", m.handleRead)
+		m.registerDocuments(se)
 		return se.Next()
 	})
+	m.registerDocumentHooks()
 	m.app.Cron().MustAdd("portico_message_notices", "* * * * *", func() {
 		if _, err := m.SendNotices(); err != nil {
 			m.app.Logger().Error("messages: sending notices failed", "error", err)

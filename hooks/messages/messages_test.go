@@ -237,7 +237,13 @@ func bigFiles(n int) []testenv.Upload {
 // storedFiles counts the attachment files on disk.
 func storedFiles(t *testing.T, env *testenv.Env) int {
 	t.Helper()
-	collection, err := env.App.FindCollectionByNameOrId("messages")
+	return storedFilesOf(t, env, "messages")
+}
+
+// storedFilesOf counts the files of a collection's records on disk.
+func storedFilesOf(t *testing.T, env *testenv.Env, name string) int {
+	t.Helper()
+	collection, err := env.App.FindCollectionByNameOrId(name)
 	if err != nil {
 		t.Fatal(err)
 	}

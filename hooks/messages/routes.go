@@ -22,19 +22,24 @@ const maxRequest = MaxFiles*MaxFileSize + 1<<20
 
 const errTooLarge = "The files are too large together: send at most 5 files of up to 10 MB each."
 
-// bodyLimit takes the place of PocketBase's body limit on the routes that
-// take files, with room for a message's files and the one-line answer
-// beyond it.
-var bodyLimit = &hook.Handler[*core.RequestEvent]{
-	Id:       apis.DefaultBodyLimitMiddlewareId,
-	Priority: apis.DefaultBodyLimitMiddlewarePriority,
-	Func: func(e *core.RequestEvent) error {
-		if e.Request.ContentLength > maxRequest {
-			return e.Error(http.StatusRequestEntityTooLarge, errTooLarge, nil)
-		}
-		e.Request.Body = http.MaxBytesReader(e.Response, e.Request.Body, maxRequest)
-		return e.Next()
-	},
+// bodyLimit is bodyLimitOf(a message's largest honest body).
+var bodyLimit = bodyLimitOf(maxRequest, errTooLarge)
+
+// bodyLimitOf takes the place of PocketBase's body limit on a route that
+// takes files, with room for max bytes of files and text, and answers
+// 413 with tooLargeLine beyond it.
+func bodyLimitOf(max int64, tooLargeLine string) *hook.Handler[*core.RequestEvent] {
+	return &hook.Handler[*core.RequestEvent]{
+		Id:       apis.DefaultBodyLimitMiddlewareId,
+		Priority: apis.DefaultBodyLimitMiddlewarePriority,
+		Func: func(e *core.RequestEvent) error {
+			if e.Request.ContentLength > max {
+				return e.Error(http.StatusRequestEntityTooLarge, tooLargeLine, nil)
+			}
+			e.Request.Body = http.MaxBytesReader(e.Response, e.Request.Body, max)
+			return e.Next()
+		},
+	}
 }
 
 // writeForm is a message as the portal and the workspace send it: JSON,
@@ -78,7 +83,7 @@ func bindMessage(e *core.RequestEvent, form web.Form, body *writeForm) ([]*files
 		return nil, e.BadRequestError("The request body is not valid JSON or form data of the expected shape.", err)
 	}
 	if err := form.Validate(); err != nil {
-		return nil, e.BadRequestError(firstProblem(err), err)
+		return nil, e.BadRequestError(firstOf(err, "kind", "subject", "body"), err)
 	}
 	files, err := e.FindUploadedFiles("attachments")
 	switch {
@@ -99,20 +104,6 @@ func bindMessage(e *core.RequestEvent, form web.Form, body *writeForm) ([]*files
 func tooLarge(err error) bool {
 	var maxBytes *http.MaxBytesError
 	return errors.As(err, &maxBytes)
-}
-
-// firstProblem is one field's message of a validation failure, the same
-// one each time.
-func firstProblem(err error) string {
-	var fields validation.Errors
-	if errors.As(err, &fields) {
-		for _, name := range []string{"kind", "subject", "body"} {
-			if problem, ok := fields[name]; ok {
-				return problem.Error()
-			}
-		}
-	}
-	return "Please check the message and try again."
 }
 
 // sendAllowed applies the sending limit of one person.
@@ -174,17 +165,23 @@ func (m *Messages) handleStart(e *core.RequestEvent) error {
 	return e.JSON(http.StatusCreated, map[string]any{"id": thread.Id, "message": messageJSON(message)})
 }
 
-// findThread is the thread the path's {id} names, for its parties only:
-// anyone else gets the same 404 as for a made-up id.
+// findThread is the thread the path's {id} names, for its parties only.
 func findThread(e *core.RequestEvent) (thread, client *core.Record, err error) {
-	thread, err = e.App.FindRecordById(schema.MessageThreads, e.Request.PathValue("id"))
+	return findForParty(e, schema.MessageThreads, "We could not find that conversation.")
+}
+
+// findForParty is the record of collection (a thread or a document) the
+// path's {id} names, and its client, for the record's parties only:
+// anyone else gets the same 404, saying notFound, as for a made-up id.
+func findForParty(e *core.RequestEvent, collection, notFound string) (record, client *core.Record, err error) {
+	record, err = e.App.FindRecordById(collection, e.Request.PathValue("id"))
 	if err == nil {
-		client, err = e.App.FindRecordById(schema.Clients, thread.GetString("client"))
+		client, err = e.App.FindRecordById(schema.Clients, record.GetString("client"))
 	}
-	if err != nil || !mayRead(e.Auth, client, thread.GetString("kind")) {
-		return nil, nil, e.NotFoundError("We could not find that conversation.", nil)
+	if err != nil || !mayRead(e.Auth, client, record.GetString("kind")) {
+		return nil, nil, e.NotFoundError(notFound, nil)
 	}
-	return thread, client, nil
+	return record, client, nil
 }
 
 // handleThread gives a thread and a page of its messages: the newest, or

@@ -28,6 +28,8 @@ const (
 	StaffSessions     = "staff_sessions"
 	MessageThreads    = "message_threads"
 	Messages          = "messages"
+	// Documents are files shared with a client or uploaded by one.
+	Documents = "documents"
 	// AppointmentRequests are clients' requests for another time.
 	AppointmentRequests = "appointment_requests"
 )
@@ -39,6 +41,13 @@ const (
 
 	SideClient   = "client"
 	SidePractice = "practice"
+)
+
+// What a document the practice shares asks of the client.
+const (
+	AsksRead        = "read"
+	AsksAcknowledge = "acknowledge"
+	AsksSign        = "sign"
 )
 
 // What a client may do with an appointment, as action links, routes and
@@ -88,6 +97,8 @@ const (
 	PurposeStaffInvite = "staff_invite"
 	// PurposeMessage is the link in a new-message notice.
 	PurposeMessage = "message"
+	// PurposeDocument is the link in the mail about a shared document.
+	PurposeDocument = "document"
 )
 
 // DateTime is t as PocketBase stores dates, so SQL compares them as text.

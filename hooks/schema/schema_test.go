@@ -17,7 +17,7 @@ func TestNamesMatchTheMigrations(t *testing.T) {
 	env := testenv.Start(t)
 	for _, name := range []string{schema.Clients, schema.LoginTokens, schema.MailOutbox, schema.Practice, schema.Clinicians,
 		schema.Appointments, schema.IntakeForms, schema.IntakeAssignments, schema.IntakeResponses, schema.Staff, schema.StaffSessions,
-		schema.AppointmentRequests, schema.MessageThreads, schema.Messages} {
+		schema.AppointmentRequests, schema.MessageThreads, schema.Messages, schema.Documents} {
 		if _, err := env.App.FindCollectionByNameOrId(name); err != nil {
 			t.Errorf("schema names the collection %q, which the migrations do not create: %v", name, err)
 		}
@@ -30,9 +30,12 @@ func TestNamesMatchTheMigrations(t *testing.T) {
 		{schema.Appointments, "kind", []string{schema.KindTelehealth, schema.KindInPerson}},
 		{schema.Appointments, "status", []string{schema.StatusScheduled, schema.StatusCancelled, schema.StatusCompleted, schema.StatusNoShow}},
 		{schema.IntakeAssignments, "status", []string{schema.PacketAssigned, schema.PacketInProgress, schema.PacketSubmitted}},
-		{schema.LoginTokens, "purpose", []string{schema.PurposeSignIn, schema.PurposeInvite, schema.PurposeIntake, schema.PurposeStaffInvite, schema.PurposeMessage}},
+		{schema.LoginTokens, "purpose", []string{schema.PurposeSignIn, schema.PurposeInvite, schema.PurposeIntake, schema.PurposeStaffInvite, schema.PurposeMessage, schema.PurposeDocument}},
 		{schema.MessageThreads, "kind", []string{schema.ThreadClinical, schema.ThreadAdmin}},
 		{schema.Messages, "side", []string{schema.SideClient, schema.SidePractice}},
+		{schema.Documents, "kind", []string{schema.ThreadClinical, schema.ThreadAdmin}},
+		{schema.Documents, "side", []string{schema.SideClient, schema.SidePractice}},
+		{schema.Documents, "asks", []string{schema.AsksRead, schema.AsksAcknowledge, schema.AsksSign}},
 		{schema.Staff, "role", []string{staff.RoleOwner, staff.RoleClinician, staff.RoleFrontDesk}},
 		{schema.Practice, "client_actions_off", []string{schema.ActionConfirm, schema.ActionCancel, schema.ActionReschedule}},
 		{schema.Appointments, "cancelled_by", []string{schema.CancelledByClient}},

@@ -31,10 +31,13 @@ type person struct {
 }
 
 // joinState is where a telehealth appointment's join link stands:
-// "waiting" (it opens at Opens), "open", or "over".
+// "waiting" (it opens at Opens), "open", or "over". OnPortico is a session
+// held on Portico's own video (the clinician keeps no external room): the
+// schedule links to its call page and says who is waiting.
 type joinState struct {
-	State string    `json:"state"`
-	Opens time.Time `json:"opens"`
+	State     string    `json:"state"`
+	Opens     time.Time `json:"opens"`
+	OnPortico bool      `json:"onPortico"`
 }
 
 // appointmentView is what the workspace shows of an appointment: never
@@ -86,7 +89,7 @@ func (w *Workspace) view(settings practice.Practice, appointment *schema.Appoint
 		return v
 	}
 	now := w.now()
-	join := &joinState{State: "waiting", Opens: starts.Add(-settings.JoinOpensBefore)}
+	join := &joinState{State: "waiting", Opens: starts.Add(-settings.JoinOpensBefore), OnPortico: appointment.Clinician.GetString("video_room") == ""}
 	switch {
 	case !ends.After(now) || v.Status != schema.StatusScheduled:
 		join.State = "over"

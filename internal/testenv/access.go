@@ -17,6 +17,9 @@ type Access struct {
 	// Body is the request body: a value sent as JSON, or a func() any
 	// called for each caller (for rows that create, so each gets its own).
 	Body any
+	// ContentType replaces JSON's for a Body of bytes: a multipart form
+	// with its boundary (Multipart), for rows that upload files.
+	ContentType string
 	// Marker is text in an answer that shows the caller reached the
 	// record (its id, a note). Empty: any 2xx answer counts as reaching.
 	Marker string
@@ -36,6 +39,11 @@ type Access struct {
 	// each, so that later rows find the state they expect.
 	Before func()
 	After  func()
+	// Stream is for a POST answered with a stream of server-sent events
+	// (a call's signalling): a caller reaches it when the stream opens
+	// and its first event arrives, which Marker is looked for in; the
+	// stream is dropped then.
+	Stream bool
 }
 
 // Callers maps each caller's name to the Authorization header it sends;
@@ -81,7 +89,15 @@ func (env *Env) tryAccess(t *testing.T, row Access, caller, token string, allowe
 	if token != "" {
 		headers = []string{"Authorization", token}
 	}
-	r := env.As(t).Do(row.Method, row.Path, body, headers...)
+	if row.ContentType != "" {
+		headers = append(headers, "Content-Type", row.ContentType)
+	}
+	var r Response
+	if row.Stream {
+		r = env.As(t).firstEvent(row.Path, body, headers...)
+	} else {
+		r = env.As(t).Do(row.Method, row.Path, body, headers...)
+	}
 	if row.After != nil {
 		row.After()
 	}

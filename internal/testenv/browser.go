@@ -17,8 +17,15 @@ var Phone = chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromed
 
 // Browser starts headless Chromium with a fresh profile and returns a tab's
 // context, closed when the test ends. Without Chromium the test is skipped
-// on a developer's machine and fails in CI, where it must run.
-func Browser(t testing.TB) context.Context {
+// on a developer's machine and fails in CI, where it must run. extra adds
+// flags, such as CallBrowser's fake camera.
+func Browser(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	return startBrowser(t, 2*time.Minute, extra...)
+}
+
+// startBrowser is Browser with a time limit for everything the tab does.
+func startBrowser(t testing.TB, limit time.Duration, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := ""
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
@@ -47,9 +54,10 @@ func Browser(t testing.TB) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 	}
+	options = append(options, extra...)
 	allocator, cancelAllocator := chromedp.NewExecAllocator(context.Background(), options...)
 	tab, cancelTab := chromedp.NewContext(allocator)
-	tab, cancelTimeout := context.WithTimeout(tab, 2*time.Minute)
+	tab, cancelTimeout := context.WithTimeout(tab, limit)
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancelTab()

@@ -3,17 +3,17 @@ package testenv
 import (
 	"bytes"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 )
 
 // RepoRoot is the module's root, found from the test's working directory.
-func RepoRoot(t testing.TB) string {
+func RepoRoot(t TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -33,7 +33,7 @@ func RepoRoot(t testing.TB) string {
 
 // BuildPortico builds the portico binary with .ci/build, as the Dockerfile
 // does, once per test process: every test of a package shares the binary.
-func BuildPortico(t testing.TB) string {
+func BuildPortico(t TB) string {
 	t.Helper()
 	built.once.Do(func() {
 		dir, err := os.MkdirTemp("", "portico-binary-")
@@ -66,21 +66,21 @@ var built struct {
 
 // Process is a portico command (usually `serve`) running in the background.
 type Process struct {
-	T      testing.TB
+	T      TB
 	Cmd    *exec.Cmd
 	Output *SyncBuffer
 	Exited chan struct{}
 }
 
 // StartPortico runs binary with args until the test ends.
-func StartPortico(t testing.TB, binary string, args ...string) *Process {
+func StartPortico(t TB, binary string, args ...string) *Process {
 	t.Helper()
 	return StartPorticoWith(t, binary, nil, args...)
 }
 
 // StartPorticoWith is StartPortico with environment variables (NAME=value)
 // over the test's own.
-func StartPorticoWith(t testing.TB, binary string, env []string, args ...string) *Process {
+func StartPorticoWith(t TB, binary string, env []string, args ...string) *Process {
 	t.Helper()
 	p := &Process{T: t, Cmd: exec.Command(binary, args...), Output: &SyncBuffer{}, Exited: make(chan struct{})}
 	p.Cmd.Env = append(os.Environ(), env...)
@@ -109,6 +109,42 @@ func (p *Process) Stop() {
 	case <-time.After(15 * time.Second):
 		p.Cmd.Process.Kill()
 		p.T.Errorf("portico did not stop within 15s of SIGTERM:\n%s", p.Output)
+	}
+}
+
+// Kill ends portico with SIGKILL, as a power cut or the OOM killer would,
+// and waits until it is gone.
+func (p *Process) Kill() {
+	select {
+	case <-p.Exited:
+		return
+	default:
+	}
+	p.Cmd.Process.Signal(syscall.SIGKILL)
+	<-p.Exited
+}
+
+// healthy waits until the portal at url answers GET /api/health, and
+// says what it printed if it exits or stays silent for 30 seconds first.
+func (p *Process) healthy(url string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(url + "/api/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-p.Exited:
+			return fmt.Errorf("portico exited before answering %s:\n%s", url, p.Output)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("portico did not answer %s/api/health within 30s (%v):\n%s", url, err, p.Output)
+		}
+		p.Output.Wait(50 * time.Millisecond)
 	}
 }
 

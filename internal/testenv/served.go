@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -57,24 +56,8 @@ func Serve(t testing.TB, binary string, env ...string) *Served {
 // WaitHealthy waits until the server answers GET /api/health.
 func (s *Served) WaitHealthy() {
 	s.T.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(s.URL + "/api/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case <-s.Exited:
-			s.T.Fatalf("portico exited before answering %s:\n%s", s.URL, s.Output)
-		default:
-		}
-		if time.Now().After(deadline) {
-			s.T.Fatalf("portico did not answer %s/api/health within 30s (%v):\n%s", s.URL, err, s.Output)
-		}
-		s.Output.Wait(50 * time.Millisecond)
+	if err := s.healthy(s.URL); err != nil {
+		s.T.Fatal(err)
 	}
 }
 

@@ -63,9 +63,15 @@ type Env struct {
 // configuration before the app starts.
 func Start(t TB, configure ...func(*hooks.Config)) *Env {
 	t.Helper()
+	return StartOn(t, t.TempDir(), configure...)
+}
+
+// StartOn runs Portico on the data dir dir, such as one just restored.
+func StartOn(t TB, dir string, configure ...func(*hooks.Config)) *Env {
+	t.Helper()
 	env := &Env{
 		T:     t,
-		Dir:   t.TempDir(),
+		Dir:   dir,
 		Clock: NewClock(time.Now().UTC().Truncate(time.Second)),
 		Mail:  StartMailServer(t),
 	}
@@ -73,6 +79,8 @@ func Start(t TB, configure ...func(*hooks.Config)) *Env {
 	env.Config.Now = env.Clock.Now
 	env.Config.SMTPURL = env.Mail.URL()
 	env.Config.MailRetryBase = time.Second
+	env.Config.Video.TURNListen = "127.0.0.1:0"
+	env.Config.Video.RelayMinPort, env.Config.Video.RelayMaxPort = 0, 0
 	for _, c := range configure {
 		c(&env.Config)
 	}
@@ -93,7 +101,7 @@ func (env *Env) boot(listener net.Listener) {
 	t := env.T
 	t.Helper()
 
-	app := pocketbase.NewWithConfig(hooks.PocketBaseConfig(pocketbase.Config{DefaultDataDir: env.Dir, HideStartBanner: true}))
+	app := pocketbase.NewWithConfig(hooks.PocketBaseConfig(pocketbase.Config{DefaultDataDir: env.Dir, HideStartBanner: true}, env.Config))
 	portal := hooks.Register(app, env.Config)
 	if err := app.Bootstrap(); err != nil {
 		t.Fatal(err)

@@ -1,12 +1,16 @@
-// The practice's phone, email and address, on every page that may leave a
-// client needing to get in touch. The page holds an empty, hidden
-// #contact card with a #contact-ways list; this fills and shows it.
+// The practice's name, phone, email and address, on every page that may
+// leave a client needing to get in touch (the join, call and action pages).
+// The page holds an empty, hidden #contact card with a #contact-ways list;
+// showContact fills and shows it.
+
+// fill writes text into every element that selector matches.
+export function fill(selector, text) {
+  document.querySelectorAll(selector).forEach((el) => { el.textContent = text; });
+}
 
 export function showContact(practice) {
   if (!practice) return;
-  if (practice.name) {
-    document.querySelectorAll("[data-practice-name]").forEach((el) => { el.textContent = practice.name; });
-  }
+  if (practice.name) fill("[data-practice-name]", practice.name);
   const ways = document.getElementById("contact-ways");
   ways.replaceChildren();
   const add = (label, value, href) => {

@@ -1,16 +1,14 @@
 import { post, show, when } from "./api.js";
-import { showContact } from "./contact.js";
+import { fill, showContact } from "./contact.js";
 
 // The join page explains a telehealth link that does not open a session
-// right now. The server redirects straight to the video room while the
-// window is open, so this page only ever says "soon", "over" or "not taking place".
+// right now. While the window is open the server serves the call page (or
+// redirects to the clinician's external room), so this page only ever says
+// "soon", "over", "not taking place" or, for a fixed room link without a
+// waiting room, that the session cannot open from this link.
 const sections = ["loading", "early", "ended", "cancelled", "shared-room", "unknown"];
 // The last non-empty part: the link works with a trailing slash too.
 const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
-
-function fill(selector, text) {
-  document.querySelectorAll(selector).forEach((el) => { el.textContent = text; });
-}
 
 function countDown(seconds) {
   const element = document.getElementById("countdown");

@@ -4,12 +4,13 @@
 // connection that says a thread changed.
 import { element } from "./questions.js";
 
-// sendMessage posts a form's text and files as multipart with token and
-// returns {status, data}; a network failure is status 0 with a message.
-export async function sendMessage(path, fields, files, token) {
+// sendMessage posts a form's text and files (as field) as multipart with
+// token and returns {status, data}; a network failure is status 0 with a
+// message.
+export async function sendMessage(path, fields, files, token, field = "attachments") {
   const body = new FormData();
   for (const [name, value] of Object.entries(fields)) body.append(name, value);
-  for (const file of files) body.append("attachments", file);
+  for (const file of files) body.append(field, file);
   try {
     const response = await fetch(path, { method: "POST", headers: { Authorization: token }, body });
     return { status: response.status, data: await response.json().catch(() => ({})) };
@@ -18,12 +19,13 @@ export async function sendMessage(path, fields, files, token) {
   }
 }
 
-// openAttachment fetches a fresh file token (they last minutes) and opens
-// the file in a new tab.
-async function fileAddress(message, file, token) {
+// fileAddress fetches a fresh file token (they last minutes) and returns
+// the address of a protected file of a record of collection (a message's
+// attachment, a document).
+export async function fileAddress(collection, id, file, token) {
   const response = await fetch("/api/files/token", { method: "POST", headers: { Authorization: token } });
   const { token: fileToken } = await response.json();
-  return `/api/files/messages/${encodeURIComponent(message)}/${encodeURIComponent(file)}?token=${encodeURIComponent(fileToken)}`;
+  return `/api/files/${collection}/${encodeURIComponent(id)}/${encodeURIComponent(file)}?token=${encodeURIComponent(fileToken)}`;
 }
 
 const WHEN = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short", hour: "numeric", minute: "2-digit" });
@@ -34,11 +36,11 @@ export function messageItem(message, mine, names, token) {
   const files = message.attachments.map(({ file, kind }) => {
     if (kind === "image") {
       const picture = element("img", { alt: `Photo: ${file}`, className: "attachment-photo" });
-      fileAddress(message.id, file, token).then((src) => { picture.src = src; });
+      fileAddress("messages", message.id, file, token).then((src) => { picture.src = src; });
       return picture;
     }
     const open = element("button", { type: "button", className: "link", text: `Open ${file}` });
-    open.addEventListener("click", async () => { window.open(await fileAddress(message.id, file, token), "_blank", "noopener"); });
+    open.addEventListener("click", async () => { window.open(await fileAddress("messages", message.id, file, token), "_blank", "noopener"); });
     return open;
   });
   return element("li", { className: message.side === mine ? "message mine" : "message", "data-seq": String(message.seq) }, [

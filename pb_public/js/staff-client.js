@@ -36,6 +36,7 @@ async function load() {
   $("book").hidden = !data.can.book;
   $("packets").replaceChildren(...listOr(data.packets.map((p) => packet(p, data.can.readPackets)), "No packets yet."));
   $("all-packets").href = "/staff/packets.html?client=" + encodeURIComponent(c.id);
+  $("documents").href = "/staff/documents.html?client=" + encodeURIComponent(c.id);
   if (data.can.assign) await showForms();
   $("mail-section").hidden = !data.can.seeMail;
   if (data.can.seeMail) $("mail").replaceChildren(...listOr(data.mail.map(mail), "No mail yet."));

@@ -74,8 +74,27 @@ function row(a) {
       a.join ? element("span", { className: "join-state", text: " " + joinLabel(a.join, schedule.timeZone) }) : null,
     ]),
   ]);
+  if (a.join && a.join.onPortico && a.join.state === "open") item.append(session(a));
   if (a.status === "scheduled") item.append(actions(a));
   return item;
+}
+
+// session links to an open session held on Portico and says who waits in
+// it; only those who may host it (its clinician, the owner) are told. It
+// looks once, as the schedule loads: a page that asked on its own every
+// few seconds would keep an unattended workspace signed in.
+function session(a) {
+  const waiting = element("span", { className: "waiting-now", role: "status" });
+  const link = element("a", { href: "/staff/call.html?appointment=" + encodeURIComponent(a.id), text: "Open the session" });
+  link.setAttribute("aria-label", `Open the session: ${a.client.name}, ${a.when}`);
+  const line = element("p", { className: "session" }, [link, element("span", { text: " " }), waiting]);
+  staffRequest("GET", "/api/video/present/" + encodeURIComponent(a.id)).then(({ status, data }) => {
+    if (status === 403) line.replaceChildren(); // the front desk neither hosts the session nor learns who is in it
+    if (status !== 200) return;
+    const names = data.waiting.map((p) => p.name);
+    if (names.length) waiting.textContent = `${names.join(" and ")} ${names.length > 1 ? "are" : "is"} waiting to be let in.`;
+  });
+  return line;
 }
 
 function actions(a) {

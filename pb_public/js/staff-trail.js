@@ -17,6 +17,7 @@ const ACTIONS = {
   packet_reopened: "Reopened a packet", appointment_confirmed: "Confirmed an appointment",
   appointment_cancelled: "Cancelled an appointment", time_requested: "Asked for another time", request_declined: "Declined a request", draft_saved: "Saved a draft", packet_submitted: "Sent a packet",
   message_sent: "Sent a message", download: "Downloaded a file",
+  document_added: "Added a document", document_acknowledged: "Acknowledged a document", document_signed: "Signed a document",
   settings_update: "Changed settings", backup_create: "Backup made", backup_restore: "Backup restored",
   audit_view: "Read the trail", audit_export: "Exported the trail", audit_verify: "Checked the trail",
   command: "Ran a command", job: "Scheduled job", checkpoint: "Old entries pruned",

@@ -27,6 +27,7 @@ export const PAGES = [
   { page: "schedule", label: "Schedule", ready: true },
   { page: "clients", label: "Clients", ready: true },
   { page: "messages", label: "Messages", ready: true },
+  { page: "documents", label: "Documents", ready: true },
   { page: "requests", label: "Requests", ready: true },
   { page: "forms", label: "Forms", ready: true },
   { page: "packets", label: "Packets", ready: true },
