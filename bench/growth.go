@@ -57,6 +57,38 @@ func (b *bench) growPractices(dir string) []*sizedPractice {
 	return grown
 }
 
+// baselineDir copies the prepared data dir for the baseline build, as
+// that build's own migrations would leave it: without this tree's
+// trigger that appends a client's sign-in to the audit trail
+// (1764_000051), which calls functions only this tree's binary
+// registers, so that a baseline from before it can sign clients in.
+// The copy is the baseline's alone, so that neither build's outbox
+// delivers the other's links.
+func (b *bench) baselineDir(dir string) string {
+	copied := b.tb.TempDir()
+	must(b.tb, os.CopyFS(copied, os.DirFS(dir)))
+	db, err := hooks.DBConnect(filepath.Join(copied, "data.db"))
+	must(b.tb, err)
+	for _, statement := range []string{
+		"DROP TRIGGER IF EXISTS login_tokens_audit_sign_in",
+		"DELETE FROM _migrations WHERE file LIKE '1764_000051_%'",
+	} {
+		_, err := db.NewQuery(statement).Execute()
+		must(b.tb, err)
+	}
+	must(b.tb, db.Close())
+	return copied
+}
+
+// issuer is who mails the links t redeems: the baseline its own, on its
+// own data dir; this tree's Portico everyone else's.
+func (b *bench) issuer(t target) target {
+	if t.name == b.baseline.name && b.baseline.load != nil {
+		return b.baseline
+	}
+	return b.portico
+}
+
 // practiceSizes measures code sign-ins (the route that looks a client up
 // by address) at every practice size in the same rounds: each round
 // signs the same clients in once at each size, the sizes taking turns

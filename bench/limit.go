@@ -36,9 +36,12 @@ const (
 	limitRedeem = "UPDATE login_tokens SET used = ?, updated = ?, redeemed_ip = ?, redeemed_ua = ? " +
 		"WHERE token_hash = ? AND used = '' AND expires > ? AND failed_codes < ? RETURNING client"
 	limitOpenTokens = "SELECT id, token_hash, code_hmac FROM login_tokens " +
-		"WHERE client = (SELECT id FROM clients WHERE email = ? COLLATE NOCASE) AND used = '' AND expires > ? AND failed_codes < ?"
+		"WHERE client = (SELECT id FROM clients WHERE email = ? COLLATE NOCASE) AND used = '' AND expires > ? AND " + limitFailedCodes + " < ?"
 	limitConsumeId = "UPDATE login_tokens SET used = ?, updated = ?, redeemed_ip = ?, redeemed_ua = ? " +
-		"WHERE id = ? AND used = '' AND expires > ? AND failed_codes < ? RETURNING client"
+		"WHERE id = ? AND used = '' AND expires > ? AND " + limitFailedCodes + " < ? RETURNING client"
+	// limitFailedCodes is a token's wrong codes as Portico counts them: the
+	// address's since the token was issued (migration 1764_000037).
+	limitFailedCodes = "(COALESCE((SELECT wrong FROM code_tries WHERE address = (SELECT email FROM clients WHERE clients.id = login_tokens.client)), 0) - login_tokens.wrong_before)"
 )
 
 // limit is the bare limit's server state.

@@ -131,7 +131,7 @@ func main() {
 	}
 	b.portico.load = newLoader(url)
 	if *baseline != "" {
-		b.baseline = b.serve(*baseline, practice.env.Dir, "baseline/")
+		b.baseline = b.serve(*baseline, b.baselineDir(practice.env.Dir), "baseline/")
 	}
 	limitAddr, err := freeAddr()
 	must(tb, err)
@@ -172,6 +172,11 @@ func main() {
 	}
 	if len(grown) > 0 {
 		b.practiceSizes(practice, grown)
+	}
+	if !*trailOnly {
+		// After the sign-in and size rounds: a wrong code on a client's
+		// address makes that client's next sign-in reset the count.
+		b.addressTimings(practice.clients)
 	}
 	if !b.inProcess && !*trailOnly && !*signInOnly {
 		b.dataDirGrowth(practice, binary)
@@ -249,8 +254,8 @@ func (b *bench) rtoSizes() []int {
 // fresh link and code to every client, so each sign-in uses a new token.
 // Portico, the bare limit and the baseline build, if any, take turns, the
 // one going first rotating from run to run, so that all see the same
-// machine. This tree's Portico issues every link, on the data dir they
-// share.
+// machine. This tree's Portico issues the links of the data dir it shares
+// with the bare limit; the baseline issues its own, on its own copy.
 func (b *bench) signInRun(practice *practice, run int, targets []target) {
 	b.loadPeak = 0
 	b.floor()
@@ -260,10 +265,10 @@ func (b *bench) signInRun(practice *practice, run int, targets []target) {
 	}
 	for _, concurrency := range concurrencies {
 		for _, t := range turns {
-			b.redeem(t, concurrency, b.loginLinks(b.portico, practice.clients))
+			b.redeem(t, concurrency, b.loginLinks(b.issuer(t), practice.clients))
 		}
 		for _, t := range turns {
-			b.loginCodes(t, concurrency, b.loginLinks(b.portico, practice.clients))
+			b.loginCodes(t, concurrency, b.loginLinks(b.issuer(t), practice.clients))
 		}
 		if !b.signInOnly {
 			b.authWithOTPs(concurrency, b.requestOTPs(practice.otpUsers))

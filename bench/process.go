@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"portico/internal/testenv"
 )
 
 // buildRelease builds Portico as a practice deploys it, with the script
@@ -48,7 +50,7 @@ type process struct {
 // answers; it returns how long that took from exec.
 func startPortico(binary, dataDir, addr string, env []string) (*process, time.Duration, error) {
 	cmd := exec.Command(binary, "serve", "--http="+addr, "--dir="+dataDir)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = testenv.Environ(env...)
 	began := time.Now()
 	p, err := launch(cmd, "http://"+addr, time.Millisecond)
 	return p, time.Since(began), err

@@ -154,6 +154,7 @@ func (b *bench) printTable(w io.Writer) {
 		t.row("Portico CPU per login-link, its email's delivery included", fmt.Sprintf("%.2f ms", m("login-link/cpu-delivered")), "", nil)
 	}
 	t.row("PocketBase `request-otp`, 32 concurrent", speed("request-otp"), "", nil)
+	b.addressRows(t, b.sizes.clients)
 
 	sweep, delivered := m("reminders/sweep-100k"), m("reminders/delivered-10k")
 	switch {

@@ -8,10 +8,11 @@
 //   - schema: collection and status names, typed records
 //   - practice: the practice's settings, cached; time and wording helpers
 //   - letters: mail content and the bridge for PocketBase's own mail
-//   - outbox, ratelimit: the durable mail queue, in-memory rate limits
+//   - outbox, ratelimit: the durable mail queue, in-memory rate limits and networks
 package hooks
 
 import (
+	"os"
 	"time"
 
 	"github.com/pocketbase/pocketbase"
@@ -42,15 +43,15 @@ import (
 
 // Portal is the running application, as tests and the benchmark reach it.
 type Portal struct {
-	Outbox     *outbox.Outbox
-	Background *web.Background
-	Practice   *practice.Settings
-	Reminders  *reminders.Reminders
-	Audit      *audit.Trail
-	Messages   *messages.Messages
-	Retention  *retention.Retention
-	Video      *video.Service
-	Backup     *backup.Service
+	Outbox    *outbox.Outbox
+	Requests  *signin.Requests // the recorded sign-in requests' worker
+	Practice  *practice.Settings
+	Reminders *reminders.Reminders
+	Audit     *audit.Trail
+	Messages  *messages.Messages
+	Retention *retention.Retention
+	Video     *video.Service
+	Backup    *backup.Service
 }
 
 // Register hangs every Portico capability on app and returns the portal.
@@ -64,11 +65,11 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	settings := practice.New(app)
 	mail := &letters.Letters{App: app, Outbox: queue}
 
-	// Work a request leaves for after its response (sign-in mail) finishes
-	// before the outbox stops on shutdown.
-	background := web.NewBackground()
-	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
-		background.Wait()
+	// A write the disk has no room for answers 503 saying so, and the
+	// console says so too: the log lives on the same disk.
+	space := web.NewDiskSpace(os.Stderr)
+	app.OnServe().BindFunc(func(e *core.ServeEvent) error {
+		e.Router.BindFunc(space.Refuse)
 		return e.Next()
 	})
 
@@ -78,7 +79,8 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	mail.BridgePocketBaseMail()
 
 	// Sign-in: POST /api/portal/{login-link,link-status,redeem,resend,login-code,sign-out},
-	// GET /api/portal/practice; client sessions checked on every request.
+	// GET /api/portal/practice; client sessions checked on every request; the worker
+	// that looks up and mails each recorded sign-in request.
 	signIn := signin.New(app, signin.Config{
 		Now:             config.Now,
 		SignInTTL:       config.SignInTTL,
@@ -86,7 +88,7 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 		LinksPerIP:      config.LinksPerIP,
 		RateWindow:      config.RateWindow,
 		SessionLifetime: config.SessionLifetime,
-	}, mail, ratelimit.New(config.Now), background)
+	}, mail, ratelimit.New(config.Now))
 	signIn.Register()
 
 	// Clients: invites on create, no passwords, PocketBase's verification
@@ -167,5 +169,5 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// data-dir errors, certificates kept out of backups.
 	serve.Register(app)
 
-	return &Portal{Outbox: queue, Background: background, Practice: settings, Reminders: remind, Audit: trail, Messages: talk, Retention: prune, Video: calls, Backup: backups}
+	return &Portal{Outbox: queue, Requests: signIn.Requests(), Practice: settings, Reminders: remind, Audit: trail, Messages: talk, Retention: prune, Video: calls, Backup: backups}
 }

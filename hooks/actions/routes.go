@@ -14,6 +14,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"portico/hooks/practice"
+	"portico/hooks/ratelimit"
 	"portico/hooks/schema"
 	"portico/hooks/web"
 	pbpublic "portico/pb_public"
@@ -44,7 +45,7 @@ func (a *Actions) bindRoutes(e *core.ServeEvent) {
 }
 
 func (a *Actions) limit(e *core.RequestEvent) error {
-	if ok, wait := a.limits.Allow("actions-ip:"+e.RealIP(), requestsPerIP, a.config.RateWindow); !ok {
+	if ok, wait := a.limits.Allow("actions-network:"+ratelimit.Network(e.RealIP()), requestsPerIP, a.config.RateWindow); !ok {
 		return web.TooManyRequests(e, wait)
 	}
 	return e.Next()
@@ -337,7 +338,7 @@ func (a *Actions) act(e *core.RequestEvent, action string, form *targetForm,
 	var ap *schema.Appointment
 	var request *core.Record
 	err = schema.RetryWhenLocked(func() error {
-		return a.app.RunInTransaction(func(tx core.App) error {
+		return e.App.RunInTransaction(func(tx core.App) error {
 			record, err := tx.FindRecordById(schema.Appointments, found.Id)
 			if err != nil {
 				return err

@@ -82,6 +82,7 @@ func (t *Trail) Register() {
 	if !recording {
 		return
 	}
+	recordingHere.Store(true)
 	t.guardAppendOnly()
 	t.recordReads()
 	t.recordDownloads()
@@ -184,8 +185,7 @@ func (entry Entry) showing(clients []string) Entry {
 // other requests arriving at the same time.
 func (t *Trail) append(app core.App, entry Entry) error {
 	if app.IsTransactional() {
-		_, err := appendEntry(app, entry, t.config.Now())
-		return err
+		return appendEntry(app, entry, t.config.Now())
 	}
 	return t.batch.append(entry)
 }

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,21 +16,18 @@ import (
 const maxBatch = 64
 
 // batcher is a group commit: the entries of requests that arrive while a
-// commit is under way go together in the next INSERT, so a busy practice
-// pays for one write per burst instead of one per read. Every request
-// still waits for the commit that holds its entry before its response is
-// sent. Only its goroutine writes through it, so it keeps the chain's tip
-// in memory; when anyone else appended meanwhile (a change's own
-// transaction, a command in another process), the unique seq index
-// refuses the insert, and it reads the tip again and retries.
+// commit is under way go together in the next transaction, so a busy
+// practice pays for one commit per burst instead of one per read. Every
+// request still waits for the commit that holds its entry before its
+// response is sent. Each entry is chained by the statement that appends
+// it (appendSQL), so the batcher keeps no tip of its own.
 type batcher struct {
 	app     core.App
 	now     func() time.Time
 	start   sync.Once
 	waiting chan *waitingEntry
 
-	tip    *tip
-	insert *sql.Stmt // the one-entry INSERT, prepared once, with positional values
+	insert *sql.Stmt // appendSQL, prepared once on the writer
 }
 
 // waitingEntry is one request's entry and the answer it waits for.
@@ -75,58 +73,44 @@ func (b *batcher) commitLoop() {
 	}
 }
 
-// commitAttempts bounds the retries after another writer's append.
+// commitAttempts bounds the retries when another process (a command run
+// beside serve) wrote between this commit's read of the tip and its write.
 const commitAttempts = 3
 
 func (b *batcher) commit(entries []Entry) error {
-	db := b.app.NonconcurrentDB()
 	for attempt := 1; ; attempt++ {
-		if b.tip == nil {
-			last, err := readTip(db)
-			if err != nil {
-				return err
-			}
-			b.tip = &last
-		}
-		next := link(entries, *b.tip, b.now())
-		err := b.insertAll(entries)
-		if err == nil {
-			b.tip = &next
-			return nil
-		}
-		b.tip = nil
-		if !isSeqConflict(err) || attempt == commitAttempts {
+		err := b.insertAll(entries, b.now())
+		if err == nil || !strings.Contains(err.Error(), "database is locked") || attempt == commitAttempts {
 			return err
 		}
 	}
 }
 
-// insertAll inserts entries in one transaction with the prepared INSERT:
-// no SQL to parse and no named parameters to build per entry.
-func (b *batcher) insertAll(entries []Entry) error {
+// insertAll appends entries in one transaction with the prepared
+// statement: no SQL to parse and no named parameters to build per entry.
+func (b *batcher) insertAll(entries []Entry, at time.Time) error {
+	writer, ok := b.app.NonconcurrentDB().(*dbx.DB)
+	if !ok {
+		return errors.New("audit: the app's writer is not a database")
+	}
 	if b.insert == nil {
-		db, ok := b.app.NonconcurrentDB().(*dbx.DB)
-		if !ok {
-			return errors.New("audit: the app's writer is not a database")
-		}
-		statement, err := db.DB().Prepare(insertSQL)
+		statement, err := writer.DB().Prepare(appendSQL)
 		if err != nil {
 			return err
 		}
 		b.insert = statement
 	}
 	if len(entries) == 1 {
-		_, err := b.insert.Exec(entries[0].values()...)
+		_, err := b.insert.Exec(entries[0].contentValues(at)...)
 		return err
 	}
-	db := b.app.NonconcurrentDB().(*dbx.DB).DB()
-	tx, err := db.Begin()
+	tx, err := writer.DB().Begin()
 	if err != nil {
 		return err
 	}
 	insert := tx.Stmt(b.insert)
 	for _, entry := range entries {
-		if _, err := insert.Exec(entry.values()...); err != nil {
+		if _, err := insert.Exec(entry.contentValues(at)...); err != nil {
 			_ = tx.Rollback()
 			return err
 		}

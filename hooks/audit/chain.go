@@ -3,16 +3,19 @@ package audit
 import (
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+	"modernc.org/sqlite"
 
 	"portico/hooks/schema"
 )
@@ -114,90 +117,117 @@ func jsonList(ids []string) string {
 	return string(raw)
 }
 
-// tip is the chain's last entry, which the next one follows.
-type tip struct {
-	Seq  int64  `db:"seq"`
-	Hash string `db:"hash"`
-}
+// The chain's links are computed by SQLite in the statement that
+// appends an entry, from the tip it reads in the same write: every
+// writer (a request's group commit, a change's own transaction, the
+// statement that spends a login token, a command in another process) is
+// serialised by SQLite's one write lock, so none needs to know the tip
+// beforehand and none can append after a tip another has moved. These
+// functions are registered on every connection this program opens.
+const (
+	// hashFunction is ContentHash as SQL: the 17 columns before hash, in order.
+	hashFunction = "portico_audit_hash"
+	// recordingFunction says whether this program records: 0 in the
+	// benchmark's build without the trail and in any program that has not
+	// registered a Trail (the benchmark's bare limit), so that a trigger
+	// appending entries (migration 1764_000051) writes nothing there.
+	recordingFunction = "portico_audit_recording"
+)
 
-// readTip returns the chain's last entry, or the zero tip of an empty log.
-func readTip(db dbx.Builder) (tip, error) {
-	var last tip
-	err := db.NewQuery("SELECT seq, hash FROM " + Collection + " ORDER BY seq DESC LIMIT 1").One(&last)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = nil
-	}
-	return last, err
-}
+// recordingHere is set once a Trail is registered in this program.
+var recordingHere atomic.Bool
 
-// link numbers, dates, chains and hashes entries after last and returns
-// the new tip.
-func link(entries []Entry, last tip, at time.Time) tip {
-	for i := range entries {
-		entry := &entries[i]
-		entry.Id = core.GenerateDefaultRandomId()
-		entry.Seq = last.Seq + 1
-		entry.At = schema.DateTime(at).String()
-		entry.PrevHash = last.Hash
-		if entry.Shown == "" {
-			entry.Shown = "[]"
+func init() {
+	sqlite.MustRegisterDeterministicScalarFunction(hashFunction, int32(len(columnNames)-1), hashOfColumns)
+	sqlite.MustRegisterScalarFunction(recordingFunction, 0, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) {
+		if recordingHere.Load() {
+			return int64(1), nil
 		}
-		if entry.Fields == "" {
-			entry.Fields = "[]"
-		}
-		entry.Hash = entry.ContentHash()
-		last = tip{Seq: entry.Seq, Hash: entry.Hash}
-	}
-	return last
-}
-
-// insertSQL is one entry's INSERT with positional values, for
-// database/sql; insertQuery is the same for dbx, with named ones.
-var insertSQL = "INSERT INTO " + Collection + " (" + columns + ") VALUES (?" + strings.Repeat(", ?", len(columnNames)-1) + ")"
-
-func insertQuery(db dbx.Builder) *dbx.Query {
-	placeholders := make([]string, len(columnNames))
-	for i, name := range columnNames {
-		placeholders[i] = "{:" + name + "}"
-	}
-	return db.NewQuery("INSERT INTO " + Collection + " (" + columns + ") VALUES (" + strings.Join(placeholders, ", ") + ")")
-}
-
-// values is the entry's columns in columnNames' order, as stored.
-func (e Entry) values() []any {
-	return []any{e.Id, e.Seq, e.At, e.ActorType, e.ActorId, e.ActorName, e.Role, e.Action, e.Client, e.Shown,
-		e.RecordCollection, e.RecordId, e.Fields, e.Detail, e.IP, e.UserAgent, e.PrevHash, e.Hash}
-}
-
-// bind is the parameters of insertQuery for entry.
-func (e Entry) bind() dbx.Params {
-	params := dbx.Params{}
-	for i, value := range e.values() {
-		params[columnNames[i]] = value
-	}
-	return params
-}
-
-// appendEntry appends entry inside app's transaction, so that it commits
-// or rolls back with the change it records.
-func appendEntry(app core.App, entry Entry, at time.Time) (Entry, error) {
-	entries := []Entry{entry}
-	err := app.RunInTransaction(func(tx core.App) error {
-		last, err := readTip(tx.DB())
-		if err != nil {
-			return err
-		}
-		link(entries, last, at)
-		_, err = insertQuery(tx.DB()).Bind(entries[0].bind()).Execute()
-		return err
+		return int64(0), nil
 	})
-	return entries[0], err
 }
 
-// isSeqConflict is the unique seq index refusing a second entry with the
-// same number: another writer appended after the tip this one knew.
-func isSeqConflict(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: "+Collection+".seq")
+// hashOfColumns is the SQL function hashFunction.
+func hashOfColumns(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+	text := make([]string, len(args))
+	for i, arg := range args {
+		switch value := arg.(type) {
+		case string:
+			text[i] = value
+		case []byte:
+			text[i] = string(value)
+		case nil:
+		default:
+			if i != 1 {
+				return nil, fmt.Errorf("%s: column %s is %T, not text", hashFunction, columnNames[i], arg)
+			}
+		}
+	}
+	var seq int64
+	switch value := args[1].(type) {
+	case int64:
+		seq = value
+	case float64:
+		seq = int64(value)
+	default:
+		return nil, fmt.Errorf("%s: seq is %T, not a number", hashFunction, args[1])
+	}
+	entry := Entry{Id: text[0], Seq: seq, At: text[2], ActorType: text[3], ActorId: text[4], ActorName: text[5], Role: text[6],
+		Action: text[7], Client: text[8], Shown: text[9], RecordCollection: text[10], RecordId: text[11], Fields: text[12],
+		Detail: text[13], IP: text[14], UserAgent: text[15], PrevHash: text[16]}
+	return entry.ContentHash(), nil
+}
+
+// appendSQL appends one entry after the tip: its content is ?1 to ?14
+// (contentValues), its number the tip's plus one, its id that number
+// written out (unique as the number is, and random ids would need one
+// value in two places of the statement), its previous hash the tip's,
+// and its hash hashFunction's. Migration 1764_000051's trigger appends
+// with the same SELECT.
+var appendSQL = func() string {
+	content := make([]string, 14)
+	for i := range content {
+		content[i] = "?" + strconv.Itoa(i+1)
+	}
+	chained := []string{"printf('e%014d', COALESCE(tip.seq, 0) + 1)", "COALESCE(tip.seq, 0) + 1"}
+	chained = append(chained, content...)
+	chained = append(chained, "COALESCE(tip.hash, '')")
+	return "INSERT INTO " + Collection + " (" + columns + ") SELECT " + strings.Join(chained, ", ") + ", " +
+		hashFunction + "(" + strings.Join(chained, ", ") + ") FROM (SELECT 1) LEFT JOIN " +
+		"(SELECT seq, hash FROM " + Collection + " ORDER BY seq DESC LIMIT 1) AS tip ON 1"
+}()
+
+// contentValues is what appendSQL binds for entry, dated at.
+func (e Entry) contentValues(at time.Time) []any {
+	shown, fields := e.Shown, e.Fields
+	if shown == "" {
+		shown = "[]"
+	}
+	if fields == "" {
+		fields = "[]"
+	}
+	return []any{schema.DateTime(at).String(), e.ActorType, e.ActorId, e.ActorName, e.Role, e.Action, e.Client, shown,
+		e.RecordCollection, e.RecordId, fields, e.Detail, e.IP, e.UserAgent}
+}
+
+// appendEntry appends entry with app, inside its transaction when it is
+// one, so that it commits or rolls back with the change it records.
+func appendEntry(app core.App, entry Entry, at time.Time) error {
+	// dbx binds only named parameters: appendSQL's positional ones go to
+	// the database or transaction underneath.
+	writer := app.NonconcurrentDB()
+	switch db := writer.(type) {
+	case *dbx.Tx:
+		writer = db.Builder
+	case *dbx.DB:
+		writer = db.Builder
+	}
+	db, ok := writer.(interface{ Executor() dbx.Executor })
+	if !ok {
+		return errors.New("audit: the app's writer runs no SQL")
+	}
+	_, err := db.Executor().Exec(appendSQL, entry.contentValues(at)...)
+	return err
 }
 
 // Broken is the first entry at which the chain does not hold.
@@ -322,7 +352,7 @@ func Prune(app core.App, cutoff, now time.Time) (int64, error) {
 			return err
 		}
 		detail, _ := json.Marshal(checkpoint{ThroughSeq: last.Seq.Int64, LastHash: last.Hash.String, Pruned: pruned, Before: before})
-		if _, err := appendEntry(tx, Entry{ActorType: ActorSystem, Action: ActionCheckpoint, Detail: string(detail)}, now); err != nil {
+		if err := appendEntry(tx, Entry{ActorType: ActorSystem, Action: ActionCheckpoint, Detail: string(detail)}, now); err != nil {
 			return err
 		}
 		_, err = tx.DB().NewQuery("DELETE FROM " + Collection + " WHERE seq <= {:through}").

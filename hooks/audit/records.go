@@ -245,14 +245,18 @@ func (t *Trail) recordBackup(e *core.BackupEvent, action string) error {
 	return t.append(e.App, Entry{ActorType: ActorSystem, Action: action, Detail: e.Name})
 }
 
-// recordSignIns records each completed sign-in of anyone (clients by link
-// or code, staff after their second factor, superusers) and each wrong
-// password, with its reason. Wrong codes are refused before any hook, so
+// recordSignIns records each completed sign-in of staff (after their
+// second factor) and superusers, and each wrong password, with its
+// reason; a client's, by link or code, is appended by the statement that
+// spends the token (migration 1764_000051). Wrong codes are refused before any hook, so
 // the route middleware records those.
 func (t *Trail) recordSignIns() {
 	t.app.OnRecordAuthRequest().BindFunc(func(e *core.RecordAuthRequestEvent) error {
-		if e.AuthMethod == "" {
+		switch {
+		case e.AuthMethod == "":
 			return e.Next() // a token refresh, not a sign-in
+		case e.AuthMethod == schema.LoginTokenAuth && isClient(e.Record):
+			return e.Next() // recorded by the statement that spent the token
 		}
 		return t.beforeSend(e.RequestEvent, e.Next, func(_ *heldResponse, err error) (Entry, bool) {
 			if err != nil {

@@ -115,13 +115,13 @@ func (t *Trail) recordRoutes(e *core.RequestEvent) error {
 		}
 		return err
 	case route.byLink:
-		return t.beforeSend(e, e.Next, func(held *heldResponse, err error) (Entry, bool) {
+		return t.hold(e, e.Next, func(held *heldResponse, err error) (Entry, bool) {
 			return linkEntry(e, route, held.Status(), err)
-		})
+		}, true)
 	case e.Auth == nil || !route.byAnyone && isClient(e.Auth) != route.byClient:
 		return e.Next()
 	}
-	return t.beforeSend(e, e.Next, func(held *heldResponse, err error) (Entry, bool) {
+	return t.hold(e, e.Next, func(held *heldResponse, err error) (Entry, bool) {
 		if err != nil || held.Status() >= http.StatusBadRequest {
 			return Entry{}, false
 		}
@@ -145,7 +145,7 @@ func (t *Trail) recordRoutes(e *core.RequestEvent) error {
 		}
 		entry.Fields = jsonList(route.fields)
 		return entry, true
-	})
+	}, e.Request.Method != http.MethodGet)
 }
 
 // idsAt is the ids a held JSON answer holds at path, each once, in order.
@@ -258,15 +258,42 @@ func (t *Trail) failedSignInActor(e *core.RequestEvent) actor {
 // what happened is to be recorded, appends it, and only then sends the
 // response: an access the log does not hold is answered 500 instead.
 func (t *Trail) beforeSend(e *core.RequestEvent, next func() error, entry func(held *heldResponse, err error) (Entry, bool)) error {
+	return t.hold(e, next, entry, false)
+}
+
+// hold is beforeSend, and for a route that changes data (inTransaction)
+// it runs the handler inside a transaction (e.App is it) and appends the
+// entry in the same one, so that the change and its entry commit
+// together: a crash keeps both or neither. What the handler wrote commits
+// even when it answers with an error, as it would without the trail; if
+// the entry cannot be written, nothing is, and the answer is 500. The
+// response goes out only after the commit.
+func (t *Trail) hold(e *core.RequestEvent, next func() error, entry func(held *heldResponse, err error) (Entry, bool), inTransaction bool) error {
 	sent := e.Response
 	held := &heldResponse{header: sent.Header()}
 	e.Response = held
-	err := next()
-	e.Response = sent
-	if record, ok := entry(held, err); ok {
-		if appendErr := t.append(e.App, record); appendErr != nil {
-			return e.InternalServerError("", appendErr)
+	var err error
+	run := func(app core.App) error {
+		err = next()
+		if record, ok := entry(held, err); ok {
+			return t.append(app, record)
 		}
+		return nil
+	}
+	var appendErr error
+	if inTransaction {
+		app := e.App
+		appendErr = app.RunInTransaction(func(tx core.App) error {
+			e.App = tx
+			defer func() { e.App = app }()
+			return run(tx)
+		})
+	} else {
+		appendErr = run(e.App)
+	}
+	e.Response = sent
+	if appendErr != nil {
+		return e.InternalServerError("", appendErr)
 	}
 	held.sendTo(sent)
 	return err

@@ -232,7 +232,7 @@ func (m *Messages) handleAnswer(asks string) func(*core.RequestEvent) error {
 				return e.BadRequestError(firstOf(err, "name"), err)
 			}
 		}
-		switch err := m.store.Answer(doc, asks, form.Name, m.now()); {
+		switch err := m.store.In(e.App).Answer(doc, asks, form.Name, m.now()); {
 		case errors.Is(err, errAsksOther):
 			return e.BadRequestError(fmt.Sprintf("This document does not ask you to %s it.", asks), nil)
 		case errors.Is(err, errDone):

@@ -158,7 +158,7 @@ func (m *Messages) handleStart(e *core.RequestEvent) error {
 	if err := m.sendAllowed(e); err != nil {
 		return err
 	}
-	thread, message, err := m.store.Start(client, form.Kind, form.Subject, m.draft(e, side, form.Body, files))
+	thread, message, err := m.store.In(e.App).Start(client, form.Kind, form.Subject, m.draft(e, side, form.Body, files))
 	if err != nil {
 		return e.BadRequestError("The message could not be sent. Please try again.", err)
 	}
@@ -245,7 +245,7 @@ func (m *Messages) handleWrite(e *core.RequestEvent) error {
 	if err := m.sendAllowed(e); err != nil {
 		return err
 	}
-	message, err := m.store.Write(thread.Id, m.draft(e, sideOf(e.Auth), form.Body, files))
+	message, err := m.store.In(e.App).Write(thread.Id, m.draft(e, sideOf(e.Auth), form.Body, files))
 	if err != nil {
 		return e.BadRequestError("The message could not be sent. Please try again.", err)
 	}

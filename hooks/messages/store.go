@@ -18,6 +18,12 @@ type Store struct {
 	App core.App
 }
 
+// In is the store writing with app, a request's, which may be the
+// transaction the audit trail runs a change in.
+func (s *Store) In(app core.App) *Store {
+	return &Store{App: app}
+}
+
 // Draft is a message about to be written by one side of a thread.
 type Draft struct {
 	Side   string       // schema.SideClient or schema.SidePractice

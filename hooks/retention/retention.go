@@ -1,6 +1,7 @@
 // Package retention deletes what Portico no longer needs once a retention
 // period has passed: login tokens that stopped working, mail that was
-// delivered or given up, and staff sessions that ended. It deletes in small batches, each its own short
+// delivered or given up, staff sessions that ended and sign-in requests
+// that were processed. It deletes in small batches, each its own short
 // write, so that sign-ins and the outbox wait for one batch at most, and
 // then hands the freed pages back to the file system a few at a time.
 // PocketBase prunes its own request log (Settings > Logs > Max days).
@@ -44,6 +45,15 @@ var prunable = []struct{ table, where string }{
 	// seen for a retention period is over, whether or not its end was
 	// written. Sign-ins themselves are the audit trail's to keep.
 	{schema.StaffSessions, "last_seen < {:cutoff}"},
+	// A sign-in request goes a retention period after it was looked up
+	// and mailed; one still waiting is never prunable. The retention
+	// period is far longer than the rate window the rows also count for.
+	{schema.SignInRequests, "processed > '' AND processed < {:cutoff}"},
+	// An address's count of wrong codes goes a retention period after the
+	// last wrong code (no token lives that long), unless codes stopped for
+	// it after 100 in a row (signin.MaxWrongCodesInARow): only a sign-in
+	// starts those again.
+	{schema.CodeTries, "updated < {:cutoff} AND in_a_row < 100"},
 }
 
 // Retention is the pruning job.
@@ -87,7 +97,7 @@ func (r *Retention) Register() {
 func (r *Retention) Command() *cobra.Command {
 	retention := &cobra.Command{
 		Use:   "retention",
-		Short: "Pruning of used tokens, delivered mail and ended staff sessions",
+		Short: "Pruning of used tokens, delivered mail, ended staff sessions and processed sign-in requests",
 	}
 	retention.AddCommand(&cobra.Command{
 		Use:   "run",
@@ -98,8 +108,8 @@ func (r *Retention) Command() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%d login token(s), %d mail(s) and %d staff session(s) deleted, %d free page(s) returned.\n",
-				pruned.Rows[schema.LoginTokens], pruned.Rows[schema.MailOutbox], pruned.Rows[schema.StaffSessions], pruned.Pages)
+			fmt.Fprintf(cmd.OutOrStdout(), "%d login token(s), %d mail(s), %d staff session(s) and %d sign-in request(s) deleted, %d free page(s) returned.\n",
+				pruned.Rows[schema.LoginTokens], pruned.Rows[schema.MailOutbox], pruned.Rows[schema.StaffSessions], pruned.Rows[schema.SignInRequests], pruned.Pages)
 			return nil
 		},
 	})

@@ -171,6 +171,57 @@ func TestRetentionDeletesStaffSessionsNotSeenForItsPeriod(t *testing.T) {
 	}
 }
 
+// TestRetentionDeletesSignInRequestsProcessedBeforeItsPeriod: a sign-in
+// request looked up 31 days ago goes (its address was a stranger's or a
+// client's alike), one looked up 29 days ago stays, and so does one still
+// waiting for its lookup, however old.
+func TestRetentionDeletesSignInRequestsProcessedBeforeItsPeriod(t *testing.T) {
+	env := testenv.Start(t)
+	ask := func(email string) string {
+		t.Helper()
+		if r := env.Post("/api/portal/login-link", map[string]string{"email": email}); r.Status != http.StatusAccepted {
+			t.Fatalf("login-link for %s: %s", email, r)
+		}
+		return newest(t, env, schema.SignInRequests, "email = '"+email+"'")
+	}
+	old, recent := ask("stranger@example.com"), ask("other@example.com")
+	env.Drain()
+	age(t, env, schema.SignInRequests, old, 31, "processed", "created")
+	age(t, env, schema.SignInRequests, recent, 29, "processed", "created")
+	// One a crash left waiting for its lookup 60 days ago, pruned with no
+	// server running that could take it meanwhile.
+	env.Stop()
+	const waiting = "waiting0000001"
+	env.EditDatabase("INSERT INTO signin_requests (id, email, network, requested_ip, requested_ua, processed, created, updated) " +
+		"VALUES ('" + waiting + "', 'waiting@example.com', '127.0.0.1', '127.0.0.1', '', '', " +
+		"strftime('%Y-%m-%d %H:%M:%fZ', 'now', '-60 days'), strftime('%Y-%m-%d %H:%M:%fZ', 'now', '-60 days'))")
+	app := testenv.OpenDir(t, env.Dir)
+
+	pruned, err := retention.New(app, env.Clock.Now, env.Config.Retention).Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range []struct {
+		what, id string
+		kept     bool
+	}{
+		{"a request processed 31 days ago", old, false},
+		{"a request processed 29 days ago", recent, true},
+		{"a request waiting 60 days for its lookup", waiting, true},
+	} {
+		var n int
+		if err := app.DB().NewQuery("SELECT COUNT(*) FROM signin_requests WHERE id = {:id}").Bind(dbx.Params{"id": row.id}).Row(&n); err != nil {
+			t.Fatal(err)
+		}
+		if got := n == 1; got != row.kept {
+			t.Errorf("after pruning, %s is there: %v; want %v", row.what, got, row.kept)
+		}
+	}
+	if pruned.Rows[schema.SignInRequests] != 1 {
+		t.Errorf("pruning reports %v deleted; want one sign-in request", pruned.Rows)
+	}
+}
+
 // TestPruningUnderLoadKeepsSignInsAndMail prunes 30,000 old tokens and
 // mails while clients sign in and ask for links: every sign-in succeeds,
 // every new mail arrives, some sign-ins go through between the pruning's

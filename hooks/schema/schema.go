@@ -30,6 +30,11 @@ const (
 	Messages          = "messages"
 	// Documents are files shared with a client or uploaded by one.
 	Documents = "documents"
+	// SignInRequests are the sign-in link requests answered 202, kept
+	// until processed and then for the retention period.
+	SignInRequests = "signin_requests"
+	// CodeTries count wrong sign-in codes per address, any address.
+	CodeTries = "code_tries"
 	// AppointmentRequests are clients' requests for another time.
 	AppointmentRequests = "appointment_requests"
 )
@@ -100,6 +105,12 @@ const (
 	// PurposeDocument is the link in the mail about a shared document.
 	PurposeDocument = "document"
 )
+
+// LoginTokenAuth is the auth method of a client's sign-in with a login
+// token's link or code, as PocketBase's auth hooks see it. Its audit
+// entry is appended by the statement that spends the token (migration
+// 1764_000051), not by an auth hook.
+const LoginTokenAuth = "portico"
 
 // DateTime is t as PocketBase stores dates, so SQL compares them as text.
 func DateTime(t time.Time) types.DateTime {

@@ -17,7 +17,7 @@ func TestNamesMatchTheMigrations(t *testing.T) {
 	env := testenv.Start(t)
 	for _, name := range []string{schema.Clients, schema.LoginTokens, schema.MailOutbox, schema.Practice, schema.Clinicians,
 		schema.Appointments, schema.IntakeForms, schema.IntakeAssignments, schema.IntakeResponses, schema.Staff, schema.StaffSessions,
-		schema.AppointmentRequests, schema.MessageThreads, schema.Messages, schema.Documents} {
+		schema.AppointmentRequests, schema.MessageThreads, schema.Messages, schema.Documents, schema.SignInRequests, schema.CodeTries} {
 		if _, err := env.App.FindCollectionByNameOrId(name); err != nil {
 			t.Errorf("schema names the collection %q, which the migrations do not create: %v", name, err)
 		}

@@ -37,7 +37,7 @@ func TestStrangerCannotLockTheClientOut(t *testing.T) {
 			t.Fatalf("a stranger asking for Ada's sign-in mail: %s", r)
 		}
 	}
-	env.Portal.Background.Wait()
+	env.Drain()
 	env.Mail.Clear()
 	// Ada opens her used invite link and presses "Email me a new link".
 	if r := env.Post("/api/portal/resend", map[string]string{"token": inviteToken}); r.Status != http.StatusAccepted {

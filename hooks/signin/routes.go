@@ -48,34 +48,42 @@ type Config struct {
 
 // SignIn is the sign-in capability.
 type SignIn struct {
-	app        core.App
-	config     Config
-	store      *Store
-	letters    *letters.Letters
-	limits     *ratelimit.Limiter
-	background *web.Background
+	app      core.App
+	config   Config
+	store    *Store
+	letters  *letters.Letters
+	limits   *ratelimit.Limiter
+	requests *Requests
 
 	rulesMu sync.Mutex
 	rules   map[*core.Collection]builtRule
 }
 
 // New returns sign-in for app.
-func New(app core.App, config Config, mail *letters.Letters, limits *ratelimit.Limiter, background *web.Background) *SignIn {
-	return &SignIn{
-		app:        app,
-		config:     config,
-		store:      &Store{App: app, Now: config.Now},
-		letters:    mail,
-		limits:     limits,
-		background: background,
+func New(app core.App, config Config, mail *letters.Letters, limits *ratelimit.Limiter) *SignIn {
+	s := &SignIn{
+		app:     app,
+		config:  config,
+		store:   &Store{App: app, Now: config.Now},
+		letters: mail,
+		limits:  limits,
 	}
+	s.requests = newRequests(app, s.store, s.answerRequest, mail.Outbox.Wake)
+	return s
 }
 
-// Register adds the sign-in routes under /api/portal.
+// Requests is the worker that answers recorded sign-in requests.
+func (s *SignIn) Requests() *Requests {
+	return s.requests
+}
+
+// Register adds the sign-in routes under /api/portal and runs the worker
+// that answers sign-in requests inside serve.
 func (s *SignIn) Register() {
 	// A sign-in mail Portico gives up on takes its link and code with it.
 	s.letters.Outbox.OnGiveUp(s.store.Void)
 	s.registerSessions()
+	s.requests.runWithServe()
 	s.app.OnServe().BindFunc(func(e *core.ServeEvent) error {
 		e.Router.Bind(&hook.Handler[*core.RequestEvent]{
 			Id:       "portico.clientSession",
@@ -125,46 +133,61 @@ func requester(e *core.RequestEvent) Requester {
 	return Requester{IP: e.RealIP(), Agent: e.Request.UserAgent()}
 }
 
-// handleLoginLink mails a sign-in link and code. It answers the same,
-// immediately, whether or not the address is a client's: the lookup and
-// the mail happen after the response, so neither body nor timing tells.
+// handleLoginLink records a request for a sign-in link and code and
+// answers 202, the same for every address, a client's or not: the row is
+// the same for both, and the lookup and the mail are the worker's, from
+// the row, once the answer has been sent. So neither body nor timing
+// tells, and a request answered 202 outlives a crash. A request that
+// cannot be recorded is a 503, never a 202.
 func (s *SignIn) handleLoginLink(e *core.RequestEvent) error {
 	form := &web.EmailForm{}
 	if err := web.BindForm(e, form); err != nil {
 		return err
 	}
-	if err := s.limitMail(e, form.Email); err != nil {
-		return err
-	}
 
 	from := requester(e)
-	s.background.Go(func() {
-		client, err := s.app.FindAuthRecordByEmail(schema.Clients, form.Email)
-		if errors.Is(err, sql.ErrNoRows) {
-			return // not a client: nothing is sent, and nobody is told
-		}
-		if err == nil {
-			err = s.MailLink(client, s.signInLetter(), from)
-		}
+	limits := s.requestLimits()
+	recorded, err := s.store.RecordRequest(form.Email, from, limits)
+	if err != nil {
+		return e.Error(http.StatusServiceUnavailable, "Your request could not be recorded just now, so no sign-in link is on its way. Please try again in a few minutes.", err)
+	}
+	if !recorded {
+		wait, err := s.store.RequestWait(form.Email, from, limits)
 		if err != nil {
-			s.app.Logger().Error("sign-in link: no mail sent", "error", err)
+			return e.InternalServerError("", err)
 		}
-	})
+		return web.TooManyRequests(e, wait)
+	}
 
-	return e.JSON(http.StatusAccepted, map[string]string{
+	if err := e.JSON(http.StatusAccepted, map[string]string{
 		"message": "If this address belongs to a client of the practice, a sign-in link and code are on their way.",
-	})
+	}); err != nil {
+		return err
+	}
+	// The answer leaves before the worker starts on the row: the lookup
+	// cannot delay it, for a client's address or anyone's.
+	_ = e.Flush()
+	s.requests.Wake()
+	return nil
 }
 
-// limitMail applies the per-IP and per-address caps on sign-in mail.
-func (s *SignIn) limitMail(e *core.RequestEvent, email string) error {
-	if ok, wait := s.limits.Allow("mail-ip:"+e.RealIP(), s.config.LinksPerIP, s.config.RateWindow); !ok {
-		return web.TooManyRequests(e, wait)
+// requestLimits are the caps on sign-in mail requests.
+func (s *SignIn) requestLimits() RequestLimits {
+	return RequestLimits{PerAddress: s.config.LinksPerAddress, PerNetwork: s.config.LinksPerIP, Window: s.config.RateWindow}
+}
+
+// answerRequest looks a recorded request's address up and, for a
+// client's, issues the token and queues the mail, using tx, the
+// transaction that marks the request processed.
+func (s *SignIn) answerRequest(tx core.App, request signInRequest) error {
+	client, err := tx.FindAuthRecordByEmail(schema.Clients, request.Email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // not a client: nothing is sent, and nobody is told
 	}
-	if ok, wait := s.limits.Allow("mail-address:"+email, s.config.LinksPerAddress, s.config.RateWindow); !ok {
-		return web.TooManyRequests(e, wait)
+	if err != nil {
+		return err
 	}
-	return nil
+	return s.MailLinkIn(tx, client, s.signInLetter(), Requester{IP: request.IP, Agent: request.Agent})
 }
 
 // requestedToken reads the login token a request body names: a made-up
@@ -351,7 +374,7 @@ func (s *SignIn) signIn(e *core.RequestEvent, eligible eligibility, session stri
 		return e.InternalServerError("", err)
 	}
 	e.Set(sessionKey, current{id: session, client: client.Id, started: s.config.Now()})
-	return apis.RecordAuthResponse(e, client, "portico", nil)
+	return apis.RecordAuthResponse(e, client, schema.LoginTokenAuth, nil)
 }
 
 // handleResend mails a fresh link to the owner of a used or expired one:
@@ -371,7 +394,7 @@ func (s *SignIn) handleResend(e *core.RequestEvent) error {
 	// The owner's own allowance, apart from the sign-in page's per-address
 	// one: only someone holding one of the client's links can spend it, so
 	// a stranger asking for the address cannot keep the client out.
-	if ok, wait := s.limits.Allow("mail-ip:"+e.RealIP(), s.config.LinksPerIP, s.config.RateWindow); !ok {
+	if ok, wait := s.limits.Allow("mail-network:"+ratelimit.Network(e.RealIP()), s.config.LinksPerIP, s.config.RateWindow); !ok {
 		return web.TooManyRequests(e, wait)
 	}
 	if ok, wait := s.limits.Allow("resend-client:"+client.Id, s.config.LinksPerAddress, s.config.RateWindow); !ok {
@@ -394,7 +417,7 @@ func (s *SignIn) handleLoginCode(e *core.RequestEvent) error {
 	if err := web.BindForm(e, form); err != nil {
 		return err
 	}
-	if ok, wait := s.limits.Allow("code-ip:"+e.RealIP(), codeAttemptsPerIP, s.config.RateWindow); !ok {
+	if ok, wait := s.limits.Allow("code-network:"+ratelimit.Network(e.RealIP()), codeAttemptsPerIP, s.config.RateWindow); !ok {
 		return web.TooManyRequests(e, wait)
 	}
 

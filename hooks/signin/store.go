@@ -33,15 +33,22 @@ const MaxWrongCodesInARow = 100
 // in: not used, not expired. Token.State says the same in Go.
 const openToken = "used = '' AND expires > {:now}"
 
+// failedCodes is a token's wrong codes: those typed for its client's
+// address since it was issued. They are counted in the address's one
+// code_tries row (migration 1764_000037), which any address gets, so
+// that a wrong code is the same one-row write for a client's address and
+// a stranger's.
+const failedCodes = "(COALESCE((SELECT wrong FROM code_tries WHERE address = (SELECT email FROM clients WHERE clients.id = login_tokens.client)), 0) - login_tokens.wrong_before)"
+
 // openCode is a token whose code can still sign in: its link is open and
 // wrong codes have not killed the code. Token.CodeState says the same.
-const openCode = openToken + " AND failed_codes < {:max}"
+const openCode = openToken + " AND " + failedCodes + " < {:max}"
 
 // knownCode is a token whose code, typed, is recognised: open, or spent
 // by its link or code before it expired (a voided token's expiry has
 // passed), so that the code typed on a laptop after the link was opened
 // on the phone says what happened rather than that it is wrong.
-const knownCode = "expires > {:now} AND failed_codes < {:max}"
+const knownCode = "expires > {:now} AND " + failedCodes + " < {:max}"
 
 // tokenAlphabet is base64url: 43 of its characters carry 258 bits.
 const tokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -126,6 +133,13 @@ func (s *Store) Issue(app core.App, client *core.Record, purpose string, ttl tim
 	record.Set("purpose", purpose)
 	record.Set("token_hash", hash)
 	record.Set("code_hmac", codeHMAC(client.Collection(), hash, code))
+	if ownerField(client) == "client" {
+		var wrong int
+		if err := app.DB().NewQuery(wrongOfAddress).Bind(dbx.Params{"email": client.Email()}).Row(&wrong); err != nil {
+			return "", "", "", err
+		}
+		record.Set("wrong_before", wrong)
+	}
 	record.Set("expires", s.Now().Add(ttl))
 	record.Set("requested_ip", from.IP)
 	record.Set("requested_ua", web.Truncate(from.Agent, 500))
@@ -158,7 +172,10 @@ func ownerField(owner *core.Record) string {
 	return "client"
 }
 
-const tokenColumns = "SELECT id, client, staff, purpose, token_hash, code_hmac, expires, used, superseded, failed_codes FROM login_tokens "
+const tokenColumns = "SELECT id, client, staff, purpose, token_hash, code_hmac, expires, used, superseded, " + failedCodes + " AS failed_codes FROM login_tokens "
+
+// wrongOfAddress is every wrong code typed for the address {:email}.
+const wrongOfAddress = "SELECT COALESCE((SELECT wrong FROM code_tries WHERE address = {:email}), 0)"
 
 // Find returns the token whose link carries raw; sql.ErrNoRows when none does.
 func (s *Store) Find(raw string) (Token, error) {
@@ -187,12 +204,14 @@ var ErrCodesOff = errors.New("codes are off for this client after too many wrong
 
 // MatchCode returns the token of the client with address email that code
 // belongs to, or false: an open one, or one already used (knownCode),
-// which the caller tells apart by Used. A wrong code counts against the
-// code of every open token of the client and against the client's wrong
-// codes in a row, each in a statement of its own so that no rolled-back
-// transaction can undo it. An address that is no client's has no tokens
-// and costs the same three statements. A right code of an open token for
-// a client with MaxWrongCodesInARow wrong ones is ErrCodesOff.
+// which the caller tells apart by Used. An address that is no client's
+// runs the same two statements as a client's with a wrong code, and the
+// same one-row write: the tokens (none), the code's HMAC (against
+// nothing), then the address's count of wrong codes, in a statement of
+// its own so that no rolled-back transaction can undo it. That count
+// kills each token's code 5 wrong codes after the token was issued, and
+// stops codes for the address after MaxWrongCodesInARow in a row: a right
+// code of an open token is then ErrCodesOff.
 func (s *Store) MatchCode(clients *core.Collection, email, code string) (Token, bool, error) {
 	params := s.openParams(dbx.Params{"email": email})
 	var known []Token
@@ -201,31 +220,32 @@ func (s *Store) MatchCode(clients *core.Collection, email, code string) (Token, 
 	if err != nil {
 		return Token{}, false, err
 	}
+	if len(known) == 0 {
+		known = []Token{{}} // the HMAC a client's one token costs
+	}
 	for _, token := range known {
-		if !security.Equal(token.CodeHMAC, codeHMAC(clients, token.TokenHash, code)) {
+		if !security.Equal(token.CodeHMAC, codeHMAC(clients, token.TokenHash, code)) || token.Id == "" {
 			continue
 		}
 		if token.Used != "" {
 			return token, true, nil
 		}
-		return token, true, s.codesOn(token.Client)
+		return token, true, s.codesOn(email)
 	}
-	for _, count := range []string{
-		"UPDATE login_tokens SET failed_codes = failed_codes + 1, updated = {:now} WHERE client = " + clientByEmail + " AND " + openCode,
-		"UPDATE clients SET wrong_codes = wrong_codes + 1 WHERE id = " + clientByEmail,
-	} {
-		err := s.statements.run(s.App.NonconcurrentDB(), count, params, func(q *dbx.Query) error { _, err := q.Execute(); return err })
-		if err != nil {
-			return Token{}, false, err
-		}
-	}
-	return Token{}, false, nil
+	params["id"] = core.GenerateDefaultRandomId()
+	err = s.statements.run(s.App.NonconcurrentDB(), countWrongCode, params, func(q *dbx.Query) error { _, err := q.Execute(); return err })
+	return Token{}, false, err
 }
 
-// codesOn is ErrCodesOff when client has had too many wrong codes in a row.
-func (s *Store) codesOn(client string) error {
+// countWrongCode adds a wrong code to the address's count, a client's
+// address or not: one row, created by the first.
+const countWrongCode = "INSERT INTO code_tries (id, address, wrong, in_a_row, created, updated) VALUES ({:id}, {:email}, 1, 1, {:now}, {:now}) " +
+	"ON CONFLICT (address) DO UPDATE SET wrong = wrong + 1, in_a_row = in_a_row + 1, updated = {:now}"
+
+// codesOn is ErrCodesOff when the address has had too many wrong codes in a row.
+func (s *Store) codesOn(email string) error {
 	var wrong int
-	err := s.statements.run(s.App.ConcurrentDB(), "SELECT wrong_codes FROM clients WHERE id = {:id}", dbx.Params{"id": client},
+	err := s.statements.run(s.App.ConcurrentDB(), "SELECT COALESCE((SELECT in_a_row FROM code_tries WHERE address = {:email}), 0)", dbx.Params{"email": email},
 		func(q *dbx.Query) error { return q.Row(&wrong) })
 	if err == nil && wrong >= MaxWrongCodesInARow {
 		return ErrCodesOff
@@ -233,10 +253,11 @@ func (s *Store) codesOn(client string) error {
 	return err
 }
 
-// ResetWrongCodes starts the client's count of wrong codes in a row again,
-// after a sign-in; a count of 0 is not written.
+// ResetWrongCodes starts the count of wrong codes in a row of the
+// client's address again, after a sign-in; a count of 0 is not written.
 func (s *Store) ResetWrongCodes(client string) error {
-	return s.statements.run(s.App.NonconcurrentDB(), "UPDATE clients SET wrong_codes = 0 WHERE id = {:id} AND wrong_codes != 0", dbx.Params{"id": client},
+	return s.statements.run(s.App.NonconcurrentDB(),
+		"UPDATE code_tries SET in_a_row = 0 WHERE address = (SELECT email FROM clients WHERE id = {:id}) AND in_a_row != 0", dbx.Params{"id": client},
 		func(q *dbx.Query) error { _, err := q.Execute(); return err })
 }
 
@@ -260,6 +281,11 @@ func NewEligible(clients *dbx.SelectQuery, columns []string) Eligible {
 	pairs := make([]string, len(columns))
 	for i, column := range columns {
 		pairs[i] = "'" + column + "', clients.`" + column + "`"
+		if column == "wrong_codes" {
+			// No longer written (migration 1764_000037): the count in a row
+			// is the address's, for sign-in to reset.
+			pairs[i] = "'wrong_codes', COALESCE((SELECT in_a_row FROM code_tries WHERE address = clients.email), 0)"
+		}
 	}
 	return Eligible{
 		exists:    allowed.SQL(),
@@ -280,7 +306,7 @@ func (s *Store) ConsumeLink(raw string, by Requester, eligible Eligible) (sessio
 // ConsumeCode marks the client's token with id used, if its code is
 // still open; see consume.
 func (s *Store) ConsumeCode(id string, by Requester, eligible Eligible) (session string, client ClientRow, err error) {
-	return s.consume(consumeToken+"failed_codes < {:max} AND id = {:id}", dbx.Params{"id": id}, by, eligible)
+	return s.consume(consumeToken+failedCodes+" < {:max} AND id = {:id}", dbx.Params{"id": id}, by, eligible)
 }
 
 // consumeToken is the conditional UPDATE that spends an open token: of

@@ -20,10 +20,7 @@ func TestUndeliveredSignInMailTakesItsLinkWithIt(t *testing.T) {
 	if r := env.Post("/api/portal/login-link", map[string]string{"email": "ada@example.com"}); r.Status != http.StatusAccepted {
 		t.Fatalf("login-link: %s; want 202", r)
 	}
-	env.Portal.Background.Wait()
-	if err := env.Portal.Outbox.Deliver(); err != nil {
-		t.Fatal(err)
-	}
+	env.Drain()
 	var queued struct {
 		Id   string `db:"id"`
 		Text string `db:"text_body"`

@@ -46,16 +46,12 @@ func signInInBrowser(t *testing.T, env *testenv.Env, tab context.Context, member
 	if err := Do(tab, WaitVisible(CSS("nav.workspace"))); err != nil {
 		t.Fatalf("the workspace did not open after the code: %v", err)
 	}
-	greeted, _ := Run(tab, Poll[bool](`location.pathname === "/staff/home.html" && document.querySelector("h1 [data-staff-name]").textContent === `+jsString(member.GetString("name")), WithPollingTimeout(testenv.Wait)))
+	greeted, _ := Run(tab, Poll[bool](`location.pathname === "/staff/home.html" && document.querySelector("h1 [data-staff-name]").textContent === `+testenv.JSString(member.GetString("name")), WithPollingTimeout(testenv.Wait)))
 	if !greeted {
 		heading, _ := Run(tab, Text(CSS("h1")))
 		location, _ := Run(tab, Location())
 		t.Fatalf("after the code the browser is at %s saying %q; want the workspace greeting %s", location, heading, member.GetString("name"))
 	}
-}
-
-func jsString(s string) string {
-	return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"`
 }
 
 // noticeSays waits for the sign-in page's notice and returns its text.

@@ -30,7 +30,7 @@ func (s *Staff) Command() *cobra.Command {
 			if err := form.Validate(); err != nil {
 				return fmt.Errorf("%s: %v", args[0], err)
 			}
-			member, err := s.invite(form, signin.Requester{Agent: "cli"})
+			member, err := s.invite(s.app, form, signin.Requester{Agent: "cli"})
 			if err != nil {
 				return fmt.Errorf("%s: %w", form.Email, err)
 			}

@@ -67,14 +67,15 @@ func (f *inviteForm) Validate() error {
 var errAlreadyMember = errors.New("this address already has a staff account with a password")
 
 // invite creates the staff member (or updates one who has not yet set a
-// password) and mails a fresh single-use link to set a password.
-func (s *Staff) invite(form *inviteForm, from signin.Requester) (*core.Record, error) {
-	member, err := s.app.FindAuthRecordByEmail(schema.Staff, form.Email)
+// password) and mails a fresh single-use link to set a password, using
+// app, which may be a transaction.
+func (s *Staff) invite(app core.App, form *inviteForm, from signin.Requester) (*core.Record, error) {
+	member, err := app.FindAuthRecordByEmail(schema.Staff, form.Email)
 	if err == nil && member.Verified() {
 		return member, errAlreadyMember
 	}
 	if err != nil {
-		collection, err := s.app.FindCollectionByNameOrId(schema.Staff)
+		collection, err := app.FindCollectionByNameOrId(schema.Staff)
 		if err != nil {
 			return nil, err
 		}
@@ -90,18 +91,18 @@ func (s *Staff) invite(form *inviteForm, from signin.Requester) (*core.Record, e
 	}
 	member.Set("role", form.Role)
 	member.Set("clinician", form.Clinician)
-	if err := s.app.Save(member); err != nil {
+	if err := app.Save(member); err != nil {
 		return nil, err
 	}
-	id, token, _, err := s.tokens.Issue(s.app, member, schema.PurposeStaffInvite, s.inviteTTL, from)
+	id, token, _, err := s.tokens.Issue(app, member, schema.PurposeStaffInvite, s.inviteTTL, from)
 	if err != nil {
 		return nil, err
 	}
-	return member, s.mailInvite(member, id, s.letters.PortalURL(setPasswordPath+token))
+	return member, s.mailInvite(app, member, id, s.letters.PortalURL(setPasswordPath+token))
 }
 
 // mailInvite queues the invite carrying token (its id) and its link.
-func (s *Staff) mailInvite(member *core.Record, token, link string) error {
+func (s *Staff) mailInvite(app core.App, member *core.Record, token, link string) error {
 	name := s.letters.PracticeName()
 	letter := letters.Letter{
 		Greeting: "Hello " + member.GetString("name") + ",",
@@ -114,7 +115,7 @@ func (s *Staff) mailInvite(member *core.Record, token, link string) error {
 		Footer: fmt.Sprintf("This link works once, for %s. If it runs out, ask the practice owner for a new one. If you did not expect it, you can ignore this email.",
 			practice.HumanDuration(s.inviteTTL)),
 	}
-	_, err := s.letters.ToAddress(s.app, schema.PurposeStaffInvite, "Your staff account at "+name, letter, outbox.Message{
+	_, err := s.letters.ToAddress(app, schema.PurposeStaffInvite, "Your staff account at "+name, letter, outbox.Message{
 		To: member.Email(), ToName: member.GetString("name"), Sensitive: true, Carries: token,
 	})
 	return err
@@ -132,7 +133,7 @@ func (s *Staff) handleInvite(e *core.RequestEvent) error {
 				validation.Errors{"clinician": validation.NewError("validation_unknown", "No clinician has this id.")})
 		}
 	}
-	member, err := s.invite(form, signin.Requester{IP: e.RealIP(), Agent: e.Request.UserAgent()})
+	member, err := s.invite(e.App, form, signin.Requester{IP: e.RealIP(), Agent: e.Request.UserAgent()})
 	if errors.Is(err, errAlreadyMember) {
 		return e.Error(http.StatusConflict, form.Email+" already has a staff account. They can sign in, or reset their password from the sign-in page.", nil)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 
+	"portico/hooks/ratelimit"
 	"portico/hooks/schema"
 	"portico/hooks/web"
 )
@@ -40,7 +41,7 @@ func (s *Staff) registerLockout() {
 // guardPassword rate-limits password sign-in per IP, refuses a locked
 // account before its password is checked, and counts wrong passwords.
 func (s *Staff) guardPassword(e *core.RecordAuthWithPasswordRequestEvent) error {
-	if ok, wait := s.limits.Allow("staff-password-ip:"+e.RealIP(), passwordTriesPerIP, passwordWindow); !ok {
+	if ok, wait := s.limits.Allow("staff-password-network:"+ratelimit.Network(e.RealIP()), passwordTriesPerIP, passwordWindow); !ok {
 		return web.TooManyRequests(e.RequestEvent, wait)
 	}
 	if e.Record != nil && e.Record.GetString("locked") != "" {
@@ -91,7 +92,7 @@ func (s *Staff) limitCodeMail(e *core.RecordCreateOTPRequestEvent) error {
 		return err
 	}
 	email, _ := info.Body["email"].(string)
-	if ok, wait := s.limits.Allow("staff-code-ip:"+e.RealIP(), codeMailsPerIP, passwordWindow); !ok {
+	if ok, wait := s.limits.Allow("staff-code-network:"+ratelimit.Network(e.RealIP()), codeMailsPerIP, passwordWindow); !ok {
 		return web.TooManyRequests(e.RequestEvent, wait)
 	}
 	if ok, wait := s.limits.Allow("staff-code-address:"+web.NormalizeEmail(email), codeMailsPerAddress, passwordWindow); !ok {

@@ -353,10 +353,12 @@ func TestFourPeopleInOneCall(t *testing.T) {
 	if err := Do(clinician, Click(ID("end")), WaitVisible(ID("over"))); err != nil {
 		t.Fatalf("ending the session: %v", err)
 	}
+	stage("the clinician ended the session")
 	for i, tab := range family {
 		if err := Do(tab, WaitVisible(ID("over"))); err != nil {
 			t.Fatalf("%s was not told the session ended: %v", names[i], err)
 		}
+		stage(names[i] + " is told the session ended")
 	}
 	if _, told := fifth.Next("ended", wait); !told {
 		t.Errorf("the person in the waiting room was not told the session ended")

@@ -90,6 +90,13 @@ func DefaultConfig() Config {
 
 // ConfigFromEnv reads the PORTICO_TURN_* and PORTICO_VIDEO_* variables into config.
 func ConfigFromEnv(config *Config) error {
+	if raw := os.Getenv("PORTICO_TURN_LISTEN_IP"); raw != "" {
+		if ip := net.ParseIP(raw); ip == nil || ip.To4() == nil {
+			return fmt.Errorf("PORTICO_TURN_LISTEN_IP=%q: want an IPv4 address of this server, such as 0.0.0.0 (every one)", raw)
+		}
+		_, port, _ := net.SplitHostPort(config.TURNListen)
+		config.TURNListen = net.JoinHostPort(raw, port)
+	}
 	if raw := os.Getenv("PORTICO_TURN_PORT"); raw != "" {
 		port, err := strconv.ParseUint(raw, 10, 16)
 		if err != nil || port == 0 {

@@ -1,7 +1,7 @@
 // Package web holds the HTTP helpers every Portico route shares: reading a
 // form with one plain line of error, keeping secrets out of caches and
-// logs, the 429 answer, the security headers, and the background pool
-// that runs work after a response is sent. It knows no capability.
+// logs, the 429 answer, the security headers, and the answer to a write
+// a full disk refused. It knows no capability.
 package web
 
 import (
@@ -9,16 +9,13 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/ozzo-validation/v4/is"
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/routine"
 )
 
 // PortalBodyLimit is far above any honest sign-in or join request.
@@ -144,38 +141,6 @@ func Truncate(s string, n int) string {
 		return s[:n]
 	}
 	return s
-}
-
-// Background runs jobs once the request has its answer, a few at a time:
-// a burst of sign-in requests then queues its lookups and mail instead of
-// running a thousand at once, which slowed the answers themselves (p99 at
-// 32 concurrent clients 50 -> 15 ms in the benchmark) and opened a
-// database connection per job.
-type Background struct {
-	slots   chan struct{}
-	running sync.WaitGroup
-}
-
-// NewBackground returns a pool with one slot per CPU.
-func NewBackground() *Background {
-	return &Background{slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
-}
-
-// Go runs job in the background when a slot is free.
-func (b *Background) Go(job func()) {
-	b.running.Add(1)
-	routine.FireAndForget(func() {
-		defer b.running.Done()
-		b.slots <- struct{}{}
-		defer func() { <-b.slots }()
-		job()
-	})
-}
-
-// Wait returns once every job started so far has finished: on shutdown,
-// before the outbox stops, so a sign-in asked for just before loses no mail.
-func (b *Background) Wait() {
-	b.running.Wait()
 }
 
 // RequestToken is the auth token as PocketBase reads it from the request.

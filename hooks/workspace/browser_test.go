@@ -2,7 +2,6 @@ package workspace_test
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -135,9 +134,4 @@ func TestBrowserSchedulePagesOnAPhone(t *testing.T) {
 		t.Errorf("on a phone the schedule is wider than the screen (%v)", err)
 	}
 	testenv.Screenshot(t, tab, "staff-schedule-phone")
-}
-
-func jsString(s string) string {
-	quoted, _ := json.Marshal(s)
-	return string(quoted)
 }

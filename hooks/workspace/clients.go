@@ -222,7 +222,7 @@ func (w *Workspace) handleInvite(e *core.RequestEvent) error {
 			return e.BadRequestError("Portal access could not be turned on.", err)
 		}
 	}
-	if err := w.clients.Invite(client, "workspace"); err != nil {
+	if err := w.clients.InviteIn(e.App, client, "workspace"); err != nil {
 		return e.InternalServerError("", err)
 	}
 	return e.JSON(http.StatusAccepted, map[string]string{"message": "Invite sent to " + client.Email() + "."})
@@ -265,7 +265,7 @@ func (w *Workspace) handlePortal(e *core.RequestEvent) error {
 	if !form.Access {
 		return e.JSON(http.StatusOK, map[string]string{"message": "Portal access off: " + name + " can no longer sign in, and is signed out everywhere."})
 	}
-	if err := w.clients.Invite(client, "workspace"); err != nil {
+	if err := w.clients.InviteIn(e.App, client, "workspace"); err != nil {
 		return e.InternalServerError("", err)
 	}
 	return e.JSON(http.StatusOK, map[string]string{"message": "Portal access on for " + name + ". Invite sent to " + client.Email() + "."})

@@ -28,7 +28,7 @@ func step(t *testing.T, tab context.Context, what string, actions ...Action[Void
 // page listens for: the journey's long texts, typed key by key, would
 // take most of the browser's time on a busy machine.
 func enter(id, text string) Action[Void] {
-	return Evaluate[Void](`(() => { const field = document.getElementById(` + jsString(id) + `); field.value = ` + jsString(text) +
+	return Evaluate[Void](`(() => { const field = document.getElementById(` + testenv.JSString(id) + `); field.value = ` + testenv.JSString(text) +
 		`; field.dispatchEvent(new Event("input", { bubbles: true })); })()`)
 }
 

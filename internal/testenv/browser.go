@@ -132,3 +132,10 @@ func WaitForText(t testing.TB, tab context.Context, selector, want string) {
 		t.Fatalf("%s says %q; want it to say %q. The page reads:\n%s", selector, strings.TrimSpace(seen), want, page)
 	}
 }
+
+// JSString is s as a JavaScript string literal, for a script a test
+// evaluates in the page.
+func JSString(s string) string {
+	quoted, _ := json.Marshal(s)
+	return string(quoted)
+}

@@ -190,6 +190,32 @@ func (m *MailServer) To(address string) []Mail {
 	return out
 }
 
+// Missing waits until every address in addresses has received at least
+// one message, or until timeout, and returns those that have not.
+func (m *MailServer) Missing(addresses []string, timeout time.Duration) []string {
+	deadline := time.After(timeout)
+	for {
+		received := map[string]bool{}
+		for _, msg := range m.All() {
+			received[strings.ToLower(msg.To)] = true
+		}
+		var missing []string
+		for _, address := range addresses {
+			if !received[strings.ToLower(address)] {
+				missing = append(missing, address)
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		select {
+		case <-m.arrived:
+		case <-deadline:
+			return missing
+		}
+	}
+}
+
 // Count is how many messages the server holds.
 func (m *MailServer) Count() int {
 	m.mu.Lock()
@@ -229,17 +255,26 @@ func (m *MailServer) Next(address string, timeout time.Duration) Mail {
 }
 
 // NoMailTo asserts that no unread message to address was sent. It decides
-// by draining first, not by waiting: the jobs that run after a response
-// (a sign-in request's lookup and mail) finish, then the outbox delivers
-// everything due, and only then does the test look.
+// by draining first, not by waiting: the recorded sign-in requests are
+// looked up and their mail queued, then the outbox delivers everything
+// due, and only then does the test look.
 func (env *Env) NoMailTo(addresses ...string) {
 	env.T.Helper()
-	env.Portal.Background.Wait()
-	if err := env.Portal.Outbox.Deliver(); err != nil {
-		env.T.Fatalf("draining the outbox: %v", err)
-	}
+	env.Drain()
 	for _, address := range addresses {
 		env.Mail.unread(address)
+	}
+}
+
+// Drain finishes the recorded sign-in requests and delivers every message
+// due, so that a test can look at what was sent.
+func (env *Env) Drain() {
+	env.T.Helper()
+	if err := env.Portal.Requests.Drain(); err != nil {
+		env.T.Fatalf("answering the recorded sign-in requests: %v", err)
+	}
+	if err := env.Portal.Outbox.Deliver(); err != nil {
+		env.T.Fatalf("draining the outbox: %v", err)
 	}
 }
 

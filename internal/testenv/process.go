@@ -83,7 +83,7 @@ func StartPortico(t TB, binary string, args ...string) *Process {
 func StartPorticoWith(t TB, binary string, env []string, args ...string) *Process {
 	t.Helper()
 	p := &Process{T: t, Cmd: exec.Command(binary, args...), Output: &SyncBuffer{}, Exited: make(chan struct{})}
-	p.Cmd.Env = append(os.Environ(), env...)
+	p.Cmd.Env = Environ(env...)
 	p.Cmd.Stdout, p.Cmd.Stderr = p.Output, p.Output
 	if err := p.Cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -20,11 +21,24 @@ func FreeAddr(t TB) string {
 	return listener.Addr().String()
 }
 
+// Environ is the environment of a portico the tests or the benchmark
+// start: the test's own, then the video relay on loopback and on a free
+// port (a practice's default, every address on 3478, is neither for a
+// test nor free when two packages serve at once), then env over both.
+func Environ(env ...string) []string {
+	base := append(os.Environ(), "PORTICO_TURN_LISTEN_IP=127.0.0.1")
+	if listener, err := net.Listen("tcp", "127.0.0.1:0"); err == nil {
+		base = append(base, fmt.Sprintf("PORTICO_TURN_PORT=%d", listener.Addr().(*net.TCPAddr).Port))
+		listener.Close()
+	}
+	return append(base, env...)
+}
+
 // Command runs the binary with args to its end, with environment variables
 // (NAME=value) over the test's own, and returns what it printed.
 func Command(binary string, env []string, args ...string) (string, error) {
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = Environ(env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -33,8 +47,9 @@ func Command(binary string, env []string, args ...string) (string, error) {
 type Served struct {
 	*Process
 	Binary string
-	Dir    string // the data dir
-	URL    string // where it answers, http://127.0.0.1:port
+	Dir    string   // the data dir
+	URL    string   // where it answers, http://127.0.0.1:port
+	Env    []string // the environment variables it was started with
 }
 
 // Serve runs `portico serve` on a data dir no Portico has opened, on a free
@@ -42,15 +57,38 @@ type Served struct {
 // until it answers.
 func Serve(t testing.TB, binary string, env ...string) *Served {
 	t.Helper()
-	dir, addr := t.TempDir(), FreeAddr(t)
+	return ServeDir(t, binary, t.TempDir(), env...)
+}
+
+// ServeDir is Serve on the data dir dir, which may hold a practice
+// already or be empty.
+func ServeDir(t TB, binary, dir string, env ...string) *Served {
+	t.Helper()
+	addr := FreeAddr(t)
 	served := &Served{
 		Process: StartPorticoWith(t, binary, env, "serve", "--dir", dir, "--http", addr),
 		Binary:  binary,
 		Dir:     dir,
 		URL:     "http://" + addr,
+		Env:     env,
 	}
 	served.WaitHealthy()
 	return served
+}
+
+// Restart starts the served data dir again, with the same environment,
+// once the process has exited (stopped, killed or crashed).
+func (s *Served) Restart() *Served {
+	s.T.Helper()
+	<-s.Exited
+	return ServeDir(s.T, s.Binary, s.Dir, s.Env...)
+}
+
+// Remote is an Env for requests to the served process from the test:
+// Do, Post and SignInTo work on it, with mail, the process's mail
+// server; it has no App or Portal.
+func (s *Served) Remote(mail *MailServer) *Env {
+	return &Env{T: s.T, URL: s.URL, Mail: mail}
 }
 
 // WaitHealthy waits until the server answers GET /api/health.

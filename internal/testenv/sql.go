@@ -21,6 +21,7 @@ type SQLRecorder struct {
 	statements []string
 	seen       map[string]bool
 	log        []string
+	rows       []int64 // per log entry: rows an Exec changed, -1 for a query
 }
 
 // RecordSQL starts recording the statements Portico runs, until the test ends.
@@ -34,20 +35,25 @@ func (env *Env) RecordSQL() *SQLRecorder {
 		}
 		query, exec := db.QueryLogFunc, db.ExecLogFunc
 		db.QueryLogFunc = func(_ context.Context, _ time.Duration, statement string, _ *sql.Rows, _ error) {
-			r.add(statement)
+			r.add(statement, -1)
 		}
-		db.ExecLogFunc = func(_ context.Context, _ time.Duration, statement string, _ sql.Result, _ error) {
-			r.add(statement)
+		db.ExecLogFunc = func(_ context.Context, _ time.Duration, statement string, result sql.Result, _ error) {
+			changed := int64(0)
+			if result != nil {
+				changed, _ = result.RowsAffected()
+			}
+			r.add(statement, changed)
 		}
 		env.T.Cleanup(func() { db.QueryLogFunc, db.ExecLogFunc = query, exec })
 	}
 	return r
 }
 
-func (r *SQLRecorder) add(statement string) {
+func (r *SQLRecorder) add(statement string, rows int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.log = append(r.log, statement)
+	r.rows = append(r.rows, rows)
 	if !r.seen[statement] {
 		r.seen[statement] = true
 		r.statements = append(r.statements, statement)
@@ -68,6 +74,35 @@ func (r *SQLRecorder) Log() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.log)
+}
+
+// Step is one statement Portico ran: its shape (every string value a ?,
+// so that two runs with other addresses, ids and times compare equal) and
+// the rows it changed (-1 for a query, which changes none).
+type Step struct {
+	Shape   string
+	Changed int64
+}
+
+// Mark is a place in the log, for Since.
+func (r *SQLRecorder) Mark() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.log)
+}
+
+// Since is what ran after mark on the tables named, in order: the work of
+// one request, with PocketBase's own reads of its settings left out.
+func (r *SQLRecorder) Since(mark int, tables ...string) []Step {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var steps []Step
+	for i := mark; i < len(r.log); i++ {
+		if slices.ContainsFunc(tables, func(table string) bool { return strings.Contains(r.log[i], table) }) {
+			steps = append(steps, Step{Shape: stringLiteral.ReplaceAllString(r.log[i], "?"), Changed: r.rows[i]})
+		}
+	}
+	return steps
 }
 
 // WaitFor waits until a statement containing text has run, for work that

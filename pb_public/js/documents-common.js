@@ -42,7 +42,30 @@ export function documentItem(doc, side, token, more = []) {
   ]);
 }
 
-// sendDocument posts the fields and the one file as multipart.
-export function sendDocument(fields, files, token) {
-  return sendMessage("/api/documents", fields, files, token, "file");
+// sendOnSubmit makes form send a document: it checks a kind is chosen
+// (else says missingKind), posts fields() and the file of fileInput as
+// multipart, shows the server's line in error on a refusal (the form
+// keeps what was filled in), and on success resets the form and calls
+// sent(document).
+export function sendOnSubmit(form, { fields, fileInput, error, status, missingKind, failed, sent, token }) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const kind = form.querySelector("input[name=kind]:checked");
+    const button = form.querySelector("button[type=submit]");
+    error.textContent = "";
+    status.textContent = "";
+    if (!kind) {
+      error.textContent = missingKind;
+      return;
+    }
+    button.disabled = true;
+    const result = await sendMessage("/api/documents", { kind: kind.value, ...fields() }, fileInput.files, token, "file");
+    button.disabled = false;
+    if (result.status !== 201) {
+      error.textContent = result.data.message || failed;
+      return;
+    }
+    form.reset();
+    await sent(result.data);
+  });
 }

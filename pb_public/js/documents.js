@@ -3,33 +3,22 @@
 // and a form to send a document into their record.
 import { send, startPage } from "./api.js";
 import { element } from "./questions.js";
-import { documentItem, sendDocument } from "./documents-common.js";
+import { documentItem, sendOnSubmit } from "./documents-common.js";
 
 const $ = (id) => document.getElementById(id);
 const current = startPage();
 
 if (current) {
   await load();
-  $("upload-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const kind = document.querySelector("input[name=kind]:checked");
-    const button = $("upload-form").querySelector("button[type=submit]");
-    $("upload-error").textContent = "";
-    $("upload-status").textContent = "";
-    if (!kind) {
-      $("upload-error").textContent = "Please choose who the document is for.";
-      return;
-    }
-    button.disabled = true;
-    const { status, data } = await sendDocument({ kind: kind.value, title: $("upload-name").value }, $("upload-file").files, current.token);
-    button.disabled = false;
-    if (status !== 201) {
-      $("upload-error").textContent = data.message || "Your document was not sent. Please try again.";
-      return;
-    }
-    $("upload-form").reset();
-    $("upload-status").textContent = `Sent: ${data.title}. The practice can see it now.`;
-    await load();
+  sendOnSubmit($("upload-form"), {
+    fields: () => ({ title: $("upload-name").value }),
+    fileInput: $("upload-file"), error: $("upload-error"), status: $("upload-status"), token: current.token,
+    missingKind: "Please choose who the document is for.",
+    failed: "Your document was not sent. Please try again.",
+    sent: async (doc) => {
+      $("upload-status").textContent = `Sent: ${doc.title}. The practice can see it now.`;
+      await load();
+    },
   });
 }
 

@@ -4,7 +4,7 @@
 // PDF with a client to read, acknowledge or sign.
 import { staffRequest, staffSession, startPage } from "./staff.js";
 import { element } from "./questions.js";
-import { documentItem, sendDocument } from "./documents-common.js";
+import { documentItem, sendOnSubmit } from "./documents-common.js";
 
 const $ = (id) => document.getElementById(id);
 await startPage("documents");
@@ -13,27 +13,16 @@ const client = new URLSearchParams(location.search).get("client") || "";
 
 await Promise.all([load(), loadClients()]);
 
-$("share-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const kind = document.querySelector("input[name=kind]:checked");
-  const button = $("share-form").querySelector("button[type=submit]");
-  $("share-error").textContent = "";
-  $("share-status").textContent = "";
-  if (!kind) {
-    $("share-error").textContent = "Please choose who in the practice may read it.";
-    return;
-  }
-  button.disabled = true;
-  const { status, data } = await sendDocument({ client: $("share-client").value, kind: kind.value, asks: $("share-asks").value, title: $("share-name").value },
-    $("share-file").files, token);
-  button.disabled = false;
-  if (status !== 201) {
-    $("share-error").textContent = data.message || "The document was not shared. Please try again.";
-    return;
-  }
-  $("share-form").reset();
-  $("share-status").textContent = `Shared ${data.title} with ${data.clientName}. We emailed them that a document waits.`;
-  await load();
+sendOnSubmit($("share-form"), {
+  fields: () => ({ client: $("share-client").value, asks: $("share-asks").value, title: $("share-name").value }),
+  fileInput: $("share-file"), error: $("share-error"), status: $("share-status"), token,
+  missingKind: "Please choose who in the practice may read it.",
+  failed: "The document was not shared. Please try again.",
+  sent: async (doc) => {
+    $("share-status").textContent = `Shared ${doc.title} with ${doc.clientName}. We emailed them that a document waits.`;
+    $("share-client").value = doc.client;
+    await load();
+  },
 });
 
 async function load() {

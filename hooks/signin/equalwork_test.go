@@ -1,0 +1,69 @@
+package signin_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"portico/internal/testenv"
+)
+
+// codeTables are the tables a code sign-in reads and writes.
+var codeTables = []string{"clients", "login_tokens", "code_tries"}
+
+// TestSignInDoesTheSameWorkForAnyAddress counts the SQL statements each
+// sign-in route runs, and the rows each writes, for a client's address
+// and a stranger's: the same, statement for statement, so that no
+// timing can tell them apart (the issue measured a client's wrong code
+// 0.2 ms slower, from two rows written where a stranger's wrote none).
+// login-link records the request and answers; its lookup comes after.
+func TestSignInDoesTheSameWorkForAnyAddress(t *testing.T) {
+	env := testenv.Start(t)
+	sql := env.RecordSQL() // before any statement is prepared: a prepared one logs as it was made
+	env.NewClient("Ada Client", "ada@example.com", true)
+	env.RequestLink("ada@example.com") // Ada has an open sign-in link and code
+
+	work := func(path string, body map[string]string, want int) []testenv.Step {
+		t.Helper()
+		mark := sql.Mark()
+		if r := env.Post(path, body); r.Status != want {
+			t.Fatalf("%s %v: %s; want %d", path, body, r, want)
+		}
+		steps := sql.Since(mark, codeTables...)
+		env.Drain()
+		return steps
+	}
+	describe := func(steps []testenv.Step) string {
+		lines := make([]string, len(steps))
+		for i, step := range steps {
+			lines[i] = fmt.Sprintf("  %d row(s): %s", step.Changed, step.Shape)
+		}
+		return strings.Join(lines, "\n")
+	}
+
+	for _, wrong := range []int{1, 2} { // a first wrong code creates the stranger's count, a second adds to it
+		client := work("/api/portal/login-code", map[string]string{"email": "ada@example.com", "code": "000000"}, http.StatusBadRequest)
+		stranger := work("/api/portal/login-code", map[string]string{"email": "stranger@example.com", "code": "000000"}, http.StatusBadRequest)
+		if !slices.Equal(client, stranger) || len(client) == 0 {
+			t.Errorf("wrong code %d: login-code for a client's address ran\n%s\nand for a stranger's\n%s\nwant the same statements writing the same rows",
+				wrong, describe(client), describe(stranger))
+		}
+	}
+
+	// login-link: what runs before the answer is the one statement that
+	// records the request, the same for both; the lookup is the worker's.
+	for _, email := range []string{"ada@example.com", "stranger@example.com"} {
+		mark := sql.Mark()
+		if r := env.Post("/api/portal/login-link", map[string]string{"email": email}); r.Status != http.StatusAccepted {
+			t.Fatalf("login-link for %s: %s", email, r)
+		}
+		env.Drain()
+		steps := sql.Since(mark, "clients", "INSERT INTO signin_requests")
+		recorded := slices.IndexFunc(steps, func(s testenv.Step) bool { return strings.HasPrefix(s.Shape, "INSERT INTO signin_requests") })
+		if recorded != 0 || steps[0].Changed != 1 || len(steps) < 2 {
+			t.Errorf("login-link for %s ran\n%s\nwant first the one statement that records the request (one row), then the lookup", email, describe(steps))
+		}
+	}
+}
