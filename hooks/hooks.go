@@ -154,7 +154,7 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// config.Retention, in small batches; the portico_retention cron job
 	// and `portico retention run`. Its own package, since it prunes the
 	// tables of several capabilities by one policy and on one schedule.
-	prune := retention.New(app, config.Now, config.Retention)
+	prune := retention.New(app, config.Now, config.Retention, config.SessionLifetime)
 	prune.Register()
 	app.RootCmd.AddCommand(prune.Command())
 
