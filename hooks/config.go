@@ -31,6 +31,10 @@ type Config struct {
 	LinksPerIP      int
 	RateWindow      time.Duration
 
+	// SessionLifetime is how long a client's portal session lasts after
+	// its sign-in, however active: refreshing stops there.
+	SessionLifetime time.Duration
+
 	// Retention is how long used and expired login tokens and delivered
 	// or given-up mail are kept before the retention job deletes them.
 	Retention time.Duration
@@ -58,6 +62,7 @@ func DefaultConfig() Config {
 		LinksPerAddress: 5,
 		LinksPerIP:      30,
 		RateWindow:      15 * time.Minute,
+		SessionLifetime: 12 * time.Hour,
 		Retention:       30 * 24 * time.Hour,
 		MailRetryBase:   30 * time.Second,
 		Video:           video.DefaultConfig(),
@@ -82,10 +87,11 @@ func ConfigFromEnv() (Config, error) {
 	}
 
 	durations := map[string]*time.Duration{
-		"PORTICO_SIGNIN_TTL":  &config.SignInTTL,
-		"PORTICO_INVITE_TTL":  &config.InviteTTL,
-		"PORTICO_RATE_WINDOW": &config.RateWindow,
-		"PORTICO_RETENTION":   &config.Retention,
+		"PORTICO_SIGNIN_TTL":       &config.SignInTTL,
+		"PORTICO_INVITE_TTL":       &config.InviteTTL,
+		"PORTICO_RATE_WINDOW":      &config.RateWindow,
+		"PORTICO_SESSION_LIFETIME": &config.SessionLifetime,
+		"PORTICO_RETENTION":        &config.Retention,
 	}
 	for name, target := range durations {
 		if raw := os.Getenv(name); raw != "" {

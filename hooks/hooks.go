@@ -78,14 +78,16 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	queue.RunWithServe()
 	mail.BridgePocketBaseMail()
 
-	// Sign-in: POST /api/portal/{login-link,link-status,redeem,resend,login-code}, GET /api/portal/practice;
-	// the worker that looks up and mails each recorded sign-in request.
+	// Sign-in: POST /api/portal/{login-link,link-status,redeem,resend,login-code,sign-out},
+	// GET /api/portal/practice; client sessions checked on every request; the worker
+	// that looks up and mails each recorded sign-in request.
 	signIn := signin.New(app, signin.Config{
 		Now:             config.Now,
 		SignInTTL:       config.SignInTTL,
 		LinksPerAddress: config.LinksPerAddress,
 		LinksPerIP:      config.LinksPerIP,
 		RateWindow:      config.RateWindow,
+		SessionLifetime: config.SessionLifetime,
 	}, mail, ratelimit.New(config.Now))
 	signIn.Register()
 
@@ -152,7 +154,7 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 	// config.Retention, in small batches; the portico_retention cron job
 	// and `portico retention run`. Its own package, since it prunes the
 	// tables of several capabilities by one policy and on one schedule.
-	prune := retention.New(app, config.Now, config.Retention)
+	prune := retention.New(app, config.Now, config.Retention, config.SessionLifetime)
 	prune.Register()
 	app.RootCmd.AddCommand(prune.Command())
 

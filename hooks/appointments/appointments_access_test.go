@@ -27,11 +27,7 @@ func TestClientsSeeOnlyTheirOwnAppointmentsAndNoNotes(t *testing.T) {
 
 	callers := testenv.Callers{"signed out": ""}
 	for name, client := range map[string]*core.Record{"ada (owner)": ada, "ben (another client)": ben} {
-		token, err := client.NewAuthToken()
-		if err != nil {
-			t.Fatal(err)
-		}
-		callers[name] = token
+		callers[name] = env.SessionOf(client)
 	}
 	filter := func(expr string) string { return "?filter=" + url.QueryEscape(expr) }
 	records := "/api/collections/appointments/records"
@@ -94,7 +90,7 @@ func TestPortalListsUpcomingAppointmentsWithCalendar(t *testing.T) {
 	later := env.Book(ada, clinician, now.Add(72*time.Hour), "in person")
 	soon := env.Book(ada, clinician, now.Add(10*time.Minute), "telehealth")
 
-	token, _ := ada.NewAuthToken()
+	token := env.SessionOf(ada)
 	r := env.Do(http.MethodGet, "/api/portal/appointments", nil, "Authorization", token)
 	var list []map[string]any
 	if err := json.Unmarshal(r.Body, &list); err != nil || r.Status != http.StatusOK {

@@ -76,9 +76,10 @@ func TestStaffReadsOfClientDataAreRecorded(t *testing.T) {
 	}
 
 	// The client's own reads are not "someone saw my record".
+	session := env.SessionOf(ada) // a sign-in, which the trail records
 	before := len(env.AuditEntries())
-	env.Do(http.MethodGet, "/api/portal/intake/"+assignment.Id, nil, "Authorization", env.SessionOf(ada))
-	env.Do(http.MethodGet, "/api/collections/clients/records/"+ada.Id, nil, "Authorization", env.SessionOf(ada))
+	env.Do(http.MethodGet, "/api/portal/intake/"+assignment.Id, nil, "Authorization", session)
+	env.Do(http.MethodGet, "/api/collections/clients/records/"+ada.Id, nil, "Authorization", session)
 	if after := len(env.AuditEntries()); after != before {
 		t.Errorf("the client reading their own packet added %d entries; want none", after-before)
 	}

@@ -338,6 +338,7 @@ func TestUploadedFilesAreRestored(t *testing.T) {
 // and where it lives, never the secret.
 func TestKeyCommandShowsOnlyTheFingerprint(t *testing.T) {
 	env := testenv.Start(t, replicatingTo("file://"+filepath.Join(t.TempDir(), "replica")))
+	syncReplica(t, env) // serve makes the key when replication starts, in the background
 	out, err := run(t, env, "backup", "key")
 	if err != nil {
 		t.Fatalf("portico backup key: %v", err)

@@ -150,8 +150,10 @@ func onlyWhatTheCallerMaySet(e *core.RecordRequestEvent) error {
 }
 
 // inviteWithAccess saves the client and, when the save turns portal
-// access on, queues its invite in the same transaction. It reads the row
-// and writes it holding the write lock, so nothing commits in between.
+// access on, queues its invite in the same transaction; when it turns
+// access off, the client's sessions end in it. It
+// reads the row and writes it holding the write lock, so nothing commits
+// in between.
 func (c *Clients) inviteWithAccess(e *core.RecordEvent) error {
 	outer := e.App
 	err := schema.WriteLocked(outer, func(tx core.App) error {
@@ -176,13 +178,17 @@ func (c *Clients) inviteWithAccess(e *core.RecordEvent) error {
 			e.Record.Set("last_signed_in", stored.LastSignedIn)
 		}
 		turnedOn := e.Record.GetBool("portal_access") && !stored.HadAccess
+		turnedOff := !e.Record.GetBool("portal_access") && stored.HadAccess
 		if err := e.Next(); err != nil {
 			return err
 		}
-		if !turnedOn {
-			return nil
+		switch {
+		case turnedOn:
+			return c.InviteIn(tx, e.Record, "dashboard")
+		case turnedOff:
+			return c.signIn.EndClientIn(tx, e.Record.Id)
 		}
-		return c.InviteIn(tx, e.Record, "dashboard")
+		return nil
 	})
 	// The hooks after the save (PocketBase's own among them) run on the
 	// app that asked, not on the finished transaction.

@@ -19,15 +19,8 @@ func TestClientReachesOnlyItsOwnRecord(t *testing.T) {
 	env := testenv.Start(t)
 	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
 	bob, _ := env.NewClient("Bob Client", "bob@example.com", true)
-	adaToken, err := ada.NewAuthToken()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bobToken, err := bob.NewAuthToken()
-	if err != nil {
-		t.Fatal(err)
-	}
-	callers := testenv.Callers{"ada": adaToken, "bob": bobToken, "nobody": ""}
+	adaToken := env.SessionOf(ada)
+	callers := testenv.Callers{"ada": adaToken, "bob": env.SessionOf(bob), "nobody": ""}
 	records := "/api/collections/clients/records"
 	anyone := []string{"ada", "bob", "nobody"}
 	bobsNameBack := func() { // bob may rename himself; the checks below want his record as it was

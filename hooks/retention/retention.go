@@ -37,14 +37,17 @@ var prunable = []struct{ table, where string }{
 	// A token stops working when used or at its expiry, whichever is
 	// first; it goes a retention period after either (the indexes on
 	// expires and used find them).
-	{schema.LoginTokens, "(expires < {:cutoff} OR (used > '' AND used < {:cutoff}))"},
+	// A used token is also the client's session (hooks/signin), so it
+	// stays while a session it started could still be open, however
+	// short the retention period.
+	{schema.LoginTokens, "(expires < {:cutoff} OR (used > '' AND used < {:cutoff})) AND (used = '' OR used < {:sessions})"},
 	// "updated" is when the message reached its final state.
 	{schema.MailOutbox, "state IN ('sent', 'captured', 'failed') AND updated < {:cutoff}"},
 	// A staff session ends at sign-out, when idle or at the practice's
 	// limit (hours, never weeks), each after it was last seen: one not
 	// seen for a retention period is over, whether or not its end was
 	// written. Sign-ins themselves are the audit trail's to keep.
-	{schema.StaffSessions, "last_seen < {:cutoff}"},
+	{schema.StaffSessions, "last_seen < {:cutoff} AND last_seen < {:idle}"},
 	// A sign-in request goes a retention period after it was looked up
 	// and mailed; one still waiting is never prunable. The retention
 	// period is far longer than the rate window the rows also count for.
@@ -56,16 +59,24 @@ var prunable = []struct{ table, where string }{
 	{schema.CodeTries, "updated < {:cutoff} AND in_a_row < 100"},
 }
 
+// longestStaffIdle is the longest a staff session can sit unseen and
+// still be open: the practice record's largest idle time (migration
+// 1764_000044).
+const longestStaffIdle = 4 * time.Hour
+
 // Retention is the pruning job.
 type Retention struct {
-	app    core.App
-	now    func() time.Time
-	period time.Duration
+	app      core.App
+	now      func() time.Time
+	period   time.Duration
+	sessions time.Duration // how long a client's session lasts
 }
 
-// New returns the pruning job for app, keeping rows for period.
-func New(app core.App, now func() time.Time, period time.Duration) *Retention {
-	return &Retention{app: app, now: now, period: period}
+// New returns the pruning job for app, keeping rows for period, and a
+// session's rows while it could still be open: a client's for
+// clientSessions after its sign-in.
+func New(app core.App, now func() time.Time, period, clientSessions time.Duration) *Retention {
+	return &Retention{app: app, now: now, period: period, sessions: clientSessions}
 }
 
 // Pruned is what one run removed.
@@ -121,12 +132,13 @@ func (r *Retention) Command() *cobra.Command {
 // any waiting sign-in or mail write goes first.
 func (r *Retention) Run() (Pruned, error) {
 	pruned := Pruned{Rows: map[string]int{}}
-	cutoff := schema.DateTime(r.now().Add(-r.period))
+	params := dbx.Params{"cutoff": schema.DateTime(r.now().Add(-r.period)), "sessions": schema.DateTime(r.now().Add(-r.sessions)),
+		"idle": schema.DateTime(r.now().Add(-longestStaffIdle)), "batch": Batch}
 	for _, p := range prunable {
 		for {
 			result, err := r.app.NonconcurrentDB().NewQuery(
 				"DELETE FROM " + p.table + " WHERE id IN (SELECT id FROM " + p.table + " WHERE " + p.where + " LIMIT {:batch})",
-			).Bind(dbx.Params{"cutoff": cutoff, "batch": Batch}).Execute()
+			).Bind(params).Execute()
 			if err != nil {
 				return pruned, fmt.Errorf("%s: %w", p.table, err)
 			}

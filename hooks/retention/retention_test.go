@@ -197,7 +197,7 @@ func TestRetentionDeletesSignInRequestsProcessedBeforeItsPeriod(t *testing.T) {
 		"strftime('%Y-%m-%d %H:%M:%fZ', 'now', '-60 days'), strftime('%Y-%m-%d %H:%M:%fZ', 'now', '-60 days'))")
 	app := testenv.OpenDir(t, env.Dir)
 
-	pruned, err := retention.New(app, env.Clock.Now, env.Config.Retention).Run()
+	pruned, err := retention.New(app, env.Clock.Now, env.Config.Retention, env.Config.SessionLifetime).Run()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,5 +351,28 @@ func TestOlderDataDirIsConvertedToIncrementalVacuum(t *testing.T) {
 	}
 	if env.Count(schema.Clients, "email = 'ada@example.com'") != 1 {
 		t.Fatal("the client is gone after the conversion")
+	}
+}
+
+// TestShortRetentionKeepsSessionsThatAreStillOpen: a client's session is
+// the token its sign-in spent, and a staff session its row, so a
+// retention period shorter than a session deletes neither while it could
+// still be open: both still work after pruning, ten minutes after their
+// sign-ins, with a one-minute retention.
+func TestShortRetentionKeepsSessionsThatAreStillOpen(t *testing.T) {
+	env := testenv.Start(t, func(c *hooks.Config) { c.Retention = time.Minute })
+	ada, _ := env.NewClient("Ada Client", "ada@example.com", true)
+	client := env.SessionOf(ada)
+	_, staff := env.StaffSession("owner", nil)
+	env.Clock.Advance(10 * time.Minute)
+
+	if _, err := env.Portal.Retention.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if r := env.Do(http.MethodGet, "/api/collections/clients/records/"+ada.Id, nil, "Authorization", client); r.Status != http.StatusOK {
+		t.Errorf("after pruning, the client's own record answered %s; want 200: the session is 10 minutes old, its lifetime %s", r, env.Config.SessionLifetime)
+	}
+	if r := env.Do(http.MethodGet, "/api/staff/schedule?days=1", nil, "Authorization", staff); r.Status != http.StatusOK {
+		t.Errorf("after pruning, the owner's schedule answered %s; want 200: the staff session was last seen 10 minutes ago", r)
 	}
 }

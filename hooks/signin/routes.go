@@ -18,6 +18,7 @@ import (
 	"github.com/pocketbase/ozzo-validation/v4/is"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/hook"
 	"github.com/pocketbase/pocketbase/tools/search"
 	"github.com/pocketbase/pocketbase/tools/types"
 
@@ -40,6 +41,9 @@ type Config struct {
 	LinksPerAddress int
 	LinksPerIP      int
 	RateWindow      time.Duration
+	// SessionLifetime is how long a client's session lasts after its
+	// sign-in, refreshed or not.
+	SessionLifetime time.Duration
 }
 
 // SignIn is the sign-in capability.
@@ -78,8 +82,14 @@ func (s *SignIn) Requests() *Requests {
 func (s *SignIn) Register() {
 	// A sign-in mail Portico gives up on takes its link and code with it.
 	s.letters.Outbox.OnGiveUp(s.store.Void)
+	s.registerSessions()
 	s.requests.runWithServe()
 	s.app.OnServe().BindFunc(func(e *core.ServeEvent) error {
+		e.Router.Bind(&hook.Handler[*core.RequestEvent]{
+			Id:       "portico.clientSession",
+			Func:     s.checkSession,
+			Priority: apis.DefaultLoadAuthTokenMiddlewarePriority + 1, // right after PocketBase reads the token
+		})
 		portal := e.Router.Group("/api/portal")
 		portal.Bind(apis.BodyLimit(web.PortalBodyLimit))
 		portal.BindFunc(web.NoStore)
@@ -94,20 +104,27 @@ func (s *SignIn) Register() {
 		portal.POST("/resend", s.handleResend)
 		portal.POST("/login-code", s.handleLoginCode)
 		portal.GET("/practice", s.handlePractice)
+		portal.POST("/sign-out", s.handleSignOut).Bind(apis.RequireAuth(schema.Clients))
 		return e.Next()
 	})
 }
 
 type codeForm struct {
 	Email string `json:"email" form:"email"`
+	// Token, in place of the address, is a link of the client's: the page
+	// after "Email me a new link" knows no address, only the link it
+	// came from.
+	Token string `json:"token" form:"token"`
 	Code  string `json:"code" form:"code"`
 }
 
 func (f *codeForm) Validate() error {
 	f.Email = web.NormalizeEmail(f.Email)
+	f.Token = strings.TrimSpace(f.Token)
 	f.Code = strings.Join(strings.Fields(f.Code), "")
 	return validation.ValidateStruct(f,
-		validation.Field(&f.Email, validation.Required, validation.Length(3, 254), is.EmailFormat),
+		validation.Field(&f.Email, validation.When(f.Token == "", validation.Required), validation.Length(3, 254), is.EmailFormat),
+		validation.Field(&f.Token, validation.When(f.Email == "", validation.Required), validation.Length(20, 100)),
 		validation.Field(&f.Code, validation.Required, validation.Length(6, 6), is.Digit),
 	)
 }
@@ -219,12 +236,12 @@ func (s *SignIn) handleRedeem(e *core.RequestEvent) error {
 		return err
 	}
 
-	client, err := s.store.ConsumeLink(form.Token, requester(e), eligible.Eligible)
+	session, client, err := s.store.ConsumeLink(form.Token, requester(e), eligible.Eligible)
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
 	if client != nil {
-		return s.signIn(e, eligible, client)
+		return s.signIn(e, eligible, session, client)
 	}
 	row, err := s.store.Find(form.Token)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -245,9 +262,7 @@ func notSignedIn(e *core.RequestEvent, state string) error {
 	return linkGone(e, state)
 }
 
-// linkGone answers 410 with the reason the landing page explains. It
-// returns an error after the answer so that the request log, which keeps
-// only the sign-in routes' failures, records it.
+// linkGone answers 410 with the reason the landing page explains.
 func linkGone(e *core.RequestEvent, state string) error {
 	message := "This sign-in link has expired."
 	switch state {
@@ -256,11 +271,14 @@ func linkGone(e *core.RequestEvent, state string) error {
 	case StateSuperseded:
 		message = "You have signed in since this link was sent, so it no longer works."
 	}
-	if err := e.JSON(http.StatusGone, map[string]any{
-		"status":  http.StatusGone,
-		"message": message,
-		"reason":  state,
-	}); err != nil {
+	return gone(e, state, message)
+}
+
+// gone answers 410 with reason state and message. It returns an error
+// after the answer so that the request log, which keeps only the sign-in
+// routes' failures, records it.
+func gone(e *core.RequestEvent, state, message string) error {
+	if err := web.Refuse(e, http.StatusGone, state, message); err != nil {
 		return err
 	}
 	return fmt.Errorf("sign-in link %s", state)
@@ -333,8 +351,9 @@ func (s *SignIn) eligible(e *core.RequestEvent) (eligibility, error) {
 // the consume statement read. That statement has applied the auth rule
 // already, so the response gets a view of the collection whose rule is
 // the public one, which PocketBase passes without querying the client a
-// second time; hooks, enrichment and the token are PocketBase's as ever.
-func (s *SignIn) signIn(e *core.RequestEvent, eligible eligibility, row ClientRow) error {
+// second time; hooks and enrichment are PocketBase's as ever, and the
+// token names session, the spent login token (sessionToken).
+func (s *SignIn) signIn(e *core.RequestEvent, eligible eligibility, session string, row ClientRow) error {
 	if wrong, _ := row["wrong_codes"].(string); wrong != "0" {
 		id, _ := row["id"].(string)
 		if err := s.store.ResetWrongCodes(id); err != nil {
@@ -354,6 +373,7 @@ func (s *SignIn) signIn(e *core.RequestEvent, eligible eligibility, row ClientRo
 	if err := client.PostScan(); err != nil {
 		return e.InternalServerError("", err)
 	}
+	e.Set(sessionKey, current{id: session, client: client.Id, started: s.config.Now()})
 	return apis.RecordAuthResponse(e, client, schema.LoginTokenAuth, nil)
 }
 
@@ -404,6 +424,13 @@ func (s *SignIn) handleLoginCode(e *core.RequestEvent) error {
 	wrong := func() error {
 		return e.BadRequestError("That code is not right, or it has expired. Check the newest email, or ask for a new code.", errWrongCode)
 	}
+	if form.Token != "" {
+		email, err := s.emailOfLink(e, form.Token)
+		if err != nil {
+			return err
+		}
+		form.Email = email
+	}
 
 	eligible, err := s.eligible(e)
 	if err != nil {
@@ -419,12 +446,15 @@ func (s *SignIn) handleLoginCode(e *core.RequestEvent) error {
 	if !ok {
 		return wrong()
 	}
-	client, err := s.store.ConsumeCode(token.Id, requester(e), eligible.Eligible)
+	if token.Used != "" {
+		return gone(e, StateUsed, "The link or code in that email was already used to sign in, perhaps on another device. To sign in here too, ask for a new code.")
+	}
+	session, client, err := s.store.ConsumeCode(token.Id, requester(e), eligible.Eligible)
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
 	if client != nil {
-		return s.signIn(e, eligible, client)
+		return s.signIn(e, eligible, session, client)
 	}
 	row, err := s.store.FindId(token.Id)
 	if err != nil {
@@ -434,6 +464,23 @@ func (s *SignIn) handleLoginCode(e *core.RequestEvent) error {
 		return notSignedIn(e, StateValid)
 	}
 	return wrong()
+}
+
+// emailOfLink is the address of the client whose link carries token: a
+// made-up token, or a staff invite's, is a 404.
+func (s *SignIn) emailOfLink(e *core.RequestEvent, token string) (string, error) {
+	row, err := s.store.Find(token)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && row.Client == "") {
+		return "", unknownLink(e)
+	}
+	if err != nil {
+		return "", e.InternalServerError("", err)
+	}
+	client, err := s.app.FindRecordById(schema.Clients, row.Client)
+	if err != nil {
+		return "", e.InternalServerError("", err)
+	}
+	return client.Email(), nil
 }
 
 // handlePractice gives the portal pages the practice's name.

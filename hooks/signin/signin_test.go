@@ -184,8 +184,8 @@ func TestSignInWithCode(t *testing.T) {
 	if r.Status != http.StatusOK || r.JSON["token"] == nil {
 		t.Fatalf("right code: %s; want 200 with an auth token", r)
 	}
-	if r := env.Post("/api/portal/login-code", map[string]string{"email": "ada@example.com", "code": code}); r.Status != http.StatusBadRequest {
-		t.Fatalf("reused code: %s; want 400", r)
+	if r := env.Post("/api/portal/login-code", map[string]string{"email": "ada@example.com", "code": code}); r.Status != http.StatusGone || r.JSON["reason"] != "used" {
+		t.Fatalf("reused code: %s; want 410 used", r)
 	}
 }
 

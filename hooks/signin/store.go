@@ -44,6 +44,12 @@ const failedCodes = "(COALESCE((SELECT wrong FROM code_tries WHERE address = (SE
 // wrong codes have not killed the code. Token.CodeState says the same.
 const openCode = openToken + " AND " + failedCodes + " < {:max}"
 
+// knownCode is a token whose code, typed, is recognised: open, or spent
+// by its link or code before it expired (a voided token's expiry has
+// passed), so that the code typed on a laptop after the link was opened
+// on the phone says what happened rather than that it is wrong.
+const knownCode = "expires > {:now} AND " + failedCodes + " < {:max}"
+
 // tokenAlphabet is base64url: 43 of its characters carry 258 bits.
 const tokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
@@ -196,30 +202,35 @@ const clientByEmail = "(SELECT id FROM clients WHERE email = {:email} COLLATE NO
 // MaxWrongCodesInARow wrong ones: only a link sign-in turns them on again.
 var ErrCodesOff = errors.New("codes are off for this client after too many wrong ones")
 
-// MatchCode returns the open token of the client with address email that
-// code belongs to, or false. An address that is no client's runs the same
-// two statements as a client's with a wrong code, and the same one-row
-// write: the open tokens (none), the code's HMAC (against nothing), then
-// the address's count of wrong codes, in a statement of its own so that
-// no rolled-back transaction can undo it. That count kills each token's
-// code 5 wrong codes after the token was issued, and stops codes for the
-// address after MaxWrongCodesInARow in a row: a right code is then
-// ErrCodesOff.
+// MatchCode returns the token of the client with address email that code
+// belongs to, or false: an open one, or one already used (knownCode),
+// which the caller tells apart by Used. An address that is no client's
+// runs the same two statements as a client's with a wrong code, and the
+// same one-row write: the tokens (none), the code's HMAC (against
+// nothing), then the address's count of wrong codes, in a statement of
+// its own so that no rolled-back transaction can undo it. That count
+// kills each token's code 5 wrong codes after the token was issued, and
+// stops codes for the address after MaxWrongCodesInARow in a row: a right
+// code of an open token is then ErrCodesOff.
 func (s *Store) MatchCode(clients *core.Collection, email, code string) (Token, bool, error) {
 	params := s.openParams(dbx.Params{"email": email})
-	var open []Token
-	err := s.statements.run(s.App.ConcurrentDB(), tokenColumns+"WHERE client = "+clientByEmail+" AND "+openCode, params,
-		func(q *dbx.Query) error { return q.All(&open) })
+	var known []Token
+	err := s.statements.run(s.App.ConcurrentDB(), tokenColumns+"WHERE client = "+clientByEmail+" AND "+knownCode, params,
+		func(q *dbx.Query) error { return q.All(&known) })
 	if err != nil {
 		return Token{}, false, err
 	}
-	if len(open) == 0 {
-		open = []Token{{}} // the HMAC a client's one open token costs
+	if len(known) == 0 {
+		known = []Token{{}} // the HMAC a client's one token costs
 	}
-	for _, token := range open {
-		if security.Equal(token.CodeHMAC, codeHMAC(clients, token.TokenHash, code)) && token.Id != "" {
-			return token, true, s.codesOn(email)
+	for _, token := range known {
+		if !security.Equal(token.CodeHMAC, codeHMAC(clients, token.TokenHash, code)) || token.Id == "" {
+			continue
 		}
+		if token.Used != "" {
+			return token, true, nil
+		}
+		return token, true, s.codesOn(email)
 	}
 	params["id"] = core.GenerateDefaultRandomId()
 	err = s.statements.run(s.App.NonconcurrentDB(), countWrongCode, params, func(q *dbx.Query) error { _, err := q.Execute(); return err })
@@ -288,13 +299,13 @@ func NewEligible(clients *dbx.SelectQuery, columns []string) Eligible {
 type ClientRow map[string]any
 
 // ConsumeLink marks the client's token whose link carries raw used; see consume.
-func (s *Store) ConsumeLink(raw string, by Requester, eligible Eligible) (ClientRow, error) {
+func (s *Store) ConsumeLink(raw string, by Requester, eligible Eligible) (session string, client ClientRow, err error) {
 	return s.consume(consumeToken+"token_hash = {:hash}", dbx.Params{"hash": security.SHA256(raw)}, by, eligible)
 }
 
 // ConsumeCode marks the client's token with id used, if its code is
 // still open; see consume.
-func (s *Store) ConsumeCode(id string, by Requester, eligible Eligible) (ClientRow, error) {
+func (s *Store) ConsumeCode(id string, by Requester, eligible Eligible) (session string, client ClientRow, err error) {
 	return s.consume(consumeToken+failedCodes+" < {:max} AND id = {:id}", dbx.Params{"id": id}, by, eligible)
 }
 
@@ -330,23 +341,26 @@ func (s *Store) ConsumeStaffInvite(raw string, by Requester) (string, error) {
 // checks that the token's client is eligible (a client who is not keeps
 // the token unused; a staff invite has no client and is never spent here)
 // and reads the client's row, so that a sign-in is this one statement. It
-// returns nil when this call did not win or the client is not eligible.
-func (s *Store) consume(update string, params dbx.Params, by Requester, eligible Eligible) (ClientRow, error) {
+// returns the token's id, which names the session the sign-in starts,
+// and the client's row; nil when this call did not win or the client is
+// not eligible.
+func (s *Store) consume(update string, params dbx.Params, by Requester, eligible Eligible) (string, ClientRow, error) {
 	params = s.consumeParams(params, by)
 	for name, value := range eligible.params {
 		params[name] = value
 	}
-	var row string
+	var session, row string
 	err := s.statements.run(s.App.NonconcurrentDB(),
-		update+" AND EXISTS ("+eligible.exists+") RETURNING "+eligible.returning,
-		params, func(q *dbx.Query) error { return q.Row(&row) })
+		update+" AND EXISTS ("+eligible.exists+") RETURNING id, "+eligible.returning,
+		params, func(q *dbx.Query) error { return q.Row(&session, &row) })
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return "", nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	return decodeClientRow(row)
+	client, err := decodeClientRow(row)
+	return session, client, err
 }
 
 // decodeClientRow reads the JSON object of a client's columns: each

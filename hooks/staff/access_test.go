@@ -71,8 +71,8 @@ func newPractice(t *testing.T) *practice {
 		"clinician":       clinicianToken,
 		"other clinician": otherToken,
 		"front desk":      fdToken,
-		"client":          authToken(t, p.ada),
-		"other client":    authToken(t, p.ben),
+		"client":          env.SessionOf(p.ada),
+		"other client":    env.SessionOf(p.ben),
 		"nobody":          "",
 	}
 	return p
@@ -103,15 +103,6 @@ func save(t *testing.T, env *testenv.Env, record *core.Record) {
 	if err := env.App.Save(record); err != nil {
 		t.Fatalf("saving %s: %v", record.Collection().Name, err)
 	}
-}
-
-func authToken(t *testing.T, record *core.Record) string {
-	t.Helper()
-	token, err := record.NewAuthToken()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return token
 }
 
 var serial atomic.Int64

@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -37,7 +36,7 @@ const (
 // Reasons a session ended, as the sign-in page explains them.
 const (
 	endedIdle      = "idle"
-	endedLimit     = "limit"
+	endedLimit     = web.SessionLimit
 	endedSignOut   = "signed-out"
 	endedNoSession = "no-session"
 )
@@ -146,7 +145,7 @@ func (s *Staff) checkSession(e *core.RequestEvent) error {
 	if e.Auth == nil || e.Auth.Collection().Name != schema.Staff {
 		return e.Next()
 	}
-	claims, _ := security.ParseUnverifiedJWT(requestToken(e))
+	claims, _ := security.ParseUnverifiedJWT(web.RequestToken(e))
 	sessionId, _ := claims[sessionClaim].(string)
 	why, err := s.touch(e.App, sessionId, e.Auth.Id)
 	if err != nil {
@@ -211,20 +210,14 @@ func (s *Staff) verdict(app core.App, sessionId, staffId string) (*core.Record, 
 // errSessionEnded closes a realtime connection whose session has ended.
 var errSessionEnded = errors.New("the staff session has ended")
 
+// endedWords say why a staff session ended, on the 401 answer.
+var endedWords = map[string]string{
+	endedIdle: "You were signed out after a while without activity, to keep client records safe. Please sign in again.",
+}
+
 // sessionEnded answers 401 with the reason in plain words.
 func sessionEnded(e *core.RequestEvent, why string) error {
-	message := "Your session has ended. Please sign in again."
-	switch why {
-	case endedIdle:
-		message = "You were signed out after a while without activity, to keep client records safe. Please sign in again."
-	case endedLimit:
-		message = "Your session reached its time limit. Please sign in again."
-	}
-	return e.JSON(http.StatusUnauthorized, map[string]any{
-		"status":  http.StatusUnauthorized,
-		"message": message,
-		"reason":  why,
-	})
+	return web.SessionEnded(e, why, endedWords)
 }
 
 // handleSession tells a workspace page who is signed in and how long the
@@ -265,13 +258,4 @@ func (s *Staff) handleSignOut(e *core.RequestEvent) error {
 func sessionOf(e *core.RequestEvent) string {
 	id, _ := e.Get(sessionKey).(string)
 	return id
-}
-
-// requestToken is the auth token as PocketBase reads it from the request.
-func requestToken(e *core.RequestEvent) string {
-	token := e.Request.Header.Get("Authorization")
-	if len(token) > 7 && strings.EqualFold(token[:7], "Bearer ") {
-		return token[7:]
-	}
-	return token
 }

@@ -178,10 +178,7 @@ func TestJoinRefusedForWrongCancelledOrOutOfWindowLink(t *testing.T) {
 func TestOnlyTheClinicianOrOwnerHostACall(t *testing.T) {
 	env, appointment, _, clinician := guestAndHost(t)
 	client, _ := env.NewClient("Cy Client", "cy@example.com", true)
-	clientAuth, err := client.NewAuthToken()
-	if err != nil {
-		t.Fatal(err)
-	}
+	clientAuth := env.SessionOf(client)
 	cases := []struct {
 		name, auth, appointment string
 		status                  int

@@ -6,6 +6,7 @@ package web
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"path"
 	"strconv"
@@ -140,4 +141,41 @@ func Truncate(s string, n int) string {
 		return s[:n]
 	}
 	return s
+}
+
+// RequestToken is the auth token as PocketBase reads it from the request.
+func RequestToken(e *core.RequestEvent) string {
+	token := e.Request.Header.Get("Authorization")
+	if len(token) > 7 && strings.EqualFold(token[:7], "Bearer ") {
+		return token[7:]
+	}
+	return token
+}
+
+// Refuse answers status in PocketBase's error shape with the reason a
+// page explains to the person (a link used, a session ended).
+func Refuse(e *core.RequestEvent, status int, reason, message string) error {
+	return e.JSON(status, map[string]any{
+		"status":  status,
+		"message": message,
+		"reason":  reason,
+	})
+}
+
+// SessionLimit is why a session ended at its time limit, a staff
+// member's or a client's.
+const SessionLimit = "limit"
+
+// SessionEnded answers 401 for a session that has ended, saying why in
+// plain words: words[why], or what every session's end says.
+func SessionEnded(e *core.RequestEvent, why string, words map[string]string) error {
+	message := words[why]
+	switch {
+	case message != "":
+	case why == SessionLimit:
+		message = "Your session reached its time limit. Please sign in again."
+	default:
+		message = "Your session has ended. Please sign in again."
+	}
+	return Refuse(e, http.StatusUnauthorized, why, message)
 }

@@ -1,6 +1,8 @@
 // Shared by every portal page: calls to Portico's API and the client's session.
 
 const SESSION_KEY = "portico.session";
+const SIGNED_OUT_KEY = "portico.signedOut";
+let leaving = false;
 const REFRESH_EVERY_MS = 5 * 60 * 1000;
 
 // request sends a JSON body with token and returns {status, data}; a
@@ -46,6 +48,46 @@ export async function get(path) {
   }
 }
 
+// wireCodeForm fills form with the 6-digit code box, the one every page
+// that takes a code shows, and signs in with the code typed; name() says
+// whose code it is, {email} or {token}.
+export function wireCodeForm(form, name) {
+  const label = document.createElement("label");
+  label.htmlFor = "code";
+  label.textContent = "6-digit code";
+  const code = Object.assign(document.createElement("input"), {
+    id: "code", name: "code", className: "code", type: "text", inputMode: "numeric",
+    autocomplete: "one-time-code", pattern: "[0-9]{6}", maxLength: 6, required: true,
+  });
+  code.setAttribute("aria-describedby", "code-error");
+  const error = Object.assign(document.createElement("p"), { id: "code-error", className: "error" });
+  error.setAttribute("role", "alert");
+  const button = Object.assign(document.createElement("button"), { className: "wide", type: "submit", textContent: "Sign in" });
+  form.replaceChildren(label, code, error, button);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    const digits = code.value.replace(/\s/g, "");
+    if (!/^[0-9]{6}$/.test(digits)) {
+      error.textContent = "The code is the 6 numbers in the email.";
+      code.setAttribute("aria-invalid", "true");
+      code.focus();
+      return;
+    }
+    button.disabled = true;
+    const { status, data } = await post("/api/portal/login-code", { ...name(), code: digits });
+    button.disabled = false;
+    if (status === 200) {
+      saveSession(data);
+      location.assign("/portal/");
+      return;
+    }
+    error.textContent = data.message || "That did not work. Please try again.";
+    code.setAttribute("aria-invalid", "true");
+    code.select();
+  });
+}
+
 // showPracticeName fills every [data-practice-name] with the practice's name.
 export async function showPracticeName() {
   try {
@@ -84,12 +126,31 @@ export function saveSession(auth) {
   localStorage.setItem(SESSION_KEY, JSON.stringify({ token: auth.token, record: auth.record }));
 }
 
-// signOut forgets the session and returns to the sign-in page.
-export function signOut(reason) {
+// signOut returns to the sign-in page without the session. Without a
+// reason the client chose to, and the session ends on the server first,
+// so its token stops working everywhere it was copied. With a reason
+// (the session ended by itself), the sign-in page says "You were signed
+// out", but only if this browser had a session: a bookmark of a portal
+// page opened signed out is no news to anyone.
+export async function signOut(reason) {
+  // Requests still on their way when the session ends answer 401: the
+  // first sign-out is the one that counts.
+  if (leaving) return;
+  leaving = true;
+  const stored = localStorage.getItem(SESSION_KEY);
+  const current = session();
+  if (!reason && current) await request("POST", "/api/portal/sign-out", {}, current.token, true);
   localStorage.removeItem(SESSION_KEY);
   sessionStorage.clear(); // this tab's memory of the session, such as having landed
+  if (reason && stored) sessionStorage.setItem(SIGNED_OUT_KEY, reason);
+  location.assign("/");
+}
 
-  location.assign(reason ? "/?signed-out=" + encodeURIComponent(reason) : "/");
+// signedOut is why this tab's session ended by itself, once, or "".
+export function signedOut() {
+  const reason = sessionStorage.getItem(SIGNED_OUT_KEY) || "";
+  sessionStorage.removeItem(SIGNED_OUT_KEY);
+  return reason;
 }
 
 // startPage begins a page that needs the client signed in: without a

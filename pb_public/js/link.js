@@ -1,4 +1,4 @@
-import { post, saveSession, session, show, showPracticeName } from "./api.js";
+import { post, saveSession, session, show, showPracticeName, wireCodeForm } from "./api.js";
 
 // Opening this page never signs anyone in: mail scanners open links too.
 // Only the button's POST redeems the token.
@@ -60,5 +60,9 @@ document.getElementById("resend").addEventListener("click", async (event) => {
   if (status === 202) show("sent", sections);
   else document.getElementById("resend-error").textContent = data.message || "That did not work. Please try again.";
 });
+
+// The new link's code works from here too, for a client whose mail opens
+// on another device: the link this page came from says whose it is.
+wireCodeForm(document.getElementById("code-form"), () => ({ token }));
 
 start();

@@ -1,67 +1,65 @@
-import { post, saveSession, session, show, showPracticeName } from "./api.js";
+import { post, session, show, showPracticeName, signedOut, wireCodeForm } from "./api.js";
 
 const sections = ["ask", "check"];
 
 if (session()) location.replace("/portal/");
 showPracticeName();
 
-if (new URLSearchParams(location.search).has("signed-out")) {
-  document.getElementById("signed-out-notice").hidden = false;
-}
+if (signedOut()) document.getElementById("signed-out-notice").hidden = false;
 
 const askForm = document.getElementById("ask-form");
-const codeForm = document.getElementById("code-form");
 const email = document.getElementById("email");
-const code = document.getElementById("code");
 let sentTo = "";
+wireCodeForm(document.getElementById("code-form"), () => ({ email: sentTo }));
+const code = document.getElementById("code");
 
-askForm.addEventListener("submit", async (event) => {
-  event.preventDefault();
+// typedEmail is the address typed, or "" after saying what is wrong with it.
+function typedEmail() {
   const error = document.getElementById("email-error");
   error.textContent = "";
   if (!email.value.trim() || !email.validity.valid) {
     error.textContent = "Please type your email address, like name@example.com.";
     email.setAttribute("aria-invalid", "true");
     email.focus();
-    return;
+    return "";
   }
   email.removeAttribute("aria-invalid");
+  return email.value.trim();
+}
+
+// askForCode shows the code box for address; sent says whether a mail
+// was asked for just now or the client has one already.
+function askForCode(address, sent) {
+  sentTo = address;
+  document.getElementById("sent-to").textContent = address;
+  document.getElementById("have-for").textContent = address;
+  document.getElementById("check-sent").hidden = !sent;
+  document.getElementById("check-have").hidden = sent;
+  document.getElementById("check-title").textContent = sent ? "Check your email" : "Type your code";
+  show("check", sections);
+}
+
+askForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const address = typedEmail();
+  if (!address) return;
   const button = askForm.querySelector("button");
   button.disabled = true;
-  const { status, data } = await post("/api/portal/login-link", { email: email.value.trim() });
+  const { status, data } = await post("/api/portal/login-link", { email: address });
   button.disabled = false;
   if (status !== 202) {
+    const error = document.getElementById("email-error");
     error.textContent = status === 400 ? "Please check your email address and try again." : data.message;
+    // Past the mail limit, the code in an email already sent still works.
+    if (status === 429) error.textContent += " If you have a code from an email already, choose \u201cI already have a code\u201d.";
     return;
   }
-  sentTo = email.value.trim();
-  document.getElementById("sent-to").textContent = sentTo;
-  show("check", sections);
+  askForCode(address, true);
 });
 
-codeForm.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const error = document.getElementById("code-error");
-  error.textContent = "";
-  const digits = code.value.replace(/\s/g, "");
-  if (!/^[0-9]{6}$/.test(digits)) {
-    error.textContent = "The code is the 6 numbers in the email.";
-    code.setAttribute("aria-invalid", "true");
-    code.focus();
-    return;
-  }
-  const button = codeForm.querySelector("button");
-  button.disabled = true;
-  const { status, data } = await post("/api/portal/login-code", { email: sentTo, code: digits });
-  button.disabled = false;
-  if (status === 200) {
-    saveSession(data);
-    location.assign("/portal/");
-    return;
-  }
-  error.textContent = data.message || "That did not work. Please try again.";
-  code.setAttribute("aria-invalid", "true");
-  code.select();
+document.getElementById("have-code").addEventListener("click", () => {
+  const address = typedEmail();
+  if (address) askForCode(address, false);
 });
 
 document.getElementById("again").addEventListener("click", () => {
