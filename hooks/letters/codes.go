@@ -33,10 +33,11 @@ const maxOpenCodes = 9
 // account's.
 var errNoAccount = errors.New("no account has this address")
 
-// queueCodesWithTheirMail binds queueCode to every auth collection's
-// request-otp (staff and _superusers have codes on).
+// queueCodesWithTheirMail binds queueCode to the request-otp of the two
+// collections with emailed codes: staff, and the dashboard's _superusers.
+// (The benchmark's baseline collection keeps PocketBase's own.)
 func (l *Letters) queueCodesWithTheirMail() {
-	l.App.OnRecordRequestOTPRequest().Bind(&hook.Handler[*core.RecordCreateOTPRequestEvent]{
+	l.App.OnRecordRequestOTPRequest(schema.Staff, core.CollectionNameSuperusers).Bind(&hook.Handler[*core.RecordCreateOTPRequestEvent]{
 		Id:       "portico.queueCode",
 		Func:     l.queueCode,
 		Priority: codeRequestPriority,

@@ -23,7 +23,8 @@ var otpIdPattern = regexp.MustCompile(`^[a-z0-9]{15}$`)
 // dashboard's accounts: the same answer (200 and an otpId, nothing else)
 // and the same statements writing the same rows before it, so that neither
 // the answer nor its timing says who has an account; only the account
-// holder gets mail, and no code is kept for the stranger.
+// holder gets mail, no code is kept for the stranger, and the rate limits
+// refuse a sixth request.
 func TestCodeRequestIsAnsweredAlikeForAnyAddress(t *testing.T) {
 	env := testenv.Start(t)
 	sql := env.RecordSQL()
@@ -55,6 +56,18 @@ func TestCodeRequestIsAnsweredAlikeForAnyAddress(t *testing.T) {
 		env.NoMailTo(stranger)
 		if n := env.Count("_otps", "id = '"+strangerOtp+"'"); n != 0 {
 			t.Errorf("%s: a code was kept for the address no one has", accounts.collection)
+		}
+
+		// The limits still hold: Portico's per address for staff,
+		// PocketBase's per IP for the dashboard.
+		refusedAt := 0
+		for n := 2; n <= 6 && refusedAt == 0; n++ { // the stranger's first is above
+			if r := env.Post("/api/collections/"+accounts.collection+"/request-otp", map[string]string{"email": stranger}); r.Status == http.StatusTooManyRequests {
+				refusedAt = n
+			}
+		}
+		if refusedAt == 0 {
+			t.Errorf("%s: 6 code requests for one address from one IP were all answered 200; want 429 by the 6th", accounts.collection)
 		}
 	}
 }
