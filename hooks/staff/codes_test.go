@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"portico/internal/testenv"
 )
@@ -116,5 +117,38 @@ func TestTheEmailedCodeIsQueuedWithItAndFinishesSignIn(t *testing.T) {
 				t.Errorf("the workspace session after the emailed code: %s; want 200", r)
 			}
 		}
+	}
+}
+
+// BenchmarkCodeRequest times request-otp for a staff member's address
+// and for one no one has, which run the same statements (see
+// TestCodeRequestIsAnsweredAlikeForAnyAddress); the account's commits,
+// the stranger's rolls back. Every fourth request the clock moves past
+// the limits' window and the codes are cleared, with the timer stopped.
+//
+//	go test ./hooks/staff/ -run '^$' -bench CodeRequest -benchtime 400x -count 5
+func BenchmarkCodeRequest(b *testing.B) {
+	env := testenv.Start(b)
+	owner := env.NewStaff("owner", nil)
+	for _, who := range []struct{ name, email string }{
+		{"account", owner.Email},
+		{"no-account", "nobody@harbor.test"},
+	} {
+		b.Run(who.name, func(b *testing.B) {
+			asked := 0
+			for b.Loop() {
+				if asked++; asked%4 == 0 {
+					b.StopTimer()
+					env.Clock.Advance(16 * time.Minute)
+					if _, err := env.App.DB().NewQuery("DELETE FROM _otps").Execute(); err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+				}
+				if r := env.Post("/api/collections/staff/request-otp", map[string]string{"email": who.email}); r.Status != http.StatusOK {
+					b.Fatalf("request-otp for %s: %s", who.email, r)
+				}
+			}
+		})
 	}
 }
