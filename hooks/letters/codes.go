@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/mails"
 	"github.com/pocketbase/pocketbase/tools/hook"
@@ -42,11 +43,25 @@ func (l *Letters) queueCodesWithTheirMail() {
 		Func:     l.queueCode,
 		Priority: codeRequestPriority,
 	})
+	// The code's mail carries the code: if Portico gives up on the mail,
+	// the code goes too, as PocketBase deletes one it could not send.
+	l.App.OnMailerRecordOTPSend(schema.Staff, core.CollectionNameSuperusers).BindFunc(func(e *core.MailerRecordEvent) error {
+		otpId, _ := e.Meta["otpId"].(string)
+		return l.queuePocketBaseMail(e.App, e.Message, otpId)
+	})
+	l.Outbox.OnGiveUp(voidCode)
+}
+
+// voidCode deletes the code with id, if there is one: ids of other tokens
+// a mail carried match none.
+func voidCode(app core.App, id string) error {
+	_, err := app.DB().NewQuery("DELETE FROM " + core.CollectionNameOTPs + " WHERE id = {:id}").Bind(dbx.Params{"id": id}).Execute()
+	return err
 }
 
 // queueCode is PocketBase's request-otp after its hooks, with the mail
-// queued (through the bridge, so in PocketBase's template for the
-// collection) in the transaction that saves the code, before the answer.
+// (in the collection's template, as PocketBase makes it) queued in the
+// transaction that saves the code, before the answer.
 // An address that is no account's does the same work in a transaction
 // that is rolled back, and gets the same answer: an otpId, made as any
 // otpId is, that no code was ever saved for.
@@ -85,7 +100,7 @@ func (l *Letters) queueCode(e *core.RecordCreateOTPRequestEvent) error {
 		if err := tx.SaveNoValidate(otp); err != nil {
 			return err
 		}
-		// The bridge queues it in tx.
+		// PocketBase makes the mail; the hook above queues it in tx.
 		if err := mails.SendRecordOTP(tx, account, otp.Id, e.Password); err != nil {
 			return err
 		}

@@ -120,6 +120,37 @@ func TestTheEmailedCodeIsQueuedWithItAndFinishesSignIn(t *testing.T) {
 	}
 }
 
+// TestUndeliveredCodeMailTakesTheCodeWithIt: a code mail the server
+// refuses for good loses its body and its code, as PocketBase deletes a
+// code it could not send; asking again sends a fresh code that signs in.
+func TestUndeliveredCodeMailTakesTheCodeWithIt(t *testing.T) {
+	env := testenv.Start(t)
+	owner := env.NewStaff("owner", nil)
+
+	env.Mail.Refuse(550)
+	r := env.Post("/api/collections/staff/request-otp", map[string]string{"email": owner.Email})
+	otpId, _ := r.JSON["otpId"].(string)
+	if r.Status != http.StatusOK || otpId == "" {
+		t.Fatalf("request-otp: %s; want 200 with an otpId", r)
+	}
+	env.Drain()
+	failed, err := env.App.FindFirstRecordByFilter("mail_outbox", "recipient = {:to}", map[string]any{"to": owner.Email})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if failed.GetString("state") != "failed" || failed.GetString("html_body") != "" {
+		t.Errorf("the code mail refused with 550 is %q with body %q; want failed and emptied", failed.GetString("state"), failed.GetString("html_body"))
+	}
+	if n := env.Count("_otps", "id = '"+otpId+"'"); n != 0 {
+		t.Errorf("the code of a mail that never went out is still there")
+	}
+
+	env.Mail.Refuse(0)
+	if token := env.SignIn(owner); token == "" {
+		t.Error("no session from a fresh code once the server takes mail")
+	}
+}
+
 // BenchmarkCodeRequest times request-otp for a staff member's address
 // and for one no one has, which run the same statements (see
 // TestCodeRequestIsAnsweredAlikeForAnyAddress); the account's commits,
