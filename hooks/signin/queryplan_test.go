@@ -14,6 +14,11 @@ import (
 // grows with the practice: clients, or the tokens mailed to them.
 var scanOfGrowingTable = regexp.MustCompile("^SCAN `?(clients|login_tokens)`?( |$)")
 
+// everyTokenOfTheClient is a plan step that reads every token a client was
+// ever mailed, open or not: a sign-in that slows down with each sign-in
+// before it, and that a client's address pays and a stranger's does not.
+var everyTokenOfTheClient = regexp.MustCompile("^SEARCH `?login_tokens`? USING (COVERING )?INDEX \\S+ \\(client=\\?\\)$")
+
 // TestSignInLooksClientsUpByIndex walks every sign-in route, the
 // background lookup behind login-link included, and checks the plan of
 // every statement Portico ran against clients and login_tokens, PocketBase's
@@ -77,6 +82,10 @@ func TestSignInLooksClientsUpByIndex(t *testing.T) {
 		for _, step := range plan {
 			if scanOfGrowingTable.MatchString(step) {
 				t.Errorf("a sign-in reads every row (%s), so it slows down as the practice grows:\n%s\nplan:\n  %s",
+					step, statement, strings.Join(plan, "\n  "))
+			}
+			if everyTokenOfTheClient.MatchString(step) {
+				t.Errorf("a sign-in reads every token the client was ever sent (%s), so it slows down with each sign-in before it:\n%s\nplan:\n  %s",
 					step, statement, strings.Join(plan, "\n  "))
 			}
 		}

@@ -44,11 +44,17 @@ const failedCodes = "(COALESCE((SELECT wrong FROM code_tries WHERE address = (SE
 // wrong codes have not killed the code. Token.CodeState says the same.
 const openCode = openToken + " AND " + failedCodes + " < {:max}"
 
-// knownCode is a token whose code, typed, is recognised: open, or spent
-// by its link or code before it expired (a voided token's expiry has
-// passed), so that the code typed on a laptop after the link was opened
-// on the phone says what happened rather than that it is wrong.
-const knownCode = "expires > {:now} AND " + failedCodes + " < {:max}"
+// knownCodes are the tokens of the client with address {:email} whose
+// code, typed, is recognised: the open ones, and the one the client spent
+// last if it has not expired, so that the code typed on a laptop after the
+// link was opened on the phone says what happened rather than that it is
+// wrong. Each half is a range of the client's open-token index: however
+// often the client signed in before, the statement reads a handful of
+// rows, for a client's address as for a stranger's (a voided token's
+// expiry has passed).
+const knownCodes = tokenColumns + "WHERE client = " + clientByEmail + " AND " + openCode +
+	" UNION ALL SELECT * FROM (" + tokenColumns + "WHERE client = " + clientByEmail + " AND used > '' ORDER BY used DESC LIMIT 1)" +
+	" WHERE expires > {:now} AND failed_codes < {:max}"
 
 // tokenAlphabet is base64url: 43 of its characters carry 258 bits.
 const tokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -203,7 +209,7 @@ const clientByEmail = "(SELECT id FROM clients WHERE email = {:email} COLLATE NO
 var ErrCodesOff = errors.New("codes are off for this client after too many wrong ones")
 
 // MatchCode returns the token of the client with address email that code
-// belongs to, or false: an open one, or one already used (knownCode),
+// belongs to, or false: an open one, or one already used (knownCodes),
 // which the caller tells apart by Used. An address that is no client's
 // runs the same two statements as a client's with a wrong code, and the
 // same one-row write: the tokens (none), the code's HMAC (against
@@ -215,7 +221,7 @@ var ErrCodesOff = errors.New("codes are off for this client after too many wrong
 func (s *Store) MatchCode(clients *core.Collection, email, code string) (Token, bool, error) {
 	params := s.openParams(dbx.Params{"email": email})
 	var known []Token
-	err := s.statements.run(s.App.ConcurrentDB(), tokenColumns+"WHERE client = "+clientByEmail+" AND "+knownCode, params,
+	err := s.statements.run(s.App.ConcurrentDB(), knownCodes, params,
 		func(q *dbx.Query) error { return q.All(&known) })
 	if err != nil {
 		return Token{}, false, err
