@@ -3,6 +3,7 @@ package backup_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -374,5 +375,36 @@ func TestBadBackupSettingsSayWhatIsWrong(t *testing.T) {
 				t.Errorf("%s=%q: error %v; want one line naming it and saying %q", c.name, c.value, err, c.want)
 			}
 		})
+	}
+}
+
+// TestNewReplicaForAnOldDataDirGetsEverything: pointing a portal that
+// replicated before at a new, empty replica (a new bucket) gives that
+// replica every transaction. Litestream's local state from the first
+// replica names level-0 files it has since pruned, and replication used
+// to stall on the first of them ("monitor error: open ltx file … no such
+// file or directory") with nothing sent.
+func TestNewReplicaForAnOldDataDirGetsEverything(t *testing.T) {
+	root := t.TempDir()
+	env := testenv.Start(t, replicatingTo("file://"+filepath.Join(root, "first")))
+	for _, name := range []string{"ada", "cy", "dee"} {
+		env.NewClient(name, name+"@example.com", true)
+		syncReplica(t, env) // a level-0 file each
+	}
+	env.Stop()
+	// What Litestream leaves once it has compacted the first transactions.
+	first := filepath.Join(env.Dir, ".data.db-litestream", "ltx", "0", "0000000000000001-0000000000000001.ltx")
+	if err := os.Remove(first); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+
+	moved := testenv.StartOn(t, env.Dir, replicatingTo("file://"+filepath.Join(root, "second")))
+	moved.NewClient("Bea Client", "bea@example.com", true)
+	syncReplica(t, moved)
+	restored := restoreInto(t, moved)
+	for _, email := range []string{"ada@example.com", "dee@example.com", "bea@example.com"} {
+		if _, err := restored.App.FindAuthRecordByEmail("clients", email); err != nil {
+			t.Errorf("the new replica's restore has no client %s: %v", email, err)
+		}
 	}
 }

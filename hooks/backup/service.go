@@ -230,6 +230,11 @@ func (s *Service) open() error {
 	db.MonitorInterval = s.cfg.SyncInterval
 	replica := litestream.NewReplicaWithClient(db, client)
 	replica.SyncInterval = s.cfg.SyncInterval
+	// A local LTX file missing or damaged (Litestream prunes level 0
+	// behind itself) would stall replication for good, each sync failing
+	// on it: Litestream starts over from a fresh snapshot instead, which
+	// holds every committed transaction.
+	replica.AutoRecoverEnabled = true
 	db.Replica = replica
 
 	store := litestream.NewStore([]*litestream.DB{db}, litestream.CompactionLevels{
@@ -241,6 +246,12 @@ func (s *Service) open() error {
 	store.SnapshotRetention = snapshotRetention
 	store.Logger = logger
 	db.SetLogger(logger)
+	// An empty replica (a new bucket or path, or one emptied by hand)
+	// starts from a snapshot: what Litestream kept beside data.db of an
+	// earlier replica names files that replica had and this one has not.
+	if err := s.startAfresh(db, client); err != nil {
+		return err
+	}
 	if err := store.Open(context.Background()); err != nil {
 		return fmt.Errorf("starting Litestream: %w", err)
 	}
@@ -295,6 +306,21 @@ func (s *Service) openReplica(dataDir string, create bool) (*key, *sealedClient,
 		return nil, nil, err
 	}
 	return k, client, nil
+}
+
+// startAfresh clears Litestream's local state for db when the replica
+// holds nothing, so that the first sync sends a snapshot.
+func (s *Service) startAfresh(db *litestream.DB, client litestream.ReplicaClient) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	empty, err := replicaIsEmpty(ctx, client)
+	if err != nil {
+		return fmt.Errorf("cannot list the replica %s: %w", redact(s.cfg.ReplicaURL), err)
+	}
+	if !empty {
+		return nil
+	}
+	return db.ResetLocalState(ctx)
 }
 
 // replicaIsEmpty tells whether the replica holds no LTX file at any level.

@@ -13,6 +13,7 @@ import (
 	texttemplate "text/template"
 
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/mailer"
 
 	"portico/hooks/outbox"
 )
@@ -23,34 +24,44 @@ type Letters struct {
 	Outbox *outbox.Outbox
 }
 
-// BridgePocketBaseMail sends PocketBase's own mail (staff password resets
-// and the like) through the outbox too, instead of its silent sendmail
-// fallback.
+// BridgePocketBaseMail sends PocketBase's own mail (staff password resets,
+// sign-in codes and the like) through the outbox too, instead of its
+// silent sendmail fallback; a sign-in code's mail is queued with the code
+// (codes.go).
 func (l *Letters) BridgePocketBaseMail() {
+	l.queueCodesWithTheirMail()
 	l.App.OnMailerSend().BindFunc(func(e *core.MailerEvent) error {
-		for _, to := range e.Message.To {
-			msg := outbox.Message{
-				To:        to.Address,
-				ToName:    to.Name,
-				Kind:      "system",
-				Subject:   e.Message.Subject,
-				Text:      e.Message.Text,
-				HTML:      e.Message.HTML,
-				Sensitive: true,
-			}
-			for name, reader := range e.Message.Attachments {
-				content, err := io.ReadAll(reader)
-				if err != nil {
-					return err
-				}
-				msg.Attachments = append(msg.Attachments, outbox.Attachment{Name: name, ContentType: "application/octet-stream", Content: content})
-			}
-			if _, err := l.Outbox.Enqueue(e.App, msg); err != nil {
+		return l.queuePocketBaseMail(e.App, e.Message, "")
+	})
+}
+
+// queuePocketBaseMail queues message, made by PocketBase, to each of its
+// recipients using app, carrying carries (see outbox.Message). Queued, it
+// is not for PocketBase's own mailer to send too.
+func (l *Letters) queuePocketBaseMail(app core.App, message *mailer.Message, carries string) error {
+	for _, to := range message.To {
+		msg := outbox.Message{
+			To:        to.Address,
+			ToName:    to.Name,
+			Kind:      "system",
+			Subject:   message.Subject,
+			Text:      message.Text,
+			HTML:      message.HTML,
+			Sensitive: true,
+			Carries:   carries,
+		}
+		for name, reader := range message.Attachments {
+			content, err := io.ReadAll(reader)
+			if err != nil {
 				return err
 			}
+			msg.Attachments = append(msg.Attachments, outbox.Attachment{Name: name, ContentType: "application/octet-stream", Content: content})
 		}
-		return nil // queued: PocketBase's own mailer must not send it too
-	})
+		if _, err := l.Outbox.Enqueue(app, msg); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Letter is the content of one Portico email. Every message shares one

@@ -1,7 +1,6 @@
 package signin_test
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -36,13 +35,6 @@ func TestSignInDoesTheSameWorkForAnyAddress(t *testing.T) {
 		env.Drain()
 		return steps
 	}
-	describe := func(steps []testenv.Step) string {
-		lines := make([]string, len(steps))
-		for i, step := range steps {
-			lines[i] = fmt.Sprintf("  %d row(s): %s", step.Changed, step.Shape)
-		}
-		return strings.Join(lines, "\n")
-	}
 
 	// The audit trail's entry of a wrong code, written before the answer,
 	// as its columns are but for the place in the chain and whom it names:
@@ -66,7 +58,7 @@ func TestSignInDoesTheSameWorkForAnyAddress(t *testing.T) {
 		stranger := work("/api/portal/login-code", map[string]string{"email": "stranger@example.com", "code": "000000"}, http.StatusBadRequest)
 		if !slices.Equal(client, stranger) || len(client) == 0 {
 			t.Errorf("wrong code %d: login-code for a client's address ran\n%s\nand for a stranger's\n%s\nwant the same statements writing the same rows",
-				wrong, describe(client), describe(stranger))
+				wrong, testenv.Describe(client), testenv.Describe(stranger))
 		}
 		if strangerEntry := entryOf(); clientEntry != strangerEntry {
 			t.Errorf("wrong code %d: the trail recorded\n%+v\nfor a client's address and\n%+v\nfor a stranger's; want the same entry but for whom it names",
@@ -85,7 +77,7 @@ func TestSignInDoesTheSameWorkForAnyAddress(t *testing.T) {
 		steps := sql.Since(mark, "clients", "INSERT INTO signin_requests")
 		recorded := slices.IndexFunc(steps, func(s testenv.Step) bool { return strings.HasPrefix(s.Shape, "INSERT INTO signin_requests") })
 		if recorded != 0 || steps[0].Changed != 1 || len(steps) < 2 {
-			t.Errorf("login-link for %s ran\n%s\nwant first the one statement that records the request (one row), then the lookup", email, describe(steps))
+			t.Errorf("login-link for %s ran\n%s\nwant first the one statement that records the request (one row), then the lookup", email, testenv.Describe(steps))
 		}
 	}
 }

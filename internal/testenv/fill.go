@@ -35,3 +35,36 @@ func (env *Env) Fill(table string, n int, columns map[string]string) {
 		env.T.Fatalf("filling %s with %d rows: %v", table, n, err)
 	}
 }
+
+// FillDir is Fill on the data dir dir (of a served Portico, say), as a
+// second process would write it.
+func FillDir(t TB, dir, table string, n int, columns map[string]string) {
+	t.Helper()
+	app := OpenDir(t, dir)
+	defer Close(app)
+	if err := Fill(app.NonconcurrentDB(), table, n, columns); err != nil {
+		t.Fatalf("filling %s with %d rows: %v", table, n, err)
+	}
+}
+
+// AuthColumns are the Fill columns every auth record has, for rows whose
+// ids and token keys start with key and whose address is the SQL
+// expression email: no password, email hidden, verified as said, created
+// and updated now; then columns, the collection's own.
+func AuthColumns(key, email string, verified bool, columns map[string]string) map[string]string {
+	all := map[string]string{
+		"id":              fmt.Sprintf("printf('%s%%0%dd', i)", key, 15-len(key)),
+		"tokenKey":        fmt.Sprintf("printf('%s%%0%dd', i)", key, 50-len(key)),
+		"email":           email,
+		"emailVisibility": "0",
+		"verified":        "0",
+		"password":        "''",
+		"created":         "strftime('%Y-%m-%d %H:%M:%fZ', 'now')",
+		"updated":         "strftime('%Y-%m-%d %H:%M:%fZ', 'now')",
+	}
+	if verified {
+		all["verified"] = "1"
+	}
+	maps.Copy(all, columns)
+	return all
+}

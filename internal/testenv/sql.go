@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -82,6 +83,16 @@ func (r *SQLRecorder) Log() []string {
 type Step struct {
 	Shape   string
 	Changed int64
+}
+
+// Describe lists steps one a line, with the rows each changed, for a
+// failure that shows two runs' work side by side.
+func Describe(steps []Step) string {
+	lines := make([]string, len(steps))
+	for i, step := range steps {
+		lines[i] = fmt.Sprintf("  %d row(s): %s", step.Changed, step.Shape)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Mark is a place in the log, for Since.
