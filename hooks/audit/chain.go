@@ -182,19 +182,26 @@ func hashOfColumns(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value
 // (contentValues), its number the tip's plus one, its id that number
 // written out (unique as the number is, and random ids would need one
 // value in two places of the statement), its previous hash the tip's,
-// and its hash hashFunction's. Migration 1764_000051's trigger appends
-// with the same SELECT.
+// and its hash hashFunction's. Migration 1764_000051's trigger chains
+// the same way.
+//
+// The tip is read by scalar subqueries of a one-row VALUES, each run once
+// per execution on the seq index, and not by INSERT … SELECT: an INSERT
+// whose SELECT reads the table it writes makes SQLite copy the SELECT's
+// rows into a temporary table first (lest it read what it inserts), and
+// that copy, with its statement journal, was most of what an entry cost
+// (docs/performance.md has the figures before and after).
 var appendSQL = func() string {
 	content := make([]string, 14)
 	for i := range content {
 		content[i] = "?" + strconv.Itoa(i+1)
 	}
-	chained := []string{"printf('e%014d', COALESCE(tip.seq, 0) + 1)", "COALESCE(tip.seq, 0) + 1"}
+	seq := "(SELECT COALESCE(MAX(seq), 0) + 1 FROM " + Collection + ")"
+	chained := []string{"printf('e%014d', " + seq + ")", seq}
 	chained = append(chained, content...)
-	chained = append(chained, "COALESCE(tip.hash, '')")
-	return "INSERT INTO " + Collection + " (" + columns + ") SELECT " + strings.Join(chained, ", ") + ", " +
-		hashFunction + "(" + strings.Join(chained, ", ") + ") FROM (SELECT 1) LEFT JOIN " +
-		"(SELECT seq, hash FROM " + Collection + " ORDER BY seq DESC LIMIT 1) AS tip ON 1"
+	chained = append(chained, "COALESCE((SELECT hash FROM "+Collection+" ORDER BY seq DESC LIMIT 1), '')")
+	return "INSERT INTO " + Collection + " (" + columns + ") VALUES (" + strings.Join(chained, ", ") + ", " +
+		hashFunction + "(" + strings.Join(chained, ", ") + "))"
 }()
 
 // contentValues is what appendSQL binds for entry, dated at.

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -309,5 +311,53 @@ func TestCommandsAndJobsAreRecordedAsTheSystem(t *testing.T) {
 	jobs := env.AuditEntriesFor(audit.ActionJob, "")
 	if len(jobs) <= before || jobs[len(jobs)-1].ActorName != "scheduled job portico_reminders" {
 		t.Errorf("a reminder sweep that queued a reminder left the job entries %+v; want its run on the trail", jobs)
+	}
+}
+
+// TestCommandsBesideServeKeepTheChainALine runs the built binary's
+// commands on the data dir of a serving Portico while staff open a
+// client's page, 8 at a time, until the last command is done: each
+// process appends after the tip it reads inside its own write, so the
+// chain stays one line, with every view and every command on it.
+func TestCommandsBesideServeKeepTheChainALine(t *testing.T) {
+	binary := testenv.BuildPortico(t)
+	env := testenv.Start(t)
+	ada, token := clientSeenByAdmin(t, env)
+	const workers, commands = 8, 3
+	done := make(chan struct{})
+	var viewed atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				viewClient(t, env, token, ada.Id)
+				viewed.Add(1)
+			}
+		})
+	}
+	for i := range commands {
+		out, code := testenv.RunPortico(t, binary, env.Dir, "invite", fmt.Sprintf("new%d@example.com", i), "--name", fmt.Sprintf("New Client %d", i))
+		if code != 0 {
+			close(done)
+			wg.Wait()
+			t.Fatalf("portico invite beside serve exited %d:\n%s", code, out)
+		}
+	}
+	close(done)
+	wg.Wait()
+	t.Logf("%d views beside %d commands", viewed.Load(), commands)
+	summary, err := audit.Verify(env.App)
+	if err != nil {
+		t.Fatalf("after %d views and %d commands beside them: %v", viewed.Load(), commands, err)
+	}
+	views, invited := len(env.AuditEntriesFor(audit.ActionView, ada.Id)), len(env.AuditEntriesFor(audit.ActionCommand, ""))
+	if int64(views) != viewed.Load()+1 || invited != commands || summary.TipSeq != summary.Entries {
+		t.Errorf("the chain holds %d entries up to #%d, %d views of Ada and %d commands; want one line with %d views and %d commands",
+			summary.Entries, summary.TipSeq, views, invited, viewed.Load()+1, commands)
 	}
 }

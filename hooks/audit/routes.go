@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 
@@ -235,16 +236,15 @@ func (t *Trail) failedSignInActor(e *core.RequestEvent) actor {
 		OTPId string `json:"otpId"`
 	}
 	_ = e.BindBody(&body)
-	var account *core.Record
-	if body.OTPId != "" {
+	switch {
+	case body.OTPId != "":
 		if otp, err := e.App.FindOTPById(body.OTPId); err == nil {
-			account, _ = e.App.FindRecordById(otp.CollectionRef(), otp.RecordRef())
+			if account, err := e.App.FindRecordById(otp.CollectionRef(), otp.RecordRef()); err == nil {
+				return actorOf(account)
+			}
 		}
-	} else if body.Email != "" {
-		account, _ = e.App.FindAuthRecordByEmail(schema.Clients, body.Email)
-	}
-	if account != nil {
-		return actorOf(account)
+	case body.Email != "":
+		return addressActor(e.App, body.Email)
 	}
 	if collection := e.Request.PathValue("collection"); collection != "" {
 		if found, err := e.App.FindCachedCollectionByNameOrId(collection); err == nil {
@@ -252,6 +252,20 @@ func (t *Trail) failedSignInActor(e *core.RequestEvent) actor {
 		}
 	}
 	return actor{kind: ActorClient}
+}
+
+// addressActor is the client whose address a wrong code was typed for,
+// as actorOf names one, or a client nobody knows. It costs the same
+// whether the address is a client's or not, lest the time of the answer
+// tell which: one statement that returns one row either way (MAX over no
+// row is NULL), and no record built. Loading the client's record when
+// there was one made a client's wrong code 0.15 ms slower than a
+// stranger's.
+func addressActor(app core.App, email string) actor {
+	who := actor{kind: ActorClient, role: ActorClient}
+	_ = app.DB().NewQuery("SELECT COALESCE(MAX(id), '') AS id, COALESCE(MAX(CASE WHEN name != '' THEN name ELSE email END), '') AS name FROM "+
+		schema.Clients+" WHERE email = {:email} COLLATE NOCASE").Bind(dbx.Params{"email": email}).Row(&who.id, &who.name)
+	return who
 }
 
 // beforeSend runs next with the response held back, asks entry whether

@@ -1,9 +1,11 @@
 package audit_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 
+	"portico/hooks"
 	"portico/internal/testenv"
 )
 
@@ -28,4 +30,40 @@ func BenchmarkStaffClientView(b *testing.B) {
 			}
 		}
 	})
+}
+
+// signInsBefore is how many times Ada has signed in before her wrong
+// codes, as a client of the benchmark's practice has after its rounds:
+// each spent token of hers that has not expired is read with her open one.
+const signInsBefore = 6
+
+// BenchmarkWrongCode times a wrong code typed for a client's address and
+// for a stranger's, one request at a time, the two taking turns, and
+// reports each kind's median: a gap is what tells an attacker which
+// addresses are clients'. Run it with -tags portico_notrail too, to see
+// the trail's share of the gap:
+//
+//	go test ./hooks/audit/ -run '^$' -bench WrongCode -benchtime 2000x -count 5 [-tags portico_notrail]
+func BenchmarkWrongCode(b *testing.B) {
+	env := testenv.Start(b, func(c *hooks.Config) { c.LinksPerAddress = 1 << 20 })
+	env.TrustForwardedFor()
+	env.NewClient("Ada Client", "ada@example.com", true)
+	for range signInsBefore {
+		_, token := env.RequestLink("ada@example.com").SignInLink()
+		if r := env.Post("/api/portal/redeem", map[string]string{"token": token}); r.Status != http.StatusOK {
+			b.Fatalf("Ada signing in: %s", r)
+		}
+	}
+	env.RequestLink("ada@example.com") // Ada has an open code, as one who just asked has
+	env.Drain()
+	testenv.TimeInTurns(b, []string{"client", "stranger"}, func(kind string, i int) {
+		email := "ada@example.com"
+		if kind == "stranger" {
+			email = fmt.Sprintf("stranger%d@example.com", i)
+		}
+		r := env.Post("/api/portal/login-code", map[string]string{"email": email, "code": "000000"}, testenv.ForwardedFor(i)...)
+		if r.Status != http.StatusBadRequest {
+			b.Fatalf("a wrong code for %s: %s; want 400", email, r)
+		}
+	}, nil)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"portico/hooks/audit"
 	"portico/internal/testenv"
 )
 
@@ -35,12 +36,33 @@ func TestSignInDoesTheSameWorkForAnyAddress(t *testing.T) {
 		return steps
 	}
 
+	// The audit trail's entry of a wrong code, written before the answer,
+	// as its columns are but for the place in the chain and whom it names:
+	// naming the client must not take a record loaded for a client's
+	// address and none for a stranger's (the statement that finds the
+	// client is among those compared above).
+	entryOf := func() audit.Entry {
+		t.Helper()
+		entries := env.AuditEntries()
+		entry := entries[len(entries)-1]
+		if entry.Action != audit.ActionSignInFailed {
+			t.Fatalf("the trail's newest entry after a wrong code is %+v; want the failed sign-in", entry)
+		}
+		entry.Id, entry.Seq, entry.At, entry.PrevHash, entry.Hash, entry.ActorId, entry.ActorName = "", 0, "", "", "", "", ""
+		return entry
+	}
+
 	for _, wrong := range []int{1, 2} { // a first wrong code creates the stranger's count, a second adds to it
 		client := work("/api/portal/login-code", map[string]string{"email": "ada@example.com", "code": "000000"}, http.StatusBadRequest)
+		clientEntry := entryOf()
 		stranger := work("/api/portal/login-code", map[string]string{"email": "stranger@example.com", "code": "000000"}, http.StatusBadRequest)
 		if !slices.Equal(client, stranger) || len(client) == 0 {
 			t.Errorf("wrong code %d: login-code for a client's address ran\n%s\nand for a stranger's\n%s\nwant the same statements writing the same rows",
 				wrong, testenv.Describe(client), testenv.Describe(stranger))
+		}
+		if strangerEntry := entryOf(); clientEntry != strangerEntry {
+			t.Errorf("wrong code %d: the trail recorded\n%+v\nfor a client's address and\n%+v\nfor a stranger's; want the same entry but for whom it names",
+				wrong, clientEntry, strangerEntry)
 		}
 	}
 
