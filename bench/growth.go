@@ -37,20 +37,12 @@ func (b *bench) growPractices(dir string) []*sizedPractice {
 		db, err := hooks.DBConnect(filepath.Join(copied, "data.db"))
 		must(b.tb, err)
 		prefix := fmt.Sprintf("g%d", size) // ids and addresses unique per size
-		must(b.tb, testenv.Fill(db, schema.Clients, size-have, map[string]string{
-			"id":              "printf('" + prefix + "%013d', i)",
-			"email":           "printf('" + prefix + "-%06d@example.test', i)",
-			"emailVisibility": "0",
-			"verified":        "0",
-			"password":        "''",
-			"tokenKey":        "printf('" + prefix + "%047d', i)",
-			"name":            "printf('Client " + prefix + "-%d', i)",
-			"phone":           "''",
-			"timezone":        "'America/New_York'",
-			"portal_access":   "1",
-			"created":         "strftime('%Y-%m-%d %H:%M:%fZ', 'now')",
-			"updated":         "strftime('%Y-%m-%d %H:%M:%fZ', 'now')",
-		}))
+		must(b.tb, testenv.Fill(db, schema.Clients, size-have, testenv.AuthColumns(prefix, "printf('"+prefix+"-%06d@example.test', i)", false, map[string]string{
+			"name":          "printf('Client " + prefix + "-%d', i)",
+			"phone":         "''",
+			"timezone":      "'America/New_York'",
+			"portal_access": "1",
+		})))
 		must(b.tb, db.Close())
 		grown = append(grown, &sizedPractice{size: size, dir: copied})
 	}

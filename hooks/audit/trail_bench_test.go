@@ -34,7 +34,7 @@ func BenchmarkStaffClientView(b *testing.B) {
 
 // signInsBefore is how many times Ada has signed in before her wrong
 // codes, as a client of the benchmark's practice has after its rounds:
-// each spent token of hers that has not expired is read with her open one.
+// the one she spent last is read with her open one.
 const signInsBefore = 6
 
 // BenchmarkWrongCode times a wrong code typed for a client's address and
