@@ -125,6 +125,11 @@ func (o *Outbox) due() ([]queued, error) {
 func (o *Outbox) deliverBatch(due []queued) error {
 	transport, err := o.openTransport()
 	if err != nil {
+		if o.stopped() {
+			// Stop cut the dial or the greeting off: no attempt failed, and
+			// the batch is due at once after the restart.
+			return errStopped
+		}
 		// The server is unreachable: every message in the batch waits its turn.
 		for _, msg := range due {
 			if markErr := o.markRetry(msg, err); markErr != nil {
