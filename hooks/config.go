@@ -8,6 +8,7 @@ import (
 
 	"portico/hooks/backup"
 	"portico/hooks/outbox"
+	"portico/hooks/signin"
 	"portico/hooks/video"
 )
 
@@ -34,6 +35,11 @@ type Config struct {
 	// SessionLifetime is how long a client's portal session lasts after
 	// its sign-in, however active: refreshing stops there.
 	SessionLifetime time.Duration
+
+	// FailedCodeFloor is the least time a login-code answer that signs no
+	// one in takes, so that its time cannot tell a client's address from
+	// a stranger's; 0 answers at once.
+	FailedCodeFloor time.Duration
 
 	// Retention is how long used and expired login tokens and delivered
 	// or given-up mail are kept before the retention job deletes them.
@@ -63,6 +69,7 @@ func DefaultConfig() Config {
 		LinksPerIP:      30,
 		RateWindow:      15 * time.Minute,
 		SessionLifetime: 12 * time.Hour,
+		FailedCodeFloor: signin.FailedCodeFloor,
 		Retention:       30 * 24 * time.Hour,
 		MailRetryBase:   30 * time.Second,
 		Video:           video.DefaultConfig(),

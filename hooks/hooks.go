@@ -88,6 +88,7 @@ func Register(app *pocketbase.PocketBase, config Config) *Portal {
 		LinksPerIP:      config.LinksPerIP,
 		RateWindow:      config.RateWindow,
 		SessionLifetime: config.SessionLifetime,
+		FailedCodeFloor: config.FailedCodeFloor,
 	}, mail, ratelimit.New(config.Now))
 	signIn.Register()
 

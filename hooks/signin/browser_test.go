@@ -66,8 +66,7 @@ func TestBrowserSignInJourney(t *testing.T) {
 
 	// Signed out (another browser, or later), the used link offers a new one.
 	err = Do(tab,
-		Click(ID("sign-out")),
-		WaitVisible(ID("email")),
+		testenv.SignOut,
 		Navigate(link),
 		WaitVisible(ID("gone")),
 	)

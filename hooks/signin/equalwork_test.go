@@ -5,8 +5,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"portico/hooks"
 	"portico/hooks/audit"
+	"portico/hooks/signin"
 	"portico/internal/testenv"
 )
 
@@ -79,5 +82,50 @@ func TestSignInDoesTheSameWorkForAnyAddress(t *testing.T) {
 		if recorded != 0 || steps[0].Changed != 1 || len(steps) < 2 {
 			t.Errorf("login-link for %s ran\n%s\nwant first the one statement that records the request (one row), then the lookup", email, testenv.Describe(steps))
 		}
+	}
+}
+
+// TestFailedCodesAnswerAtTheFloor: what the statements above cannot make
+// equal, the rows they read, the answer's time hides: a wrong code, for a
+// client's address or a stranger's, and a malformed request, answer no
+// sooner than signin.FailedCodeFloor after they were sent, and the trail
+// has the failure's entry by then. A right code is not held, even with a
+// floor of an hour.
+func TestFailedCodesAnswerAtTheFloor(t *testing.T) {
+	env := testenv.Start(t)
+	env.NewClient("Ada Client", "ada@example.com", true)
+	env.RequestLink("ada@example.com")
+	for _, failed := range []map[string]string{
+		{"email": "ada@example.com", "code": "000000"},
+		{"email": "stranger@example.com", "code": "000000"},
+		{"email": "ada@example.com", "code": "12"},
+	} {
+		entries := len(env.AuditEntries())
+		began := time.Now()
+		if r := env.Post("/api/portal/login-code", failed); r.Status != http.StatusBadRequest {
+			t.Fatalf("login-code %v: %s; want 400", failed, r)
+		}
+		if took := time.Since(began); took < signin.FailedCodeFloor {
+			t.Errorf("login-code %v answered after %s; want no sooner than %s, whoever the address is", failed, took, signin.FailedCodeFloor)
+		}
+		if failed["code"] == "000000" && len(env.AuditEntries()) != entries+1 {
+			t.Errorf("login-code %v: the trail has %d new entries when the answer arrives; want the failed sign-in's", failed, len(env.AuditEntries())-entries)
+		}
+	}
+
+	held := testenv.Start(t, func(c *hooks.Config) { c.FailedCodeFloor = time.Hour })
+	held.NewClient("Ada Client", "ada@example.com", true)
+	code := held.RequestLink("ada@example.com").Code()
+	answered := make(chan testenv.Response, 1)
+	go func() {
+		answered <- held.Post("/api/portal/login-code", map[string]string{"email": "ada@example.com", "code": code})
+	}()
+	select {
+	case r := <-answered:
+		if r.Status != http.StatusOK {
+			t.Errorf("the right code: %s; want 200", r)
+		}
+	case <-time.After(time.Minute):
+		t.Error("the right code was not answered within a minute of a floor of an hour: a sign-in is held like a failure")
 	}
 }

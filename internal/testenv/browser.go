@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -139,3 +140,27 @@ func JSString(s string) string {
 	quoted, _ := json.Marshal(s)
 	return string(quoted)
 }
+
+// SignOut presses a portal page's "Sign out" and waits until the sign-in
+// page has loaded in its place: the sign-out's request and navigation
+// take a moment, and neither the page they leave nor one still loading
+// may be acted on. What the page says while it navigates away is no
+// answer yet, so the look is tried again until Wait has passed.
+var SignOut = chromedp.Steps(
+	chromedp.Click(chromedp.ID("sign-out")),
+	chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		signIn := chromedp.Evaluate[bool](`location.pathname === "/" && document.readyState === "complete" && !!document.getElementById("email")`)
+		for deadline := time.Now().Add(Wait); ; time.Sleep(50 * time.Millisecond) {
+			loaded, err := signIn(ctx, t)
+			switch {
+			case err == nil && loaded:
+				return nil
+			case ctx.Err() != nil:
+				return ctx.Err()
+			case time.Now().After(deadline):
+				return fmt.Errorf("after Sign out, the sign-in page did not load within %s (last look: %v)", Wait, err)
+			}
+		}
+	}),
+	chromedp.WaitVisible(chromedp.ID("email")),
+)
