@@ -178,28 +178,42 @@ func hashOfColumns(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value
 	return entry.ContentHash(), nil
 }
 
+// chainOrder is the order of the chain in SQL: the table's rowid, which
+// is insertion order. SQLite gives a new row the largest rowid plus one,
+// and the log is only ever appended to and pruned from its start; VACUUM
+// and a dump and reload keep rows in rowid order. So the tip is one step
+// to the last row of the table's own b-tree, and no index on seq has to
+// be kept up at every entry (migration 1764_000054 dropped it): seq is
+// content, which Verify checks against this order.
+const chainOrder = "rowid"
+
+// tipColumn is the chain's newest entry's column, or none when the log is empty.
+func tipColumn(column, none string) string {
+	return "COALESCE((SELECT " + column + " FROM " + Collection + " ORDER BY " + chainOrder + " DESC LIMIT 1), " + none + ")"
+}
+
 // appendSQL appends one entry after the tip: its content is ?1 to ?14
 // (contentValues), its number the tip's plus one, its id that number
 // written out (unique as the number is, and random ids would need one
 // value in two places of the statement), its previous hash the tip's,
-// and its hash hashFunction's. Migration 1764_000051's trigger chains
+// and its hash hashFunction's. Migration 1764_000054's trigger chains
 // the same way.
 //
 // The tip is read by scalar subqueries of a one-row VALUES, each run once
-// per execution on the seq index, and not by INSERT … SELECT: an INSERT
-// whose SELECT reads the table it writes makes SQLite copy the SELECT's
-// rows into a temporary table first (lest it read what it inserts), and
-// that copy, with its statement journal, was most of what an entry cost
+// per execution, and not by INSERT … SELECT: an INSERT whose SELECT reads
+// the table it writes makes SQLite copy the SELECT's rows into a
+// temporary table first (lest it read what it inserts), and that copy,
+// with its statement journal, was most of what an entry cost
 // (docs/performance.md has the figures before and after).
 var appendSQL = func() string {
 	content := make([]string, 14)
 	for i := range content {
 		content[i] = "?" + strconv.Itoa(i+1)
 	}
-	seq := "(SELECT COALESCE(MAX(seq), 0) + 1 FROM " + Collection + ")"
+	seq := "(" + tipColumn("seq", "0") + " + 1)"
 	chained := []string{"printf('e%014d', " + seq + ")", seq}
 	chained = append(chained, content...)
-	chained = append(chained, "COALESCE((SELECT hash FROM "+Collection+" ORDER BY seq DESC LIMIT 1), '')")
+	chained = append(chained, tipColumn("hash", "''"))
 	return "INSERT INTO " + Collection + " (" + columns + ") VALUES (" + strings.Join(chained, ", ") + ", " +
 		hashFunction + "(" + strings.Join(chained, ", ") + "))"
 }()
@@ -264,8 +278,9 @@ type Summary struct {
 	TipHash  string
 }
 
-// Verify walks the chain in order and returns the first entry that was
-// changed, removed or moved since Portico wrote it, as a *Broken error.
+// Verify walks the chain in order (chainOrder) and returns the first
+// entry that was changed, removed or moved since Portico wrote it, as a
+// *Broken error.
 // The chain starts at entry #1 with no previous hash, or, once pruned,
 // right after what the newest checkpoint says it removed.
 func Verify(app core.App) (Summary, error) {
@@ -273,7 +288,7 @@ func Verify(app core.App) (Summary, error) {
 	start := checkpoint{}
 	var newest Entry
 	err := app.DB().NewQuery("SELECT " + columns + " FROM " + Collection +
-		" WHERE action = {:action} ORDER BY seq DESC LIMIT 1").Bind(dbx.Params{"action": ActionCheckpoint}).One(&newest)
+		" WHERE action = {:action} ORDER BY " + chainOrder + " DESC LIMIT 1").Bind(dbx.Params{"action": ActionCheckpoint}).One(&newest)
 	if err == nil {
 		if json.Unmarshal([]byte(newest.Detail), &start) != nil {
 			return summary, &Broken{Seq: newest.Seq, Id: newest.Id, Reason: "its checkpoint detail is not readable"}
@@ -282,7 +297,7 @@ func Verify(app core.App) (Summary, error) {
 		return summary, err
 	}
 
-	rows, err := app.DB().NewQuery("SELECT " + columns + " FROM " + Collection + " ORDER BY seq").Rows()
+	rows, err := app.DB().NewQuery("SELECT " + columns + " FROM " + Collection + " ORDER BY " + chainOrder).Rows()
 	if err != nil {
 		return summary, err
 	}
@@ -333,21 +348,23 @@ func Prune(app core.App, cutoff, now time.Time) (int64, error) {
 		before := schema.DateTime(cutoff).String()
 		// Only a run from the start goes: an entry dated before cutoff that
 		// follows a newer one (a clock set back) waits for its turn.
-		var through, last struct {
-			Seq  sql.NullInt64  `db:"seq"`
-			Hash sql.NullString `db:"hash"`
+		var through sql.NullInt64
+		var last struct {
+			Row  int64  `db:"row"`
+			Seq  int64  `db:"seq"`
+			Hash string `db:"hash"`
 		}
-		err := tx.DB().NewQuery("SELECT MIN(seq) AS seq FROM " + Collection + " WHERE at >= {:before}").
-			Bind(dbx.Params{"before": before}).One(&through)
+		err := tx.DB().NewQuery("SELECT MIN(" + chainOrder + ") FROM " + Collection + " WHERE at >= {:before}").
+			Bind(dbx.Params{"before": before}).Row(&through)
 		if err != nil {
 			return err
 		}
-		bound := "seq < {:bound}"
-		if !through.Seq.Valid {
+		bound := chainOrder + " < {:bound}"
+		if !through.Valid {
 			bound = "1 = 1"
 		}
-		params := dbx.Params{"bound": through.Seq.Int64}
-		err = tx.DB().NewQuery("SELECT seq, hash FROM " + Collection + " WHERE " + bound + " ORDER BY seq DESC LIMIT 1").
+		params := dbx.Params{"bound": through.Int64}
+		err = tx.DB().NewQuery("SELECT " + chainOrder + " AS row, seq, hash FROM " + Collection + " WHERE " + bound + " ORDER BY " + chainOrder + " DESC LIMIT 1").
 			Bind(params).One(&last)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
@@ -358,12 +375,12 @@ func Prune(app core.App, cutoff, now time.Time) (int64, error) {
 		if err := tx.DB().NewQuery("SELECT COUNT(*) FROM " + Collection + " WHERE " + bound).Bind(params).Row(&pruned); err != nil {
 			return err
 		}
-		detail, _ := json.Marshal(checkpoint{ThroughSeq: last.Seq.Int64, LastHash: last.Hash.String, Pruned: pruned, Before: before})
+		detail, _ := json.Marshal(checkpoint{ThroughSeq: last.Seq, LastHash: last.Hash, Pruned: pruned, Before: before})
 		if err := appendEntry(tx, Entry{ActorType: ActorSystem, Action: ActionCheckpoint, Detail: string(detail)}, now); err != nil {
 			return err
 		}
-		_, err = tx.DB().NewQuery("DELETE FROM " + Collection + " WHERE seq <= {:through}").
-			Bind(dbx.Params{"through": last.Seq.Int64}).Execute()
+		_, err = tx.DB().NewQuery("DELETE FROM " + Collection + " WHERE " + chainOrder + " <= {:through}").
+			Bind(dbx.Params{"through": last.Row}).Execute()
 		return err
 	})
 	return pruned, err

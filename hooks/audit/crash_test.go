@@ -18,7 +18,7 @@ func lastOnDisk(t *testing.T, dir, query string) (audit.Entry, string) {
 	app := testenv.OpenDir(t, dir)
 	defer testenv.Close(app)
 	var last audit.Entry
-	if err := app.DB().NewQuery("SELECT * FROM " + audit.Collection + " ORDER BY seq DESC LIMIT 1").One(&last); err != nil {
+	if err := app.DB().NewQuery("SELECT * FROM " + audit.Collection + " ORDER BY rowid DESC LIMIT 1").One(&last); err != nil {
 		t.Fatal(err)
 	}
 	var value string

@@ -57,7 +57,7 @@ func (t *Trail) handleSeen(e *core.RequestEvent) error {
 	client := e.Auth.Id
 	var entries []Entry
 	err := e.App.DB().NewQuery("SELECT " + columns + " FROM " + Collection +
-		" WHERE (client = {:client} OR shown LIKE {:shown}) AND action != {:checkpoint} ORDER BY seq DESC LIMIT 500").
+		" WHERE (client = {:client} OR shown LIKE {:shown}) AND action != {:checkpoint} ORDER BY " + chainOrder + " DESC LIMIT 500").
 		Bind(dbx.Params{"client": client, "shown": `%"` + client + `"%`, "checkpoint": ActionCheckpoint}).All(&entries)
 	if err != nil {
 		return e.InternalServerError("", err)
@@ -181,9 +181,9 @@ func (f trailFilter) where() (string, dbx.Params) {
 // of them (0 for all).
 func find(app core.App, f trailFilter, limit int) ([]Entry, error) {
 	where, params := f.where()
-	query := "SELECT " + columns + " FROM " + Collection + " WHERE " + where + " ORDER BY seq"
+	query := "SELECT " + columns + " FROM " + Collection + " WHERE " + where + " ORDER BY " + chainOrder
 	if limit > 0 {
-		query = fmt.Sprintf("SELECT * FROM (SELECT %s FROM %s WHERE %s ORDER BY seq DESC LIMIT %d) ORDER BY seq", columns, Collection, where, limit)
+		query = fmt.Sprintf("SELECT * FROM (SELECT %s FROM %s WHERE %s ORDER BY %s DESC LIMIT %d) ORDER BY seq", columns, Collection, where, chainOrder, limit)
 	}
 	entries := []Entry{}
 	err := app.DB().NewQuery(query).Bind(params).All(&entries)
