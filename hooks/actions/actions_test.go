@@ -116,7 +116,7 @@ func TestScannerOpeningActionLinksChangesNothing(t *testing.T) {
 	if after := standing(env, appointment); after != before {
 		t.Fatalf("opening the links changed the appointment:\nbefore %s\nafter  %s", before, after)
 	}
-	for _, entry := range env.RequestLog("%/a/%", 9) {
+	for _, entry := range env.Logged("the requests", "%/a/%", 9) {
 		if strings.Contains(entry, token) {
 			t.Fatalf("the request log holds an action token: %s", entry)
 		}

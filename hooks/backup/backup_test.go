@@ -408,3 +408,29 @@ func TestNewReplicaForAnOldDataDirGetsEverything(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicationErrorsReachTheLogs replicates to a directory, then puts
+// a file where the directory was, so that every sync fails: Litestream's
+// error, with how long it waits before trying again (a time.Duration),
+// is in the dashboard's logs, where an operator looks first, and the last
+// sync that cannot succeed does not hold the shutdown past 10 seconds.
+func TestReplicationErrorsReachTheLogs(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "replica")
+	env := testenv.Start(t, replicatingTo("file://"+dir))
+	syncReplica(t, env)
+
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env.NewClient("Ada Client", "ada@example.com", true) // a change to replicate
+	env.Logged("Litestream's replication error", `%"backoff":%`, 1)
+
+	began := time.Now()
+	env.Stop()
+	if took := time.Since(began); took > 10*time.Second {
+		t.Errorf("stopping took %s while the replica could not be written; Docker and systemd kill Portico after 10s", took.Round(time.Second))
+	}
+}

@@ -45,9 +45,13 @@ const (
 	// that could not start (replica unreachable, key missing).
 	retryEvery = time.Minute
 
-	drillJob      = "portico_backup_drill"
-	statusEvery   = 5 * time.Second
-	closeTimeout  = 30 * time.Second
+	drillJob    = "portico_backup_drill"
+	statusEvery = 5 * time.Second
+	// closeTimeout bounds the last sync at shutdown, which Litestream
+	// retries until it succeeds: a replica that cannot be reached must not
+	// hold a SIGTERM past the 10 seconds Docker and systemd give; what it
+	// could not send goes at the next start.
+	closeTimeout  = 4 * time.Second
 	databaseFile  = "data.db"
 	storageSubdir = "storage"
 )
@@ -458,11 +462,41 @@ func (h *problemHandler) Handle(ctx context.Context, r slog.Record) error {
 		h.service.problem = problem{At: r.Time.UTC(), Message: message}
 		h.service.mu.Unlock()
 	}
-	return h.next.Handle(ctx, r)
+	storable := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		storable.AddAttrs(durationsAsText(a))
+		return true
+	})
+	return h.next.Handle(ctx, storable)
 }
 
 func (h *problemHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &problemHandler{service: h.service, next: h.next.WithAttrs(attrs)}
+	storable := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		storable[i] = durationsAsText(a)
+	}
+	return &problemHandler{service: h.service, next: h.next.WithAttrs(storable)}
+}
+
+// durationsAsText is a with every time.Duration in it written out
+// ("1.5s"). PocketBase stores an entry's attributes as JSON, which has no
+// representation for a Duration, and drops an entry it cannot store:
+// Litestream's errors, each with the backoff before its next try, never
+// reached the dashboard's logs.
+func durationsAsText(a slog.Attr) slog.Attr {
+	a.Value = a.Value.Resolve()
+	switch a.Value.Kind() {
+	case slog.KindDuration:
+		return slog.String(a.Key, a.Value.Duration().String())
+	case slog.KindGroup:
+		group := a.Value.Group()
+		storable := make([]slog.Attr, len(group))
+		for i, member := range group {
+			storable[i] = durationsAsText(member)
+		}
+		return slog.Attr{Key: a.Key, Value: slog.GroupValue(storable...)}
+	}
+	return a
 }
 
 func (h *problemHandler) WithGroup(name string) slog.Handler {

@@ -129,7 +129,7 @@ func TestUnknownJoinLinkAndTokenNeverInTheLog(t *testing.T) {
 	}
 	open(t, http.MethodGet, link)
 
-	for _, entry := range env.RequestLog("%/join/%", 2) {
+	for _, entry := range env.Logged("the requests", "%/join/%", 2) {
 		if strings.Contains(entry, token) || strings.Contains(entry, madeUp) {
 			t.Fatalf("the request log holds a join token: %s", entry)
 		}

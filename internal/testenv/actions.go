@@ -41,10 +41,11 @@ func Open(t testing.TB, method, link, agent string) *http.Response {
 	return resp
 }
 
-// RequestLog waits until PocketBase's request log, which it writes in
-// batches, holds at least atLeast entries whose data is LIKE pattern, and
-// returns them.
-func (env *Env) RequestLog(pattern string, atLeast int) []string {
+// Logged waits until PocketBase's log (the dashboard's Logs, which it
+// writes in batches: requests and the app's own entries) holds at least
+// atLeast entries whose data is LIKE pattern, and returns their data;
+// what names the entries for the failure.
+func (env *Env) Logged(what, pattern string, atLeast int) []string {
 	env.T.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -58,7 +59,7 @@ func (env *Env) RequestLog(pattern string, atLeast int) []string {
 			return logged
 		}
 		if time.Now().After(deadline) {
-			env.T.Fatalf("the requests never reached the request log (%d of %d entries like %s)", len(logged), atLeast, pattern)
+			env.T.Fatalf("%s never reached the log (%d of %d entries like %s)", what, len(logged), atLeast, pattern)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
