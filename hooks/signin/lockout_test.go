@@ -103,3 +103,42 @@ func TestCodesStopAfterAHundredWrongInARow(t *testing.T) {
 		t.Errorf("a code after Ada signed in with a link: %s; want 200, codes on again", r)
 	}
 }
+
+// TestConcurrentWrongCodesCountForTheirOwnAddress: wrong codes typed at
+// the same moment for many addresses each count for the address they
+// were typed for. Sign-in shares its prepared statements between
+// requests: one request's parameters must never reach another's query.
+func TestConcurrentWrongCodesCountForTheirOwnAddress(t *testing.T) {
+	env := testenv.Start(t)
+	env.TrustForwardedFor()
+	const addresses, each = 20, 4
+	var guesses sync.WaitGroup
+	for a := range addresses {
+		for i := range each {
+			guesses.Go(func() {
+				email := fmt.Sprintf("guess%02d@example.com", a)
+				r := env.Post("/api/portal/login-code", map[string]string{"email": email, "code": "000000"}, testenv.ForwardedFor(a*each+i)...)
+				if r.Status != http.StatusBadRequest {
+					t.Errorf("a wrong code for %s: %s; want 400", email, r)
+				}
+			})
+		}
+	}
+	guesses.Wait()
+
+	var counts []struct {
+		Address string `db:"address"`
+		Wrong   int    `db:"wrong"`
+	}
+	if err := env.App.DB().NewQuery("SELECT address, wrong FROM code_tries ORDER BY address").All(&counts); err != nil {
+		t.Fatal(err)
+	}
+	if len(counts) != addresses {
+		t.Errorf("%d addresses have a count of wrong codes; want %d: %+v", len(counts), addresses, counts)
+	}
+	for _, count := range counts {
+		if count.Wrong != each {
+			t.Errorf("%s has %d wrong codes counted; want the %d typed for it", count.Address, count.Wrong, each)
+		}
+	}
+}

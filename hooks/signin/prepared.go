@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"maps"
 	"sync"
 
 	"github.com/pocketbase/dbx"
@@ -18,7 +19,11 @@ const idlePrepared = 16
 // prepared keeps sign-in's statements prepared, so that SQLite parses and
 // plans each once per connection rather than once per sign-in (a tenth
 // of a redeem's processor time). A dbx query binds its parameters into
-// itself, so each copy serves one caller at a time.
+// itself, so each copy serves one caller at a time, and binds a copy of
+// the caller's: dbx keeps the first map it is given and writes later
+// callers' values into it, so a caller that went on using its map (a
+// wrong code's count uses the lookup's) would have had another request's
+// address in it.
 type prepared struct {
 	mu   sync.Mutex
 	idle map[preparedKey]chan *dbx.Query
@@ -53,7 +58,7 @@ func (p *prepared) run(db dbx.Builder, sql string, params dbx.Params, use func(*
 			return query.LastError
 		}
 	}
-	err := use(query.Bind(params))
+	err := use(query.Bind(maps.Clone(params)))
 	select {
 	case idle <- query:
 	default:
