@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -40,47 +39,33 @@ func (b *bench) addressTimings(clients []string) {
 	b.loginLinks(target{name: "address/", load: b.portico.load, pid: b.portico.pid}, clients)
 	for _, r := range addressRoutes {
 		log.Printf("timing %s for %d clients' addresses and %d strangers', %d at a time", r.route, len(clients), len(clients), r.at)
-		var (
-			mu        sync.Mutex
-			latencies = map[string][]time.Duration{}
-			workers   sync.WaitGroup
-			next      = make(chan int)
-		)
-		for range r.at {
-			workers.Go(func() {
-				for i := range next {
-					kinds := []string{"client", "stranger"}
-					if i%2 == 1 {
-						slices.Reverse(kinds)
-					}
-					for _, kind := range kinds {
-						body := map[string]string{"email": clients[i]}
-						if kind == "stranger" {
-							body["email"] = fmt.Sprintf("stranger%05d@example.test", i)
-						}
-						if r.code {
-							body["code"] = "000000"
-						}
-						c := call{"/api/portal/" + r.route, body}
-						began := time.Now()
-						status, answer, err := b.portico.load.do(c)
-						took := time.Since(began)
-						if err != nil || status != r.want {
-							b.portico.load.noteFailure(c.path, status, answer, err)
-							continue
-						}
-						mu.Lock()
-						latencies[kind] = append(latencies[kind], took)
-						mu.Unlock()
-					}
+		calls := make([]call, 0, 2*len(clients))
+		kinds := make([]string, 0, 2*len(clients))
+		for i, client := range clients {
+			pair := []string{"client", "stranger"}
+			if i%2 == 1 {
+				slices.Reverse(pair)
+			}
+			for _, kind := range pair {
+				body := map[string]string{"email": client}
+				if kind == "stranger" {
+					body["email"] = fmt.Sprintf("stranger%05d@example.test", i)
 				}
-			})
+				if r.code {
+					body["code"] = "000000"
+				}
+				calls = append(calls, call{"/api/portal/" + r.route, body})
+				kinds = append(kinds, kind)
+			}
 		}
-		for i := range clients {
-			next <- i
+		answered := make([]bool, len(calls))
+		took, _ := b.portico.load.timeEach(r.at, calls, r.want, func(i int, _ []byte) { answered[i] = true })
+		latencies := map[string][]time.Duration{}
+		for i, d := range took {
+			if answered[i] {
+				latencies[kinds[i]] = append(latencies[kinds[i]], d)
+			}
 		}
-		close(next)
-		workers.Wait()
 		for kind, measured := range latencies {
 			slices.Sort(measured)
 			timed := burst{latencies: measured}

@@ -76,11 +76,23 @@ func newLoader(url string) *loader {
 // each answer. answer, if given, receives the body of each call that got
 // status want.
 func (l *loader) send(concurrency int, calls []call, want int, answer func(i int, body []byte)) burst {
+	start := time.Now()
+	latencies, failures := l.timeEach(concurrency, calls, want, answer)
+	slices.Sort(latencies)
+	return burst{
+		requests:  len(calls),
+		failures:  failures,
+		elapsed:   time.Since(start),
+		latencies: latencies,
+	}
+}
+
+// timeEach is send's work: each call's time, in the order of calls, and
+// how many did not get status want.
+func (l *loader) timeEach(concurrency int, calls []call, want int, answer func(i int, body []byte)) ([]time.Duration, int) {
 	latencies := make([]time.Duration, len(calls))
 	var next, failures atomic.Int64
 	var wg sync.WaitGroup
-
-	start := time.Now()
 	for range min(concurrency, len(calls)) {
 		wg.Go(func() {
 			for {
@@ -103,14 +115,7 @@ func (l *loader) send(concurrency int, calls []call, want int, answer func(i int
 		})
 	}
 	wg.Wait()
-
-	slices.Sort(latencies)
-	return burst{
-		requests:  len(calls),
-		failures:  int(failures.Load()),
-		elapsed:   time.Since(start),
-		latencies: latencies,
-	}
+	return latencies, int(failures.Load())
 }
 
 func (l *loader) do(c call) (int, []byte, error) {

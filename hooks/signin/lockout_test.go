@@ -58,20 +58,14 @@ func TestCodesStopAfterAHundredWrongInARow(t *testing.T) {
 	env := testenv.Start(t)
 	env.NewClient("Ada Client", "ada@example.com", true)
 
-	// A patient guesser, under every per-window limit: 50 codes a window,
-	// sent at once, as each wrong one is answered only at the floor.
+	// A patient guesser, under every per-window limit: 50 codes a window.
 	for window := 0; window < signin.MaxWrongCodesInARow/50; window++ {
 		env.Clock.Advance(config.RateWindow)
-		var guesses sync.WaitGroup
-		for try := window * 50; try < (window+1)*50; try++ {
-			guesses.Go(func() {
-				r := env.Post("/api/portal/login-code", map[string]string{"email": "ada@example.com", "code": fmt.Sprintf("%06d", 999999-try)})
-				if r.Status != http.StatusBadRequest {
-					t.Errorf("wrong code %d: %s; want 400", try+1, r)
-				}
-			})
+		guesses := make([]guess, 50)
+		for i := range guesses {
+			guesses[i] = guess{email: "ada@example.com", code: fmt.Sprintf("%06d", 999999-(window*50+i))}
 		}
-		guesses.Wait()
+		guessAtOnce(t, env, guesses)
 	}
 	if t.Failed() {
 		t.FailNow()
@@ -112,19 +106,13 @@ func TestConcurrentWrongCodesCountForTheirOwnAddress(t *testing.T) {
 	env := testenv.Start(t)
 	env.TrustForwardedFor()
 	const addresses, each = 20, 4
-	var guesses sync.WaitGroup
+	var guesses []guess
 	for a := range addresses {
 		for i := range each {
-			guesses.Go(func() {
-				email := fmt.Sprintf("guess%02d@example.com", a)
-				r := env.Post("/api/portal/login-code", map[string]string{"email": email, "code": "000000"}, testenv.ForwardedFor(a*each+i)...)
-				if r.Status != http.StatusBadRequest {
-					t.Errorf("a wrong code for %s: %s; want 400", email, r)
-				}
-			})
+			guesses = append(guesses, guess{email: fmt.Sprintf("guess%02d@example.com", a), code: "000000", from: testenv.ForwardedFor(a*each + i)})
 		}
 	}
-	guesses.Wait()
+	guessAtOnce(t, env, guesses)
 
 	var counts []struct {
 		Address string `db:"address"`
@@ -141,4 +129,27 @@ func TestConcurrentWrongCodesCountForTheirOwnAddress(t *testing.T) {
 			t.Errorf("%s has %d wrong codes counted; want the %d typed for it", count.Address, count.Wrong, each)
 		}
 	}
+}
+
+// guess is a wrong code typed for an address, from the network of the
+// headers in from (none: the test's own).
+type guess struct {
+	email, code string
+	from        []string
+}
+
+// guessAtOnce types every guess at the same moment, as a wrong code is
+// answered only at signin.FailedCodeFloor, and wants each refused.
+func guessAtOnce(t *testing.T, env *testenv.Env, guesses []guess) {
+	t.Helper()
+	var typing sync.WaitGroup
+	for _, g := range guesses {
+		typing.Go(func() {
+			r := env.Post("/api/portal/login-code", map[string]string{"email": g.email, "code": g.code}, g.from...)
+			if r.Status != http.StatusBadRequest {
+				t.Errorf("the wrong code %s for %s: %s; want 400", g.code, g.email, r)
+			}
+		})
+	}
+	typing.Wait()
 }
