@@ -81,7 +81,7 @@ func TestBrowserOwnerReadsTheTrail(t *testing.T) {
 		t.Fatal("Ada's page never showed her mail")
 	}
 	var lists int
-	if err := env.App.DB().NewQuery("SELECT count(*) FROM audit_log WHERE actor_id = {:id} AND action = {:list}").
+	if err := env.App.DB().NewQuery("SELECT count(*) FROM audit_entries WHERE actor_id = {:id} AND action = {:list}").
 		Bind(map[string]any{"id": member.Id, "list": audit.ActionList}).Row(&lists); err != nil || lists != 0 {
 		t.Errorf("opening Ada's page wrote %d list entries (%v); want none", lists, err)
 	}

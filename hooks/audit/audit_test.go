@@ -187,6 +187,26 @@ func TestEntriesCannotBeChangedOrRemovedEvenBySuperusers(t *testing.T) {
 	ada, token := clientSeenByAdmin(t, env)
 	entry := env.AuditEntries()[0]
 	records := "/api/collections/" + audit.Collection + "/records"
+	// The dashboard's import of collections, as it would send the set it
+	// exported: every collection but the log, or the log showing nothing.
+	var without, hidden []map[string]any
+	collections, err := env.App.FindAllCollections()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, collection := range collections {
+		var exported map[string]any
+		raw, _ := json.Marshal(collection)
+		if err := json.Unmarshal(raw, &exported); err != nil {
+			t.Fatal(err)
+		}
+		if collection.Name == audit.Collection {
+			exported["viewQuery"] = "SELECT id FROM audit_entries WHERE 0"
+		} else {
+			without = append(without, exported)
+		}
+		hidden = append(hidden, exported)
+	}
 
 	attempts := []struct {
 		name, method, path string
@@ -199,6 +219,8 @@ func TestEntriesCannotBeChangedOrRemovedEvenBySuperusers(t *testing.T) {
 		{"open the log's rules", http.MethodPatch, "/api/collections/" + audit.Collection, map[string]any{"deleteRule": ""}},
 		{"delete the log", http.MethodDelete, "/api/collections/" + audit.Collection, nil},
 		{"batch-delete an entry", http.MethodPost, "/api/batch", map[string]any{"requests": []map[string]any{{"method": "DELETE", "url": records + "/" + entry.Id}}}},
+		{"import the collections without the log", http.MethodPut, "/api/collections/import", map[string]any{"collections": without, "deleteMissing": true}},
+		{"import the log showing nothing", http.MethodPut, "/api/collections/import", map[string]any{"collections": hidden}},
 	}
 	for _, attempt := range attempts {
 		for _, who := range []struct{ name, token string }{{"a superuser", token}, {"a client", env.SessionOf(ada)}, {"nobody", ""}} {
@@ -212,6 +234,13 @@ func TestEntriesCannotBeChangedOrRemovedEvenBySuperusers(t *testing.T) {
 		t.Error("Go code deleting an entry through PocketBase succeeded; want it refused")
 	}
 
+	log, err := env.App.FindCollectionByNameOrId(audit.Collection)
+	if err != nil {
+		t.Fatalf("after the refused attempts the log's collection is gone: %v", err)
+	}
+	if shown, err := env.App.CountRecords(log); err != nil || shown != int64(len(env.AuditEntries())) {
+		t.Errorf("after the refused attempts the log's collection shows %d entries (%v); want all %d", shown, err, len(env.AuditEntries()))
+	}
 	after := env.AuditEntries()
 	if after[0] != entry {
 		t.Errorf("the first entry changed: %+v; want %+v", after[0], entry)

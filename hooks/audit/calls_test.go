@@ -152,7 +152,7 @@ func TestStoppingPorticoRecordsWhoWasInTheCall(t *testing.T) {
 	dir := env.Dir
 	env.Stop()
 	var details []string
-	err := testenv.OpenDir(t, dir).DB().NewQuery("SELECT detail FROM " + audit.Collection + " WHERE action = {:left}").
+	err := testenv.OpenDir(t, dir).DB().NewQuery("SELECT detail FROM " + audit.Table + " WHERE action = {:left}").
 		Bind(dbx.Params{"left": audit.ActionCallLeft}).Column(&details)
 	if err != nil || len(details) != 1 || !strings.HasSuffix(details[0], ": "+video.LeftPorticoStopped) {
 		t.Errorf("after Portico stopped mid-call the trail's leaves are %q (%v); want the clinician's, saying Portico stopped", details, err)

@@ -53,25 +53,25 @@ func TestVerifyNamesTheEntryEditedOnDisk(t *testing.T) {
 		reason string
 	}{
 		{"an edited row", func(e []audit.Entry) []string {
-			return []string{fmt.Sprintf("UPDATE audit_log SET actor_name = 'Someone else' WHERE id = '%s'", e[2].Id)}
+			return []string{fmt.Sprintf("UPDATE audit_entries SET actor_name = 'Someone else' WHERE id = '%s'", e[2].Id)}
 		}, func(e []audit.Entry) audit.Entry { return e[2] }, "does not match its hash"},
 		{"a deleted row", func(e []audit.Entry) []string {
-			return []string{fmt.Sprintf("DELETE FROM audit_log WHERE id = '%s'", e[1].Id)}
+			return []string{fmt.Sprintf("DELETE FROM audit_entries WHERE id = '%s'", e[1].Id)}
 		}, func(e []audit.Entry) audit.Entry { return e[2] }, "entries #2 to #2 are missing"},
 		// The chain's order is the table's rowid order: renumbering two
 		// entries breaks the first of them in that order, and moving a row
 		// to the end leaves a gap where it was.
 		{"two rows renumbered", func(e []audit.Entry) []string {
 			return []string{
-				fmt.Sprintf("UPDATE audit_log SET seq = 4 WHERE id = '%s'", e[2].Id),
-				fmt.Sprintf("UPDATE audit_log SET seq = 3 WHERE id = '%s'", e[3].Id),
+				fmt.Sprintf("UPDATE audit_entries SET seq = 4 WHERE id = '%s'", e[2].Id),
+				fmt.Sprintf("UPDATE audit_entries SET seq = 3 WHERE id = '%s'", e[3].Id),
 			}
 		}, func(e []audit.Entry) audit.Entry { return audit.Entry{Seq: 4, Id: e[2].Id} }, "does not match its hash"},
 		{"a row moved to the end", func(e []audit.Entry) []string {
-			return []string{fmt.Sprintf("UPDATE audit_log SET rowid = (SELECT MAX(rowid) + 1 FROM audit_log) WHERE id = '%s'", e[1].Id)}
+			return []string{fmt.Sprintf("UPDATE audit_entries SET rowid = (SELECT MAX(rowid) + 1 FROM audit_entries) WHERE id = '%s'", e[1].Id)}
 		}, func(e []audit.Entry) audit.Entry { return e[2] }, "entries #2 to #2 are missing"},
 		{"the first rows removed", func(e []audit.Entry) []string {
-			return []string{"DELETE FROM audit_log WHERE seq <= 2"}
+			return []string{"DELETE FROM audit_entries WHERE seq <= 2"}
 		}, func(e []audit.Entry) audit.Entry { return e[2] }, "removed without a checkpoint"},
 	}
 	for _, tamper := range tampering {

@@ -18,7 +18,7 @@ func lastOnDisk(t *testing.T, dir, query string) (audit.Entry, string) {
 	app := testenv.OpenDir(t, dir)
 	defer testenv.Close(app)
 	var last audit.Entry
-	if err := app.DB().NewQuery("SELECT * FROM " + audit.Collection + " ORDER BY rowid DESC LIMIT 1").One(&last); err != nil {
+	if err := app.DB().NewQuery("SELECT * FROM " + audit.Table + " ORDER BY rowid DESC LIMIT 1").One(&last); err != nil {
 		t.Fatal(err)
 	}
 	var value string
@@ -101,8 +101,8 @@ func TestVerifyNamesAnEditedSignIn(t *testing.T) {
 		name, statement, reason string
 		broken                  int64
 	}{
-		{"its address changed", "UPDATE audit_log SET ip = '10.0.0.1' WHERE id = '%s'", "does not match its hash", signIn.Seq},
-		{"it deleted", "DELETE FROM audit_log WHERE id = '%s'", fmt.Sprintf("entries #%d to #%d are missing", signIn.Seq, signIn.Seq), signIn.Seq + 1},
+		{"its address changed", "UPDATE audit_entries SET ip = '10.0.0.1' WHERE id = '%s'", "does not match its hash", signIn.Seq},
+		{"it deleted", "DELETE FROM audit_entries WHERE id = '%s'", fmt.Sprintf("entries #%d to #%d are missing", signIn.Seq, signIn.Seq), signIn.Seq + 1},
 	} {
 		t.Run(tamper.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -54,22 +54,14 @@ const (
 
 var errAppendOnly = errors.New("the audit log is append-only: its entries are never created by hand, changed or removed")
 
-// guardAppendOnly refuses every write to the log but Portico's own
-// appends, which go straight to SQL: superusers' requests through the
-// records API and the dashboard, and any Go code saving a record model.
+// guardAppendOnly keeps the log's collection as it is. Its entries need
+// no guard of their own: the collection is a view (migration
+// 1764_000055), whose records PocketBase neither creates, changes,
+// deletes nor truncates, for superusers and Go code alike, and Portico
+// appends to Table in SQL. But changing the view (its query or rules),
+// deleting it, or importing a set of collections that changes or drops
+// it would hide entries from the dashboard: an edit by other means.
 func (t *Trail) guardAppendOnly() {
-	refuse := func(e *core.RecordEvent) error { return errAppendOnly }
-	t.app.OnRecordCreate(Collection).BindFunc(refuse)
-	t.app.OnRecordUpdate(Collection).BindFunc(refuse)
-	t.app.OnRecordDelete(Collection).BindFunc(refuse)
-
-	forbid := func(e *core.RecordRequestEvent) error { return e.ForbiddenError(errAppendOnly.Error(), nil) }
-	t.app.OnRecordCreateRequest(Collection).BindFunc(forbid)
-	t.app.OnRecordUpdateRequest(Collection).BindFunc(forbid)
-	t.app.OnRecordDeleteRequest(Collection).BindFunc(forbid)
-
-	// Changing the collection (its fields, rules or indexes) or deleting it
-	// from the dashboard would be an edit by other means.
 	forbidCollection := func(e *core.CollectionRequestEvent) error {
 		if e.Collection.Name == Collection {
 			return e.ForbiddenError(errAppendOnly.Error(), nil)
@@ -78,6 +70,35 @@ func (t *Trail) guardAppendOnly() {
 	}
 	t.app.OnCollectionUpdateRequest().BindFunc(forbidCollection)
 	t.app.OnCollectionDeleteRequest().BindFunc(forbidCollection)
+	t.app.OnCollectionsImportRequest().BindFunc(func(e *core.CollectionsImportRequestEvent) error {
+		if err := t.importKeepsTheLog(e.CollectionsData, e.DeleteMissing); err != nil {
+			return e.ForbiddenError(err.Error(), nil)
+		}
+		return e.Next()
+	})
+}
+
+// importKeepsTheLog says why an import of collections would change or
+// drop the log's collection, or nil if it leaves it as it is.
+func (t *Trail) importKeepsTheLog(collections []map[string]any, deleteMissing bool) error {
+	current, err := t.app.FindCollectionByNameOrId(Collection)
+	if err != nil {
+		return err
+	}
+	for _, imported := range collections {
+		if imported["name"] != Collection && imported["id"] != current.Id {
+			continue
+		}
+		if imported["id"] != current.Id || imported["name"] != Collection || imported["type"] != core.CollectionTypeView ||
+			imported["viewQuery"] != current.ViewQuery || imported["listRule"] != nil || imported["viewRule"] != nil {
+			return errAppendOnly
+		}
+		return nil
+	}
+	if deleteMissing {
+		return errAppendOnly
+	}
+	return nil
 }
 
 // isClient is true for a request by a client about their own data: the

@@ -93,14 +93,8 @@ var watchedRoutes = map[string]watchedRoute{
 }
 
 // recordRoutes is the one middleware on every route: it records the
-// watched routes and refuses emptying the log through PocketBase's
-// truncate route, which no record hook sees.
+// watched routes.
 func (t *Trail) recordRoutes(e *core.RequestEvent) error {
-	if e.Request.Pattern == "DELETE /api/collections/{collection}/truncate" {
-		if collection, err := e.App.FindCachedCollectionByNameOrId(e.Request.PathValue("collection")); err == nil && collection.Name == Collection {
-			return e.ForbiddenError(errAppendOnly.Error(), nil)
-		}
-	}
 	route, ok := watchedRoutes[e.Request.Pattern]
 	switch {
 	case !ok:

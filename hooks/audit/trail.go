@@ -56,7 +56,7 @@ type seenEntry struct {
 func (t *Trail) handleSeen(e *core.RequestEvent) error {
 	client := e.Auth.Id
 	var entries []Entry
-	err := e.App.DB().NewQuery("SELECT " + columns + " FROM " + Collection +
+	err := e.App.DB().NewQuery("SELECT " + columns + " FROM " + Table +
 		" WHERE (client = {:client} OR shown LIKE {:shown}) AND action != {:checkpoint} ORDER BY " + chainOrder + " DESC LIMIT 500").
 		Bind(dbx.Params{"client": client, "shown": `%"` + client + `"%`, "checkpoint": ActionCheckpoint}).All(&entries)
 	if err != nil {
@@ -181,9 +181,9 @@ func (f trailFilter) where() (string, dbx.Params) {
 // of them (0 for all).
 func find(app core.App, f trailFilter, limit int) ([]Entry, error) {
 	where, params := f.where()
-	query := "SELECT " + columns + " FROM " + Collection + " WHERE " + where + " ORDER BY " + chainOrder
+	query := "SELECT " + columns + " FROM " + Table + " WHERE " + where + " ORDER BY " + chainOrder
 	if limit > 0 {
-		query = fmt.Sprintf("SELECT * FROM (SELECT %s FROM %s WHERE %s ORDER BY %s DESC LIMIT %d) ORDER BY seq", columns, Collection, where, chainOrder, limit)
+		query = fmt.Sprintf("SELECT * FROM (SELECT %s FROM %s WHERE %s ORDER BY %s DESC LIMIT %d) ORDER BY seq", columns, Table, where, chainOrder, limit)
 	}
 	entries := []Entry{}
 	err := app.DB().NewQuery(query).Bind(params).All(&entries)
@@ -338,7 +338,7 @@ func LastViewed(app core.App, collection string, ids []string) (map[string]time.
 		Id string         `db:"record_id"`
 		At types.DateTime `db:"at"`
 	}
-	err := app.DB().Select("record_id", "MAX(at) AS at").From(Collection).
+	err := app.DB().Select("record_id", "MAX(at) AS at").From(Table).
 		Where(dbx.HashExp{"record_collection": collection, "action": ActionView}).
 		AndWhere(dbx.In("actor_type", ActorStaff, ActorSuperuser)).
 		AndWhere(dbx.In("record_id", values...)).

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -83,12 +82,6 @@ func admittedStreams(tb testing.TB, env *testenv.Env, appointment, token, staff 
 	return c
 }
 
-func cpuTime() time.Duration {
-	var usage syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &usage)
-	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
-}
-
 // runLoad starts the load process and returns Portico's processor time
 // while it sent, and what it measured.
 func runLoad(b *testing.B, spec loadSpec) (time.Duration, loadResult) {
@@ -112,9 +105,9 @@ func runLoad(b *testing.B, spec loadSpec) (time.Duration, loadResult) {
 		line := lines.Text()
 		switch {
 		case line == loadReadyLine:
-			started = cpuTime()
+			started = testenv.ProcessCPU()
 		case strings.HasPrefix(line, "result "):
-			used := cpuTime() - started
+			used := testenv.ProcessCPU() - started
 			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "result ")), &result); err != nil {
 				b.Fatal(err)
 			}

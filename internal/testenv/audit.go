@@ -17,7 +17,7 @@ import (
 func (env *Env) AuditEntries() []audit.Entry {
 	env.T.Helper()
 	entries := []audit.Entry{}
-	err := env.App.DB().NewQuery("SELECT * FROM " + audit.Collection + " ORDER BY rowid").All(&entries)
+	err := env.App.DB().NewQuery("SELECT * FROM " + audit.Table + " ORDER BY rowid").All(&entries)
 	if err != nil {
 		env.T.Fatal(err)
 	}

@@ -3,9 +3,26 @@ package testenv
 import (
 	"fmt"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 )
+
+// ProcessCPU is the CPU time this process has used so far, user and
+// system: with a test's requests served in-process, the client's side
+// and the server's together.
+func ProcessCPU() time.Duration {
+	var usage syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &usage)
+	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
+}
+
+// ReportCPU reports the CPU this process used per op since before (a
+// ProcessCPU reading), as "cpu-µs/op", a steadier figure than ns/op for
+// requests sent many at a time to a machine of few cores.
+func ReportCPU(b *testing.B, before time.Duration) {
+	b.ReportMetric(float64((ProcessCPU()-before).Microseconds())/float64(b.N), "cpu-µs/op")
+}
 
 // TimeInTurns times do for each of kinds b.N times, one call at a time,
 // the kinds taking turns (the one going first alternating, so that
