@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 
@@ -61,47 +62,61 @@ func buildWithoutTrail(moduleDir, outDir string) (string, error) {
 	return binary, nil
 }
 
-// trailRun measures one run of the audit rows: each variant in turn, in
-// alternating order so neither always runs on a warmer machine, started
-// on the same data dir, viewing every client page viewPasses times and
-// redeeming a fresh link per client redeemRounds times, 8 at a time. Each variant is measured by a bench
-// of its own, whose CPU figures join b's under the variant's name.
-func (b *bench) trailRun(run int, binaries map[string]string, p *practice, requests trailRequests) {
-	order := []string{withTrail, withoutTrail}
-	if run%2 == 1 {
-		order = []string{withoutTrail, withTrail}
+// trailRows measures the audit rows. Both builds serve at once, each on
+// its own copy of the practice's data dir, and take turns pass by pass,
+// the one going first alternating: each view pass of every client's page
+// and each redeem round of a fresh link per client, 8 at a time, on one
+// build is followed within seconds by the same on the other, so the two
+// figures of a pair see the same machine. (Started in turn on one dir, a
+// minute apart, the two had moved by ±10 points between runs of the same
+// code.) Each run's figure for a build is the median of its passes, so
+// that a collection or a checkpoint landing in one of them moves it less;
+// /proc counts CPU in 10 ms ticks, fine enough for a thousand requests.
+func (b *bench) trailRows(binaries map[string]string, p *practice, requests trailRequests) {
+	servers := map[string]target{}
+	for _, variant := range []string{withTrail, withoutTrail} {
+		dir := b.tb.TempDir()
+		must(b.tb, os.CopyFS(dir, os.DirFS(p.env.Dir)))
+		servers[variant] = b.serve(binaries[variant], dir, "")
 	}
-	for _, variant := range order {
-		addr, err := freeAddr()
-		must(b.tb, err)
-		portico, _, err := startPortico(binaries[variant], p.env.Dir, addr, b.releaseEnv())
-		must(b.tb, err)
-		variantTarget := target{load: newLoader(portico.url), pid: portico.pid()}
-		measured := &bench{tb: b.tb, sizes: b.sizes, figures: figures{}, mail: b.mail, portico: variantTarget}
-
-		// Each pass and each round is measured on its own, and the variant's
-		// figure is their median, so that a collection or a checkpoint
-		// landing in one of them moves it less; /proc counts CPU in 10 ms
-		// ticks, fine enough for a thousand requests.
-		views := make([]call, 0, len(requests.clients))
-		for _, id := range requests.clients {
-			views = append(views, call{"/api/collections/" + schema.Clients + "/records/" + id, get{auth: requests.token}})
+	views := make([]call, 0, len(requests.clients))
+	for _, id := range requests.clients {
+		views = append(views, call{"/api/collections/" + schema.Clients + "/records/" + id, get{auth: requests.token}})
+	}
+	turn := 0
+	for run := range trailRuns {
+		// Each build's figures of this run, under the names measure gives them.
+		measured := map[string]*bench{}
+		for variant, server := range servers {
+			measured[variant] = &bench{tb: b.tb, sizes: b.sizes, figures: figures{}, mail: b.mail, portico: server}
+		}
+		inTurns := func(do func(m *bench, t target)) {
+			order := []string{withTrail, withoutTrail}
+			if turn%2 == 1 {
+				order = []string{withoutTrail, withTrail}
+			}
+			turn++
+			for _, variant := range order {
+				do(measured[variant], servers[variant])
+			}
 		}
 		for range viewPasses {
-			measured.measure(variantTarget, "client-page", 8, views, http.StatusOK)
+			inTurns(func(m *bench, t target) { m.measure(t, "client-page", 8, views, http.StatusOK) })
 		}
 		for range redeemRounds {
-			measured.redeem(variantTarget, 8, measured.loginLinks(variantTarget, p.clients))
+			inTurns(func(m *bench, t target) { m.redeem(t, 8, m.loginLinks(t, p.clients)) })
 		}
-		portico.stop()
-
-		for _, failure := range variantTarget.load.failureReport() {
+		for _, variant := range []string{withTrail, withoutTrail} {
+			view, redeem := measured[variant].figures.median("client-page/cpu"), measured[variant].figures.median("redeem/8/cpu")
+			b.figures.add("trail/client-page/"+variant, view)
+			b.figures.add("trail/redeem/"+variant, redeem)
+			log.Printf("trail run %d, %s: %.3f ms CPU per client-page view, %.3f ms per redeem", run+1, variant, view, redeem)
+		}
+		log.Printf("trail run %d of %d done", run+1, trailRuns)
+	}
+	for variant, server := range servers {
+		for _, failure := range server.load.failureReport() {
 			b.tb.fail(fmt.Sprintf("%s build: %s", variant, failure))
 		}
-		view, redeem := measured.figures.median("client-page/cpu"), measured.figures.median("redeem/8/cpu")
-		b.figures.add("trail/client-page/"+variant, view)
-		b.figures.add("trail/redeem/"+variant, redeem)
-		log.Printf("trail run %d, %s: %.3f ms CPU per client-page view, %.3f ms per redeem", run+1, variant, view, redeem)
 	}
-	log.Printf("trail run %d of %d done", run+1, trailRuns)
 }

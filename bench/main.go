@@ -182,14 +182,13 @@ func main() {
 		b.dataDirGrowth(practice, binary)
 	}
 	if !b.inProcess && !*signInOnly {
-		// The trail rows start each build in turn on the same data dir.
+		// The trail rows serve each build on a copy of the data dir the
+		// release has stopped writing.
 		b.release.stop()
 		log.Print("building the release without the audit trail")
 		baseline, err := buildWithoutTrail(module, tb.TempDir())
 		must(tb, err)
-		for run := range trailRuns {
-			b.trailRun(run, map[string]string{withTrail: binary, withoutTrail: baseline}, practice, trail)
-		}
+		b.trailRows(map[string]string{withTrail: binary, withoutTrail: baseline}, practice, trail)
 	}
 
 	b.printTable(os.Stdout)

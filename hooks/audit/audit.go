@@ -9,6 +9,7 @@ package audit
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -63,6 +64,9 @@ type Trail struct {
 	app    core.App
 	config Config
 	batch  *batcher
+	// inFlight counts the requests being answered, whose entries a
+	// group commit may wait for.
+	inFlight atomic.Int64
 
 	wrapCommands, wrapJobs sync.Once
 	command                runningCommand
@@ -73,7 +77,9 @@ func New(app core.App, config Config) *Trail {
 	if config.Retention <= 0 {
 		config.Retention = DefaultRetention
 	}
-	return &Trail{app: app, config: config, batch: &batcher{app: app, now: config.Now}}
+	t := &Trail{app: app, config: config}
+	t.batch = &batcher{app: app, now: config.Now, inFlight: &t.inFlight}
+	return t
 }
 
 // Register binds the record hooks, the route middleware, the trail's own

@@ -92,9 +92,11 @@ var watchedRoutes = map[string]watchedRoute{
 		reason: "wrong code"},
 }
 
-// recordRoutes is the one middleware on every route: it records the
-// watched routes.
+// recordRoutes is the one middleware on every route: it counts the
+// requests in flight and records the watched routes.
 func (t *Trail) recordRoutes(e *core.RequestEvent) error {
+	t.inFlight.Add(1)
+	defer t.inFlight.Add(-1)
 	route, ok := watchedRoutes[e.Request.Pattern]
 	switch {
 	case !ok:
