@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -36,10 +37,14 @@ func RepoRoot(t TB) string {
 func BuildPortico(t TB) string {
 	t.Helper()
 	built.once.Do(func() {
-		dir, err := os.MkdirTemp("", "portico-binary-")
+		sweepBuilds()
+		dir, err := os.MkdirTemp("", builtPrefix)
 		if err == nil {
 			// The unreadable-data-dir case runs the binary as nobody.
 			err = os.Chmod(dir, 0o755)
+		}
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, builtOwner), []byte(strconv.Itoa(os.Getpid())), 0o644)
 		}
 		if err != nil {
 			built.err = err.Error()
@@ -62,6 +67,39 @@ var built struct {
 	once sync.Once
 	path string
 	err  string
+}
+
+// A built binary's directory, and the file in it naming the test process
+// that built it.
+const (
+	builtPrefix = "portico-binary-"
+	builtOwner  = "pid"
+)
+
+// sweepBuilds removes the binaries that ended test processes built. No
+// test knows it is its package's last, so each process leaves its binary
+// behind, 40 MB a package a run: enough to fill a developer's disk. A
+// directory goes once the process its pid file names is gone, or, with
+// no pid file (one being made this moment has none yet), after an hour.
+func sweepBuilds() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), builtPrefix+"*"))
+	for _, dir := range dirs {
+		raw, err := os.ReadFile(filepath.Join(dir, builtOwner))
+		if err != nil {
+			if info, statErr := os.Stat(dir); statErr != nil || time.Since(info.ModTime()) < time.Hour {
+				continue
+			}
+		} else if pid, convErr := strconv.Atoi(string(raw)); convErr == nil && running(pid) {
+			continue
+		}
+		_ = os.RemoveAll(dir)
+	}
+}
+
+// running is true while the process pid exists.
+func running(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || err == syscall.EPERM
 }
 
 // Process is a portico command (usually `serve`) running in the background.
