@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 
@@ -75,9 +74,7 @@ func buildWithoutTrail(moduleDir, outDir string) (string, error) {
 func (b *bench) trailRows(binaries map[string]string, p *practice, requests trailRequests) {
 	servers := map[string]target{}
 	for _, variant := range []string{withTrail, withoutTrail} {
-		dir := b.tb.TempDir()
-		must(b.tb, os.CopyFS(dir, os.DirFS(p.env.Dir)))
-		servers[variant] = b.serve(binaries[variant], dir, "")
+		servers[variant] = b.serve(binaries[variant], b.copyDir(p.env.Dir), "")
 	}
 	views := make([]call, 0, len(requests.clients))
 	for _, id := range requests.clients {

@@ -32,8 +32,7 @@ func (b *bench) growPractices(dir string) []*sizedPractice {
 	have := b.sizes.clients
 	for _, size := range b.sizes.practices {
 		log.Printf("copying the practice and growing it to %d clients", size)
-		copied := b.tb.TempDir()
-		must(b.tb, os.CopyFS(copied, os.DirFS(dir)))
+		copied := b.copyDir(dir)
 		db, err := hooks.DBConnect(filepath.Join(copied, "data.db"))
 		must(b.tb, err)
 		prefix := fmt.Sprintf("g%d", size) // ids and addresses unique per size
@@ -49,6 +48,14 @@ func (b *bench) growPractices(dir string) []*sizedPractice {
 	return grown
 }
 
+// copyDir copies the data dir dir, which no process is writing, into a
+// directory of the benchmark's own and returns it.
+func (b *bench) copyDir(dir string) string {
+	copied := b.tb.TempDir()
+	must(b.tb, os.CopyFS(copied, os.DirFS(dir)))
+	return copied
+}
+
 // baselineDir copies the prepared data dir for the baseline build, as
 // that build's own migrations would leave it: without this tree's
 // trigger that appends a client's sign-in to the audit trail
@@ -57,8 +64,7 @@ func (b *bench) growPractices(dir string) []*sizedPractice {
 // The copy is the baseline's alone, so that neither build's outbox
 // delivers the other's links.
 func (b *bench) baselineDir(dir string) string {
-	copied := b.tb.TempDir()
-	must(b.tb, os.CopyFS(copied, os.DirFS(dir)))
+	copied := b.copyDir(dir)
 	db, err := hooks.DBConnect(filepath.Join(copied, "data.db"))
 	must(b.tb, err)
 	for _, statement := range []string{

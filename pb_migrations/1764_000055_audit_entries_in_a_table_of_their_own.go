@@ -31,7 +31,7 @@ func init() {
 			user_agent TEXT, prev_hash TEXT, hash TEXT NOT NULL)`).Execute(); err != nil {
 			return err
 		}
-		if err := moveEntries(app, "audit_log", "audit_entries"); err != nil {
+		if err := copyEntries(app, "audit_log", "audit_entries"); err != nil {
 			return err
 		}
 		old, err := app.FindCollectionByNameOrId("audit_log")
@@ -79,7 +79,7 @@ func init() {
 				return err
 			}
 		}
-		if err := moveEntries(app, "audit_entries", "audit_log"); err != nil {
+		if err := copyEntries(app, "audit_entries", "audit_log"); err != nil {
 			return err
 		}
 		_, err = app.DB().NewQuery("DROP TABLE audit_entries").Execute()
@@ -101,14 +101,11 @@ func runUp(app core.App, file string) error {
 var auditColumns = []string{"id", "seq", "at", "actor_type", "actor_id", "actor_name", "role", "action", "client", "shown",
 	"record_collection", "record_id", "fields", "detail", "ip", "user_agent", "prev_hash", "hash"}
 
-// moveEntries copies every entry from one table to the other with its
-// rowid, which is its place in the chain, and empties the first.
-func moveEntries(app core.App, from, to string) error {
+// copyEntries copies every entry from one table to the other with its
+// rowid, which is its place in the chain; the caller drops the first.
+func copyEntries(app core.App, from, to string) error {
 	columns := "rowid, " + strings.Join(auditColumns, ", ")
-	if _, err := app.DB().NewQuery(fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s ORDER BY rowid", to, columns, columns, from)).Execute(); err != nil {
-		return err
-	}
-	_, err := app.DB().NewQuery("DELETE FROM " + from).Execute()
+	_, err := app.DB().NewQuery(fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s ORDER BY rowid", to, columns, columns, from)).Execute()
 	return err
 }
 

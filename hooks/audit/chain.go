@@ -30,7 +30,7 @@ const Collection = "audit_log"
 // b-tree insert, and which no dashboard action on collections can drop.
 const Table = "audit_entries"
 
-// Actor types, as the collection's select field names them.
+// Actor types, as entries name them.
 const (
 	ActorStaff     = "staff"
 	ActorClient    = "client"
